@@ -1,0 +1,70 @@
+"""Turns the store's alert values into the API's JSON shapes (api.schemas)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.schemas import (AlertDetailOut, AlertSummary, EvidenceOut, FrozenPost, HistoryEntry, NoteOut,
+                         TrailStepOut)
+
+EXCERPT_CHARS = 120
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summary(alert, now: datetime) -> AlertSummary:
+    return AlertSummary(
+        id=alert.id, post_id=alert.post_id, source=alert.source, category=alert.category,
+        labels=list(alert.labels), severity=alert.severity, score=alert.score, status=alert.status,
+        opened_at=alert.opened_at, due_at=alert.due_at, overdue=alert.overdue(now),
+        assignee=alert.assignee, title=alert.title, excerpt=excerpt(alert.text), url=alert.url,
+    )
+
+
+def detail(d, now: datetime) -> AlertDetailOut:
+    """`d` is the store's AlertDetail: the alert with its history and notes."""
+    alert = d.alert
+    analysis: dict[str, Any] = alert.analysis or {}
+    base = summary(alert, now).model_dump()
+    return AlertDetailOut(
+        **base,
+        rule=alert.rule,
+        post=FrozenPost(
+            post_id=alert.post_id, version=alert.post_version, source=alert.source, url=alert.url,
+            title=alert.title, text=alert.text, author=alert.author, published_at=alert.published_at,
+            fetched_at=alert.fetched_at, content_sha256=alert.content_sha256,
+        ),
+        scores={k: float(v) for k, v in (analysis.get("scores") or {}).items()},
+        evidence=[EvidenceOut(**_pick(e, EvidenceOut)) for e in analysis.get("evidence") or ()],
+        trail=[TrailStepOut(**_pick(t, TrailStepOut)) for t in analysis.get("trail") or ()],
+        model_version=str(analysis.get("model_version", "")),
+        features={k: [(str(n), float(w)) for n, w in v] for k, v in (analysis.get("features") or {}).items()},
+        claimed_at=alert.claimed_at, escalated=alert.escalated, decision=alert.decision,
+        outcome=alert.outcome, decision_note=alert.decision_note or "", decided_by=alert.decided_by,
+        decided_at=alert.decided_at,
+        history=[history_entry(e) for e in getattr(d, "history", ()) or ()],
+        notes=[note(n) for n in getattr(d, "notes", ()) or ()],
+    )
+
+
+def history_entry(event) -> HistoryEntry:
+    """History comes from the audit trail: an AuditEvent (or a dict shaped like one)."""
+    get = event.get if isinstance(event, dict) else (lambda k, default=None: getattr(event, k, default))
+    at = get("at")
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return HistoryEntry(at=at, actor=get("actor"), type=get("action") or get("type") or "",
+                        data=get("payload") or get("data") or {})
+
+
+def note(n) -> NoteOut:
+    get = n.get if isinstance(n, dict) else (lambda k, default=None: getattr(n, k, default))
+    at = get("at") or get("created_at")
+    return NoteOut(author=get("author") or get("user") or "", text=get("text") or "", at=at)
+
+
+def _pick(d: dict, model) -> dict:
+    return {k: v for k, v in d.items() if k in model.model_fields}

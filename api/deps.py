@@ -1,0 +1,112 @@
+"""FastAPI dependencies: the services, the caller, and role checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from fastapi import Depends, HTTPException, Request
+
+from api.auth import AUDITORS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS, Credential, TokenSigner
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated user for the length of one request.
+
+    via: "token" (bearer) or "session" (console cookie). nonce: the login session's nonce, from
+    which its CSRF token is derived."""
+
+    username: str
+    role: str
+    via: str
+    nonce: str
+
+
+def services(request: Request):
+    return request.app.state.services
+
+
+def signer(request: Request) -> TokenSigner:
+    return request.app.state.signer
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _user_role(svc, username: str) -> str | None:
+    user = svc.store.get_user(username)
+    if user is None or not getattr(user, "active", True):
+        return None
+    return user.role
+
+
+def session_caller(request: Request) -> Caller | None:
+    """The console session's user, or None. Does not check CSRF: callers that change state do."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    cred = request.app.state.signer.verify_session(cookie)
+    return _caller_for(request, cred, "session")
+
+
+def _caller_for(request: Request, cred: Credential | None, via: str) -> Caller | None:
+    if cred is None:
+        return None
+    role = _user_role(request.app.state.services, cred.username)
+    if role is None:
+        return None
+    return Caller(username=cred.username, role=role, via=via, nonce=cred.nonce)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_caller(request: Request) -> Caller:
+    """A bearer token, or else the console's session cookie. Cookie-authenticated requests that
+    change state must carry the session's CSRF token in X-CSRF-Token, because browsers attach
+    cookies to cross-site requests and bearer tokens they do not."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Authorization header must be 'Bearer <token>'")
+        caller = _caller_for(request, request.app.state.signer.verify_token(token.strip()), "token")
+        if caller is None:
+            raise _unauthorized("invalid or expired token")
+        return caller
+    caller = session_caller(request)
+    if caller is None:
+        raise _unauthorized("not authenticated: get a token at POST /api/auth/token")
+    if request.method in UNSAFE_METHODS and not request.app.state.signer.csrf_matches(
+        caller.nonce, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(status_code=403, detail=f"missing or wrong {CSRF_HEADER} header")
+    return caller
+
+
+def require(roles: frozenset[str]) -> Callable[..., Caller]:
+    """A dependency that admits only callers with one of `roles` (403 otherwise)."""
+
+    def check(caller: Caller = Depends(current_caller)) -> Caller:
+        if caller.role not in roles:
+            raise HTTPException(
+                status_code=403,
+                detail=f"role '{caller.role}' may not do this; needs one of: {', '.join(sorted(roles))}",
+            )
+        return caller
+
+    return check
+
+
+# Ready-made dependencies for the role groups of api.auth.
+
+READERS_DEP = Depends(require(READERS))
+REVIEWERS_DEP = Depends(require(REVIEWERS))
+SUPERVISORS_DEP = Depends(require(SUPERVISORS))
+AUDITORS_DEP = Depends(require(AUDITORS))

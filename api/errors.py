@@ -1,0 +1,74 @@
+"""How failures become HTTP answers. Everything a caller caused is a 4xx with `{"detail": ...}`;
+a 500 means a bug in Patrol, is logged with its traceback, and says nothing about internals."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
+
+log = logging.getLogger("patrol.api")
+
+
+class ApiError(Exception):
+    """A user-caused failure raised below the routes (e.g. a bad cursor) with its status."""
+
+    def __init__(self, status_code: int, detail):
+        super().__init__(str(detail))
+        self.status_code = status_code
+        self.detail = detail
+
+
+def query_error_detail(exc: QuerySyntaxError) -> dict:
+    return {"message": exc.message, "position": exc.position, "query": exc.query}
+
+
+def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | None = None) -> None:
+    """`extra` maps the core's own error types (unknown alert, invalid transition, ...) to their
+    status codes; their message is the detail."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(QuerySyntaxError)
+    async def _query_syntax(request: Request, exc: QuerySyntaxError):
+        return JSONResponse({"detail": query_error_detail(exc)}, status_code=400)
+
+    @app.exception_handler(InvalidSearch)
+    async def _invalid_search(request: Request, exc: InvalidSearch):
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index_down(request: Request, exc: IndexUnavailable):
+        log.warning("search index unavailable: %s", exc)
+        return JSONResponse(
+            {"detail": f"the search index is unavailable, try again later ({exc})"}, status_code=503
+        )
+
+    for exc_type, status in (extra or {}).items():
+        app.add_exception_handler(exc_type, _status_handler(status))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/console"):
+            # Plain markup, no template: the templates themselves may be what failed.
+            return HTMLResponse(_CONSOLE_500, status_code=500)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+_CONSOLE_500 = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>500 · Patrol</title>'
+    '<body style="font-family:sans-serif;margin:48px"><h1>500</h1><p id="error-detail">'
+    '系统内部错误，已记录日志。请稍后重试，或联系管理员。</p><p><a href="/console/">返回告警队列</a></p></body></html>'
+)
+
+
+def _status_handler(status: int):
+    async def handler(request: Request, exc: Exception):
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    return handler

@@ -1,0 +1,49 @@
+"""The FastAPI application: `create_app(services)` is the API's only entry point.
+
+`services` is what patrol.bootstrap builds (settings, store, index, analyzer, ingestor); the app
+never picks implementations itself.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.auth import TokenSigner, load_secret_key
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
+from api.routes import alerts, audit, auth, console, health, posts, search, sources, trends
+
+CONSOLE_DIR = Path(__file__).parent / "console"
+
+
+def create_app(services) -> FastAPI:
+    settings = services.settings
+    app = FastAPI(
+        title="Patrol",
+        version="0.1.0",
+        description="Public-post monitoring for internet duty officers: alerts, review, search.",
+    )
+    app.state.services = services
+    secret = load_secret_key(settings.api.secret_key, settings.home)
+    app.state.secret_key = secret
+    app.state.signer = TokenSigner(secret, ttl_seconds=settings.api.token_ttl_minutes * 60)
+    app.state.metrics = ApiMetrics(services)
+    # Behind plain HTTP on loopback (the demo) a Secure cookie would never be sent back.
+    app.state.secure_cookies = settings.api.host not in ("127.0.0.1", "localhost", "::1")
+
+    install_error_handlers(app, extra=alerts.STORE_ERRORS)
+    app.add_exception_handler(console.LoginRequired, console.login_redirect)
+    app.middleware("http")(app.state.metrics.record)
+
+    for module in (health, auth, alerts, search, posts, sources, trends, audit, console):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root():
+        return RedirectResponse("/console/", status_code=303)
+
+    return app

@@ -1,0 +1,342 @@
+"""The duty officers' console: server-rendered pages over the same functions as the JSON API.
+
+Login sets a signed session cookie (HttpOnly, SameSite=Lax). Every console POST carries a CSRF
+token in a hidden field: the login form's is a double-submit cookie (there is no session yet),
+every later form's is derived from the session's nonce (api.auth.TokenSigner.csrf_for).
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api import alert_views, console_labels
+from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
+from api.console_text import highlight_segments, trail_groups
+from api.deps import Caller, services, session_caller
+from api.errors import query_error_detail
+from api.routes import alerts as alert_routes
+from api.routes.auth import authenticate
+from api.routes.posts import load_post
+from api.routes.search import MAX_QUERY_LENGTH, run_search
+from api.routes.sources import source_rows
+from api.schemas import DecisionIn
+from nlp.categories import HARM_CATEGORIES
+from patrol.alerts import ACTIVE_STATUSES, STATUSES
+from patrol.reviews import DISMISS_REASONS, DISPOSITIONS
+from patrol.taxonomy import SEVERITIES
+from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
+
+log = logging.getLogger("patrol.api")
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
+templates.env.globals.update(console_labels.template_globals())
+
+CATEGORY_CHOICES = HARM_CATEGORIES + ("ops_source_health",)
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+async def login_redirect(request: Request, exc: LoginRequired) -> Response:
+    return RedirectResponse(f"/console/login?{urlencode({'next': exc.next_url})}", status_code=303)
+
+
+def console_caller(request: Request) -> Caller:
+    caller = session_caller(request)
+    if caller is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path)
+    return caller
+
+
+def _flash(request: Request) -> tuple[str, str] | None:
+    return FlashSigner(request.app.state.secret_key).loads(request.cookies.get(FlashSigner.COOKIE))
+
+
+def render(request: Request, name: str, caller: Caller | None, status_code: int = 200, **context) -> Response:
+    flash = _flash(request)
+    ctx = {
+        "caller": caller,
+        "csrf_token": request.app.state.signer.csrf_for(caller.nonce) if caller else context.pop("csrf_token", ""),
+        "flash": flash[0] if flash else context.pop("flash", None),
+        "flash_kind": flash[1] if flash else context.pop("flash_kind", None),
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    # The console loads nothing from elsewhere; say so, so injected markup could not either.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if flash:
+        response.delete_cookie(FlashSigner.COOKIE, path="/console")
+    return response
+
+
+def error_page(request: Request, caller: Caller | None, status: int, detail: str) -> Response:
+    return render(request, "error.html", caller, status_code=status, status=status, detail=detail)
+
+
+def redirect_with(request: Request, url: str, message: str, kind: str = "info") -> Response:
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(FlashSigner.COOKIE, FlashSigner(request.app.state.secret_key).dumps(message, kind),
+                        path="/console", httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+    return response
+
+
+def check_csrf(request: Request, caller: Caller, token: str) -> Response | None:
+    if request.app.state.signer.csrf_matches(caller.nonce, token):
+        return None
+    return error_page(request, caller, 403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+
+
+def safe_next(url: str | None) -> str:
+    """Only our own console pages: a login link must not send the officer elsewhere."""
+    if not url:
+        return "/console/"
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console") or url.startswith("//"):
+        return "/console/"
+    return url
+
+
+# --- login ----------------------------------------------------------------------------------
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = Query("/console/", max_length=2000)):
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, csrf_token=token, next_url=safe_next(next))
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, path="/console", httponly=True, samesite="strict",
+                        secure=request.app.state.secure_cookies, max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form("", max_length=64), password: str = Form("", max_length=200),
+          csrf_token: str = Form("", max_length=200), next: str = Form("/console/", max_length=2000),
+          svc=Depends(services)):
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        return error_page(request, None, 403, "登录表单已过期（CSRF 校验失败），请重新打开登录页。")
+    user = authenticate(svc, username, password) if username and password else None
+    if user is None:
+        return render(request, "login.html", None, status_code=401, csrf_token=cookie,
+                      next_url=safe_next(next), username=username, error="用户名或密码错误。")
+    signer = request.app.state.signer
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, signer.issue_session(user.name), max_age=signer.ttl_seconds,
+                        path="/", httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("", max_length=200), caller: Caller = Depends(console_caller)):
+    refused = check_csrf(request, caller, csrf_token)
+    if refused:
+        return refused
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
+    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
+    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
+    cursor: str = Query("", max_length=500),
+    caller: Caller = Depends(console_caller), svc=Depends(services),
+):
+    filters = {"status": status, "category": category, "severity": severity, "source": source,
+               "assignee": assignee, "q": q}
+    statuses = None if status == "all" else (status or ",".join(ACTIVE_STATUSES))
+    flt = alert_routes.alert_filter(status=statuses, category=category, severity=severity, source=source,
+                                    assignee=assignee, q=q, opened_from=None, opened_to=None,
+                                    sort="severity_then_due", limit=50, cursor=cursor)
+    try:
+        page = alert_routes.list_page(svc, flt, datetime.now(timezone.utc))
+    except alert_routes.InvalidFilter as exc:
+        return render(request, "queue.html", caller, status_code=400, page=_empty_page(), filters=filters,
+                      flash=f"筛选条件无效：{exc}", flash_kind="error", **_queue_choices(caller))
+    next_query = urlencode({k: v for k, v in filters.items() if v} | {"cursor": page.next_cursor or ""})
+    return render(request, "queue.html", caller, page=page, filters=filters, next_query=next_query,
+                  **_queue_choices(caller))
+
+
+def _empty_page():
+    from api.schemas import AlertPageOut
+    return AlertPageOut(items=[], next_cursor=None)
+
+
+def _queue_choices(caller: Caller) -> dict:
+    return {"statuses": STATUSES, "categories": CATEGORY_CHOICES, "severities": SEVERITIES,
+            "can_review": caller.role in REVIEWERS, "nav": "queue"}
+
+
+# --- one alert ------------------------------------------------------------------------------
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
+    d = svc.store.get_alert(alert_id)
+    if d is None:
+        return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
+    a = alert_views.detail(d, datetime.now(timezone.utc))
+    evidence = [e.model_dump() for e in a.evidence]
+    scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
+    return render(request, "alert.html", caller, a=a, nav="queue",
+                  segments=highlight_segments(a.post.text, evidence),
+                  trail=trail_groups([t.model_dump() for t in a.trail]),
+                  scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,
+                  can_review=caller.role in REVIEWERS)
+
+
+def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, action, done: str,
+         back: str = "") -> Response:
+    """Run one review step for a console form and come back with what happened."""
+    refused = check_csrf(request, caller, csrf_token)
+    if refused:
+        return refused
+    target = "/console/" if back == "queue" else f"/console/alerts/{alert_id}"
+    if caller.role not in REVIEWERS:
+        return redirect_with(request, target, "当前角色无权处置告警。", "error")
+    try:
+        action()
+    except tuple(alert_routes.STORE_ERRORS) as exc:
+        return redirect_with(request, target, f"操作未完成：{exc}", "error")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return redirect_with(request, target, f"操作未完成：{problems}", "error")
+    return redirect_with(request, target, done)
+
+
+@router.post("/alerts/{alert_id}/claim")
+def claim(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
+          back: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
+    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.claim(svc, caller, alert_id),
+                "已认领。", back)
+
+
+@router.post("/alerts/{alert_id}/release")
+def release(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
+            caller: Caller = Depends(console_caller), svc=Depends(services)):
+    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.release(svc, caller, alert_id),
+                "已释放。")
+
+
+@router.post("/alerts/{alert_id}/decision")
+def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
+           action: str = Form("", max_length=20), disposition: str = Form("", max_length=40),
+           reason: str = Form("", max_length=40), note: str = Form("", max_length=5000),
+           caller: Caller = Depends(console_caller), svc=Depends(services)):
+    def run():
+        # A <select> left at "—" sends "", which means "not given".
+        body = DecisionIn(action=action, note=note,
+                          disposition=disposition or None if action == "confirm" else None,
+                          reason=reason or None if action == "dismiss" else None)
+        alert_routes.decide(svc, caller, alert_id, body)
+
+    return _act(request, caller, csrf_token, alert_id, run, "结论已提交。")
+
+
+@router.post("/alerts/{alert_id}/notes")
+def note(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
+         text: str = Form("", max_length=5000), caller: Caller = Depends(console_caller), svc=Depends(services)):
+    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.add_note(svc, caller, alert_id, text),
+                "备注已添加。")
+
+
+# --- search, posts, sources -----------------------------------------------------------------
+
+def _day(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} 日期格式应为 YYYY-MM-DD，收到 {value!r}") from None
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: str = Query("", max_length=MAX_QUERY_LENGTH), category: str = Query("", max_length=64),
+    source: str = Query("", max_length=200), date_from: str = Query("", alias="from", max_length=20),
+    date_to: str = Query("", alias="to", max_length=20), cursor: str = Query("", max_length=500),
+    caller: Caller = Depends(console_caller), svc=Depends(services),
+):
+    form = {"q": q, "category": category, "source": source, "date_from": date_from, "date_to": date_to}
+    base = {k: v for k, v in {"q": q, "category": category, "source": source, "from": date_from,
+                              "to": date_to}.items() if v}
+
+    def page(status_code: int = 200, **extra) -> Response:
+        context = {"nav": "search", "categories": HARM_CATEGORIES, "result": None, "error": None, **form}
+        return render(request, "search.html", caller, status_code=status_code, **(context | extra))
+
+    if not base:
+        return page()
+    try:
+        lo, hi = _day(date_from, "起始"), _day(date_to, "截止")
+    except ValueError as exc:
+        return page(400, error={"message": str(exc), "position": None, "query": q})
+    try:
+        result = run_search(
+            svc, caller, q=q, category=category, source=source,
+            published_from=datetime.combine(lo, time.min, timezone.utc) if lo else None,
+            # The "to" day is included whole.
+            published_to=datetime.combine(hi, time.min, timezone.utc) + timedelta(days=1, microseconds=-1) if hi else None,
+            limit=20, cursor=cursor)
+    except QuerySyntaxError as exc:
+        return page(400, error=query_error_detail(exc))
+    except InvalidSearch as exc:
+        return page(400, error={"message": str(exc), "position": None, "query": q})
+    except IndexUnavailable as exc:
+        log.warning("console search: index unavailable: %s", exc)
+        return page(503, error={"message": "检索服务暂不可用，请稍后再试。", "position": None, "query": q})
+
+    def facet_query(name: str, value: str) -> str:
+        return urlencode(base | {name: value})
+
+    next_query = urlencode(base | {"cursor": result.next_cursor or ""})
+    return page(result=result, facet_query=facet_query, next_query=next_query)
+
+
+@router.get("/posts/{post_id}", response_class=HTMLResponse)
+def post_page(request: Request, post_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
+    post = svc.store.get_post(post_id)
+    if post is None:
+        return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
+    return render(request, "post.html", caller, post=load_post(svc, post_id), nav="search")
+
+
+SOURCE_COLUMNS = (("source", "信源"), ("last_success_at", "最近成功"), ("last_pass_at", "最近一轮"),
+                  ("items_last_pass", "上轮条数"), ("errors_last_pass", "上轮错误"),
+                  ("consecutive_empty", "连续空轮"), ("passes", "总轮次"))
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, caller: Caller = Depends(console_caller), svc=Depends(services)):
+    rows = []
+    for s in source_rows(svc):
+        row = s.model_dump()
+        row["name"] = s.source
+        row["healthy"] = s.consecutive_empty == 0
+        row["errors_last_pass"] = ", ".join(f"{k}: {v}" for k, v in s.errors_last_pass.items()) or "—"
+        rows.append(row)
+    return render(request, "sources.html", caller, nav="sources", sources=rows,
+                  columns=[label for _, label in SOURCE_COLUMNS], keys=[key for key, _ in SOURCE_COLUMNS])

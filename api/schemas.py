@@ -1,0 +1,277 @@
+"""The JSON shapes of the API: what it accepts and what it returns. OpenAPI at /docs is built
+from these."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, MAX_NOTE_CHARS
+from search.index import Hit
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires")
+    role: str
+
+
+class MeOut(BaseModel):
+    name: str
+    role: str
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    score: float
+    source: str
+    url: str
+    title: str
+    published_at: datetime
+    primary: str
+    categories: list[str]
+    highlights: list[str] = Field(
+        description="fragments, HTML-escaped, with matched words wrapped in <mark>…</mark>"
+    )
+
+    @classmethod
+    def from_hit(cls, h: Hit) -> "SearchHitOut":
+        return cls(id=h.id, score=h.score, source=h.source, url=h.url, title=h.title,
+                   published_at=h.published_at, primary=h.primary, categories=list(h.categories),
+                   highlights=list(h.highlights))
+
+
+class SearchOut(BaseModel):
+    total: int
+    hits: list[SearchHitOut]
+    facets: dict[str, dict[str, int]]
+    next_cursor: str | None
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+class EvidenceOut(BaseModel):
+    category: str
+    source: str
+    term: str
+    start: int
+    end: int
+    text: str
+    weight: float = 1.0
+
+
+class TrailStepOut(BaseModel):
+    kind: str
+    start: int
+    end: int
+    original: str
+    replacement: str
+
+
+class AlertSummary(BaseModel):
+    id: str
+    post_id: str | None
+    source: str
+    category: str
+    labels: list[str]
+    severity: str
+    score: float
+    status: str
+    opened_at: datetime
+    due_at: datetime
+    overdue: bool
+    assignee: str | None
+    title: str
+    excerpt: str
+    url: str
+
+
+class FrozenPost(BaseModel):
+    """The post as it was when the alert was raised; upstream it may be gone or edited."""
+
+    post_id: str | None
+    version: int
+    source: str
+    url: str
+    title: str
+    text: str
+    author: str
+    published_at: datetime | None
+    fetched_at: datetime | None
+    content_sha256: str
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    at: datetime
+    actor: str | None
+    type: str
+    data: dict[str, Any] = {}
+
+
+class NoteOut(BaseModel):
+    author: str
+    text: str
+    at: datetime
+
+
+class AlertDetailOut(AlertSummary):
+    rule: str
+    post: FrozenPost
+    scores: dict[str, float]
+    evidence: list[EvidenceOut]
+    trail: list[TrailStepOut]
+    model_version: str
+    features: dict[str, list[tuple[str, float]]]
+    claimed_at: datetime | None
+    escalated: bool
+    decision: str | None
+    outcome: str | None
+    decision_note: str
+    decided_by: str | None
+    decided_at: datetime | None
+    history: list[HistoryEntry]
+    notes: list[NoteOut]
+
+
+class AlertPageOut(BaseModel):
+    items: list[AlertSummary]
+    next_cursor: str | None
+
+
+class DecisionIn(BaseModel):
+    """confirm needs a disposition, dismiss a reason (and a note when the reason is `other`),
+    escalate a note for the supervisor. patrol.reviews.Decision checks these and its refusal
+    is a 422 with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["confirm", "dismiss", "escalate"]
+    disposition: Literal[DISPOSITIONS] | None = None  # type: ignore[valid-type]
+    reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
+    note: str = Field("", max_length=MAX_NOTE_CHARS)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] = Field(min_length=1, max_length=200)
+    action: Literal["claim", "release", "confirm", "dismiss", "escalate"]
+    disposition: Literal[DISPOSITIONS] | None = None  # type: ignore[valid-type]
+    reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
+    note: str = Field("", max_length=MAX_NOTE_CHARS)
+
+
+class BulkItemOut(BaseModel):
+    id: str
+    ok: bool
+    alert_status: str | None = Field(None, description="the alert's status after the action, when it succeeded")
+    detail: str | None = Field(None, description="why the action was refused, when it was")
+
+
+class BulkOut(BaseModel):
+    results: list[BulkItemOut]
+
+
+# --- posts, sources, audit, trends ------------------------------------------------------------
+
+class PostVersionOut(BaseModel):
+    version: int
+    title: str
+    text: str
+    content_sha256: str
+    fetched_at: datetime
+
+
+class PostOut(BaseModel):
+    id: str
+    source: str
+    external_id: str
+    url: str
+    title: str
+    text: str
+    author: str
+    published_at: datetime | None
+    fetched_at: datetime
+    first_seen: datetime | None
+    content_sha256: str
+    deleted_upstream: bool
+    primary: str
+    labels: list[str]
+    analysis: dict[str, Any] | None
+    version: int
+    versions: list[PostVersionOut]
+    alert_id: str | None = Field(None, description="the alert raised for this post, if any")
+
+
+class SourceHealthOut(BaseModel):
+    source: str
+    last_pass_at: datetime | None
+    last_success_at: datetime | None
+    items_last_pass: int
+    errors_last_pass: dict[str, int]
+    consecutive_empty: int
+    passes: int
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPageOut(BaseModel):
+    events: list[AuditEventOut]
+    next_after_seq: int | None = Field(description="pass as after_seq for the next page; null at the end")
+
+
+class AuditVerificationOut(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    reason: str
+
+
+class DayCounts(BaseModel):
+    day: str = Field(description="YYYY-MM-DD in UTC")
+    total: int
+    by_category: dict[str, int]
+
+
+class TermCount(BaseModel):
+    term: str
+    category: str
+    count: int
+
+
+class TrendsOut(BaseModel):
+    days: list[DayCounts]
+    top_terms: list[TermCount] = Field(description="evidence terms of alerts opened in the last 24 h, most frequent first")
+    top_terms_window_hours: int
+
+
+class EventOut(BaseModel):
+    """A burst: alerts of one category from one source in the window."""
+
+    category: str
+    source: str
+    count: int
+    first_opened_at: datetime
+    last_opened_at: datetime
+    max_severity: str
+    alert_ids: list[str] = Field(description="up to 10, newest first")
+
+
+class EventsOut(BaseModel):
+    window_hours: int
+    events: list[EventOut]

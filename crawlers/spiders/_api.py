@@ -1,0 +1,135 @@
+"""What the wordpress, discourse, mastodon, html and sitemap spiders share on top of SourceSpider:
+incremental state, JSON pages, the Link header, and failures counted by kind.
+
+Error kinds (stats `patrol/errors/<kind>/<source>`, next to the base's http_errors/parse_errors):
+  http_404, http_410, http_429, http_5xx, http_<code>   an answer that was not the page
+  redirect_loop     the redirect chain went past REDIRECT_MAX_TIMES
+  timeout           no answer within DOWNLOAD_TIMEOUT
+  too_large         the download was cut at DOWNLOAD_MAXSIZE
+  connection        refused, reset, DNS
+  bad_json          an API answer that is not the JSON it should be
+  malformed         a page or feed that parsed only partly (truncated XML, broken markup)
+  charset           the declared charset did not fit the bytes and another one was used
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError as TxTimeoutError
+from twisted.internet.defer import CancelledError
+
+from crawlers.dates import parse_feed_time, parse_forum_time
+from crawlers.encoding import with_best_encoding
+from crawlers.incremental import Incremental
+from crawlers.spiders.base import PageParseError, SourceSpider
+
+logger = logging.getLogger(__name__)
+
+_LINK = re.compile(r'<\s*([^>]*)\s*>\s*((?:;\s*[^;,]+)*)')
+_REL = re.compile(r'rel\s*=\s*"?([^";,]+)"?', re.I)
+# Deleted upstream: the post is gone, not the server.
+GONE_STATUSES = (404, 410)
+
+
+def link_header(value: bytes | str | None) -> dict[str, str]:
+    """RFC 8288 Link header -> {rel: url}; Mastodon pages its timelines with rel="next"/"prev"."""
+    if not value:
+        return {}
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    links: dict[str, str] = {}
+    for match in _LINK.finditer(text):
+        url, params = match.group(1).strip(), match.group(2)
+        rel = _REL.search(params)
+        if rel:
+            for name in rel.group(1).split():
+                links.setdefault(name.lower(), url)
+    return links
+
+
+def failure_kind(failure) -> str:
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return "http_5xx" if 500 <= status < 600 else f"http_{status}"
+    if failure.check(IgnoreRequest):
+        text = str(failure.value)
+        return "redirect_loop" if "redirect" in text.lower() else "ignored"
+    if failure.check(TxTimeoutError) or "timeout" in type(failure.value).__name__.lower():
+        return "timeout"
+    if failure.check(CancelledError):
+        return "too_large"
+    if failure.check(ConnectError, DNSLookupError) or "connection" in type(failure.value).__name__.lower():
+        return "connection"
+    return type(failure.value).__name__.lower()
+
+
+class ApiSpider(SourceSpider):
+    """SourceSpider with incremental state and failures counted by kind."""
+
+    def __init__(self, source, state=None, **kwargs):
+        super().__init__(source, state, **kwargs)
+        self.inc = Incremental(self.state_before, self.state_after)
+
+    # -- failures ---------------------------------------------------------------------------
+    def count_error(self, kind: str) -> None:
+        self.count(f"errors/{kind}")
+
+    def on_request_error(self, failure):
+        self.count_error(failure_kind(failure))
+        return super().on_request_error(failure)
+
+    def entry_request(self, url: str, callback, **kwargs):
+        """The first page of a pass: asked conditionally, so an unchanged source costs one 304."""
+        headers = {**self.inc.conditional_headers(url), **kwargs.pop("headers", {})}
+        meta = {**kwargs.pop("meta", {}), "entry_url": url}
+        meta["handle_httpstatus_list"] = [*meta.get("handle_httpstatus_list", ()), 304]
+        return self.request(url, callback, headers=headers, meta=meta, **kwargs)
+
+    def not_modified(self, response) -> bool:
+        """True for a 304 (nothing new: the pass is done); remembers validators of a 200 entry page."""
+        entry = response.meta.get("entry_url")
+        if response.status == 304:
+            self.count("not_modified")
+            # Keep the validators that earned the 304, or the next pass would fetch in full.
+            if entry and entry in (self.state_before.get("validators") or {}):
+                self.state_after.setdefault("validators", {})[entry] = self.state_before["validators"][entry]
+            return True
+        if entry and response.status == 200:
+            self.inc.remember_validators(entry, response.headers)
+        return False
+
+    # -- pages ------------------------------------------------------------------------------
+    def json_of(self, response) -> Any:
+        try:
+            return json.loads(response.body.decode(response.encoding if hasattr(response, "encoding") else "utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            self.count_error("bad_json")
+            raise PageParseError(f"expected JSON from {response.url}: {error}") from None
+
+    def decoded(self, response):
+        fixed = with_best_encoding(response, self.source.overrides.encoding)
+        if fixed is not response:
+            self.count_error("charset")
+        return fixed
+
+    def api_time(self, text: str | None) -> datetime | None:
+        """An API's ISO 8601 time, or a page's printed one ("3 小时前" included), zone-aware."""
+        return parse_feed_time(text, self.site_tz, self.fetched_at())
+
+    def printed_time(self, text: str | None) -> datetime | None:
+        return parse_forum_time(text, self.fetched_at(), self.site_tz) or parse_feed_time(text, self.site_tz)
+
+    def pages_left(self, page: int) -> bool:
+        """Within max_pages? When not, the pass stops early and says so: older posts may be missed."""
+        if page < self.source.max_pages:
+            return True
+        self.count("max_pages_reached")
+        return False
+
+
+__all__ = ["ApiSpider", "GONE_STATUSES", "PageParseError", "failure_kind", "link_header"]

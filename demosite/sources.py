@@ -1,0 +1,20 @@
+"""sources.yaml entries for a running DemoSite: one discuz source per board and the news feed."""
+from __future__ import annotations
+
+from demosite.server import DemoSite
+
+BOARD_SOURCE_NAMES = {2: "demo-city", 36: "demo-market", 41: "demo-food", 52: "demo-heart"}
+
+
+def demo_sources(site: DemoSite, interval: str = "15m", max_pages: int = 20) -> list[dict]:
+    entries = []
+    for fid in site.catalogue.boards:
+        entries.append({
+            "name": BOARD_SOURCE_NAMES.get(fid, f"demo-board-{fid}"),
+            "kind": "discuz",
+            "url": site.board_url(fid),
+            "interval": interval,
+            "max_pages": max_pages,
+        })
+    entries.append({"name": "demo-news", "kind": "rss", "url": site.feed_url, "interval": interval, "max_pages": max_pages})
+    return entries

@@ -1,0 +1,1 @@
+"""Pure text: normalise, match, detect, classify. Imports nothing of Patrol's other packages."""

@@ -1,0 +1,383 @@
+"""The Analyzer: normalise → lexicons + detectors → rule scores (+ model) → Analysis.
+
+Rule scoring, per category (see `score_rules`):
+  * each distinct lexicon term contributes its weight; scores combine as a noisy-OR,
+    1 - Π(1 - w), so two medium terms outweigh one and nothing exceeds 1;
+  * `weak` terms (叶子, 按摩) count only next to a strong term of the same category or, for
+    ad-like categories, next to a contact or trade signal;
+  * contact hand-offs (加我, 私聊, a WeChat id, a QQ number, a link on a cheap domain) join the
+    noisy-OR of the ad-like categories, trade words (出货, 面交) that of drugs and weapons —
+    but only when the category already has a hit, since a contact alone is no harm;
+  * detectors add to pii_leak (an ID number alone suffices; a phone number counts only next to
+    doxxing words or another identifier, because ads carry phone numbers);
+  * counter-speech and reporting (警惕…诈骗, 禁毒宣传, 笑死) multiply the score by the
+    exception's factor (the strongest one found).
+A category is labelled when its final score reaches its threshold (0.5 by default).
+
+A model plugs in through the constructor: any object with `version: str` and
+`predict(list[ModelInput]) -> list[dict[str, float]]` (and optionally `explain(...)`). How the
+two are combined lives in `combine_scores`, the one place to tune it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Protocol, Sequence
+
+from nlp.analysis import Analysis, Evidence, TrailStep
+from nlp.categories import (DRUGS, FRAUD, GAMBLING, HARM_CATEGORIES, ILLICIT_ADS, NONE, PII_LEAK, PORN_SEXUAL,
+                            WEAPONS, most_severe)
+from nlp.detectors import Detection, detect
+from nlp.lexicon import Lexicon, LexiconHit, Match
+from nlp.normalise import Normalised, normalise
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 20_000
+DEFAULT_THRESHOLD = 0.5
+MODEL_BATCH = 256
+
+CONTACT_BOOSTED = frozenset({GAMBLING, PORN_SEXUAL, ILLICIT_ADS, DRUGS, WEAPONS, FRAUD})
+TRADE_BOOSTED = frozenset({DRUGS, WEAPONS})
+# how much a contact detection says "this is an ad"; a bare phone number says little
+CONTACT_DETECTIONS = {"wechat_id": 0.45, "qq_number": 0.45, "telegram": 0.5, "cheap_url": 0.4, "mobile": 0.2}
+CONTACT_CAP = 0.6
+TRADE_CAP = 0.5
+# what each identifier adds to pii_leak; mobile only with doxxing words or another identifier
+PII_DETECTIONS = {"cn_id_number": 0.8, "bank_card": 0.5, "address": 0.3, "plate_number": 0.25, "mobile": 0.25}
+PII_NEEDS_COMPANY = frozenset({"mobile", "plate_number"})
+WEAK_ONLY_FACTOR = 0.8
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What the Analyzer hands the model for one text, so the model need not redo the rule work.
+
+    text: the analysed (possibly truncated) original; normalised: the normaliser's output;
+    lexicon: the `nlp.lexicon.Match` (hits and exceptions); detections: `nlp.detectors.Detection`s
+    in normalised offsets.
+    """
+
+    text: str
+    normalised: str
+    lexicon: Match
+    detections: tuple[Detection, ...] = ()
+
+
+class Model(Protocol):
+    version: str
+
+    def predict(self, batch: list[ModelInput]) -> list[dict[str, float]]: ...
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    scores: dict[str, float]
+    factors: dict[str, float]  # category -> exception factor applied (1.0 = none)
+    counted: dict[str, tuple[LexiconHit, ...]]  # the hits that made each score
+    detections: dict[str, tuple[Detection, ...]]  # the detections that made each score
+
+
+def _noisy_or(weights: Iterable[float]) -> float:
+    p = 1.0
+    for w in weights:
+        p *= 1.0 - w
+    return 1.0 - p
+
+
+def _distinct(hits: Iterable[LexiconHit]) -> list[LexiconHit]:
+    seen: dict[str, LexiconHit] = {}
+    for h in hits:
+        seen.setdefault(h.term, h)
+    return list(seen.values())
+
+
+def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
+    """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
+    by_cat: dict[str, list[LexiconHit]] = {}
+    for h in match.hits:
+        by_cat.setdefault(h.category, []).append(h)
+    contact_hits = _distinct(by_cat.pop("contact", ()))
+    trade_hits = _distinct(by_cat.pop("trade", ()))
+    contact_dets = [d for d in detections if d.kind in CONTACT_DETECTIONS]
+    contact = min(CONTACT_CAP, _noisy_or([h.weight for h in contact_hits]
+                                         + [CONTACT_DETECTIONS[d.kind] for d in contact_dets]))
+    trade = min(TRADE_CAP, _noisy_or(h.weight for h in trade_hits))
+
+    factors: dict[str, float] = {}
+    for e in match.exceptions:
+        for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
+            factors[cat] = min(factors.get(cat, 1.0), e.factor)
+
+    scores: dict[str, float] = {}
+    counted: dict[str, tuple[LexiconHit, ...]] = {}
+    used_dets: dict[str, tuple[Detection, ...]] = {}
+    for cat in HARM_CATEGORIES:
+        hits = _distinct(by_cat.get(cat, ()))
+        strong = [h for h in hits if not h.weak]
+        signal = (contact if cat in CONTACT_BOOSTED else 0.0) + (trade if cat in TRADE_BOOSTED else 0.0)
+        use = strong + ([h for h in hits if h.weak] if strong or signal > 0 else [])
+        weights = [h.weight for h in use]
+        dets: list[Detection] = []
+        if cat == PII_LEAK:
+            dets = _pii_detections(detections, has_doxx_words=bool(strong))
+            best: dict[str, float] = {}
+            for d in dets:
+                best[d.kind] = PII_DETECTIONS[d.kind]
+            weights += list(best.values())
+        if not weights:
+            scores[cat] = 0.0
+            continue
+        extra: list[LexiconHit] = []
+        if cat in CONTACT_BOOSTED and contact > 0:
+            weights.append(contact)
+            extra += contact_hits
+            dets += contact_dets
+        if cat in TRADE_BOOSTED and trade > 0:
+            weights.append(trade)
+            extra += trade_hits
+        score = _noisy_or(weights) * factors.get(cat, 1.0)
+        if not strong and cat != PII_LEAK:
+            # weak words and signals alone ("开盘" + "私信我" in a flat ad) are a hint, not a case
+            score *= WEAK_ONLY_FACTOR
+        scores[cat] = round(score, 4)
+        counted[cat] = tuple(use + extra)
+        used_dets[cat] = tuple(dets)
+    return RuleResult(scores, {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, counted, used_dets)
+
+
+def _pii_detections(detections: Sequence[Detection], has_doxx_words: bool) -> list[Detection]:
+    strong_ids = any(d.kind in ("cn_id_number", "bank_card", "address") for d in detections)
+    return [d for d in detections if d.kind in PII_DETECTIONS
+            and (d.kind not in PII_NEEDS_COMPANY or has_doxx_words or strong_ids)]
+
+
+def combine_scores(rule: float, model: float | None, factor: float, model_threshold: float = DEFAULT_THRESHOLD,
+                   threshold: float = DEFAULT_THRESHOLD) -> float:
+    """The final score of one category from the rule score and the model's probability.
+
+    The model's probability is first rescaled so that its own threshold lands on ours (a model
+    calibrated to flag at 0.3 flags here at 0.5), then the larger of the two wins: rules catch
+    what the model never saw (categories without training data), the model catches phrasing the
+    lexicons lack. Counter-speech (`factor` < 1) scales the model's side too, so an anti-fraud
+    campaign cannot be flagged by the model alone; the rule score already includes it.
+    """
+    if model is None:
+        return rule
+    model = min(1.0, max(0.0, float(model)))
+    mt = min(0.99, max(0.01, model_threshold))
+    if model <= mt:
+        scaled = model / mt * threshold
+    else:
+        scaled = threshold + (model - mt) / (1.0 - mt) * (1.0 - threshold)
+    return max(rule, scaled * factor)
+
+
+class Analyzer:
+    def __init__(self, lexicon: Lexicon, model: Model | None = None, thresholds: dict[str, float] | None = None,
+                 max_chars: int = MAX_CHARS):
+        self._lexicon = lexicon
+        self.model = model
+        self.thresholds = {c: DEFAULT_THRESHOLD for c in HARM_CATEGORIES}
+        if thresholds:
+            unknown = set(thresholds) - set(HARM_CATEGORIES)
+            if unknown:
+                raise ValueError(f"thresholds for unknown categories: {sorted(unknown)}")
+            self.thresholds.update(thresholds)
+        self.max_chars = max_chars
+        self._evidence_has_trail = "trail" in {f.name for f in dataclasses.fields(Evidence)}
+
+    @classmethod
+    def default(cls, lexicon_dir: str | Path | None = None, model_path: str | Path | None = None) -> "Analyzer":
+        """The bundled lexicons (or `lexicon_dir`) and the model at `model_path`, or the bundled
+        model when one ships; rules only otherwise."""
+        lexicon = Lexicon.load(lexicon_dir)
+        return cls(lexicon, model=_load_model(model_path))
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._lexicon
+
+    @property
+    def model_version(self) -> str:
+        rules = f"rules-{self._lexicon.version}"
+        return f"{self.model.version}+{rules}" if self.model is not None else rules
+
+    def reload_lexicons(self) -> None:
+        """Re-read the lexicon files. On failure the old lexicons stay in use and the error is raised."""
+        self._lexicon = self._lexicon.reload()
+
+    # ---------------------------------------------------------------- analysis
+
+    def analyse(self, text: str) -> Analysis:
+        return self.analyse_batch([text])[0]
+
+    def analyse_batch(self, texts: Sequence[str]) -> list[Analysis]:
+        """One Analysis per text, in order. A text that breaks the rules side gets an empty
+        analysis with the error in its trail; a model failure falls back to rules for that batch."""
+        lexicon = self._lexicon  # one version for the whole batch, even if reloaded meanwhile
+        version = self.model_version
+        prepared: list[_Prepared | _Failed] = []
+        for text in texts:
+            try:
+                prepared.append(self._prepare(text, lexicon))
+            except Exception as exc:  # noqa: BLE001 - one bad text must never fail the batch
+                log.exception("analysis failed for one text; returning an empty analysis")
+                prepared.append(_Failed(repr(exc)[:200]))
+        model_scores = self._predict([p for p in prepared if isinstance(p, _Prepared)])
+        results = []
+        it = iter(model_scores)
+        for p in prepared:
+            if isinstance(p, _Failed):
+                results.append(_failed_analysis(p.reason, version))
+                continue
+            results.append(self._finish(p, next(it), version))
+        return results
+
+    def _prepare(self, text: Any, lexicon: Lexicon) -> "_Prepared":
+        text = _as_text(text)
+        cut = None
+        if len(text) > self.max_chars:
+            cut = TrailStep("truncated", self.max_chars, len(text), "", "")
+            text = text[: self.max_chars]
+        norm = normalise(text)
+        match = lexicon.scan(norm.text)
+        dets = tuple(detect(norm.text))
+        rules = score_rules(match, dets)
+        return _Prepared(ModelInput(text, norm.text, match, dets), norm, rules, cut)
+
+    def _predict(self, items: list["_Prepared"]) -> list[tuple[dict[str, float] | None, dict]]:
+        """Model probabilities and explanations per item; (None, {}) when there is no model or it failed."""
+        if self.model is None or not items:
+            return [(None, {})] * len(items)
+        out: list[tuple[dict[str, float] | None, dict]] = []
+        for i in range(0, len(items), MODEL_BATCH):
+            chunk = [p.input for p in items[i:i + MODEL_BATCH]]
+            try:
+                probs = self.model.predict(chunk)
+            except Exception:  # noqa: BLE001 - isolate the item that breaks the model
+                log.exception("model failed on a batch; retrying item by item")
+                probs = []
+                for one in chunk:
+                    try:
+                        probs.append(self.model.predict([one])[0])
+                    except Exception:  # noqa: BLE001
+                        log.exception("model failed on one text; rules only for it")
+                        probs.append(None)
+            out.extend((p, {}) for p in probs)
+        return self._explain(items, out)
+
+    def _explain(self, items, out):
+        explain = getattr(self.model, "explain", None)
+        if explain is None:
+            return out
+        thresholds = getattr(self.model, "thresholds", None) or {}
+        wanted = [i for i, (probs, _) in enumerate(out)
+                  if probs and any(p >= thresholds.get(c, DEFAULT_THRESHOLD) for c, p in probs.items())]
+        if not wanted:
+            return out
+        try:
+            expl = explain([items[i].input for i in wanted])
+        except Exception:  # noqa: BLE001 - an explanation is a nicety, never a failure
+            log.exception("model explain failed")
+            return out
+        for i, e in zip(wanted, expl):
+            out[i] = (out[i][0], e or {})
+        return out
+
+    def _finish(self, p: "_Prepared", model_out, version: str) -> Analysis:
+        probs, explanation = model_out
+        model_thresholds = getattr(self.model, "thresholds", None) or {}
+        scores: dict[str, float] = {}
+        for cat in HARM_CATEGORIES:
+            m = probs.get(cat) if probs else None
+            scores[cat] = round(combine_scores(p.rules.scores[cat], m, p.rules.factors[cat],
+                                               model_thresholds.get(cat, DEFAULT_THRESHOLD), self.thresholds[cat]), 4)
+        labels = tuple(c for c in HARM_CATEGORIES if scores[c] >= self.thresholds[c])
+        primary = most_severe(labels) if labels else NONE
+        evidence = self._evidence(p, labels)
+        trail = p.norm.trail + ((p.cut,) if p.cut else ())
+        features = {c: tuple((str(n), float(w)) for n, w in explanation.get(c, ())) for c in labels if explanation.get(c)}
+        return Analysis(primary=primary, labels=labels, scores=scores, evidence=evidence, trail=trail,
+                        normalised=p.norm.text, model_version=version, features=features)
+
+    def _evidence(self, p: "_Prepared", labels: tuple[str, ...]) -> tuple[Evidence, ...]:
+        out: list[Evidence] = []
+        original = p.input.text
+        seen = set()
+        for cat in labels:
+            for h in p.rules.counted.get(cat, ()):
+                out.append(self._span(p, cat, "lexicon", h.term, h.start, h.end, h.weight, original, seen))
+            for d in p.rules.detections.get(cat, ()):
+                out.append(self._span(p, cat, "detector", d.kind, d.start, d.end, 1.0, original, seen))
+        if p.cut:
+            out.append(Evidence(category=NONE, source="truncated", term=f"only the first {self.max_chars} characters were analysed",
+                                start=p.cut.start, end=p.cut.start, text="", weight=0.0))
+        return tuple(e for e in out if e is not None)
+
+    def _span(self, p, cat, source, term, start, end, weight, original, seen):
+        key = (cat, source, term, start, end)
+        if key in seen:
+            return None
+        seen.add(key)
+        os_, oe = p.norm.to_original(start, end)
+        kwargs = dict(category=cat, source=source, term=term, start=os_, end=oe, text=original[os_:oe], weight=round(weight, 4))
+        if self._evidence_has_trail:
+            kwargs["trail"] = p.norm.steps_within(os_, oe)
+        return Evidence(**kwargs)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    input: ModelInput
+    norm: Normalised
+    rules: RuleResult
+    cut: TrailStep | None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+
+
+def _failed_analysis(reason: str, version: str) -> Analysis:
+    return Analysis(primary=NONE, labels=(), scores={c: 0.0 for c in HARM_CATEGORIES},
+                    trail=(TrailStep("error", 0, 0, "", reason),), model_version=version)
+
+
+def _as_text(text: Any) -> str:
+    """Accept what crawlers hand over: str, bytes (UTF-8, undecodable bytes replaced), None."""
+    if text is None:
+        return ""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        text = str(text)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # lone surrogates cannot cross into the Rust matcher; one '?' each keeps offsets
+            text = "".join("?" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def _load_model(model_path: str | Path | None):
+    try:
+        from nlp import model as model_mod
+    except ImportError:
+        if model_path is not None:
+            raise
+        return None
+    if model_path is not None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"model file not found: {path}")
+        return model_mod.HarmModel.load(path)
+    try:
+        return model_mod.load_bundled()
+    except Exception:  # noqa: BLE001 - a broken bundled model must not stop the rules
+        log.exception("bundled model could not be loaded; running on rules only")
+        return None

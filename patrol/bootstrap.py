@@ -1,0 +1,85 @@
+"""The composition root: the only place that picks implementations.
+
+Everything else receives what it needs as arguments. Backends are built lazily so that a command
+that needs only the analyzer (`patrol classify`) does not open the database or the index.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from patrol.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_index(settings: Settings):
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5."""
+    if settings.elasticsearch_url:
+        from search.elastic_index import ElasticIndex
+
+        return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
+    from search.sqlite_index import SqliteIndex
+
+    settings.ensure_home()
+    return SqliteIndex(settings.index_path)
+
+
+def build_store(settings: Settings):
+    from patrol.store import Store
+
+    settings.ensure_home()
+    return Store(settings.resolved_database_url)
+
+
+def build_analyzer(settings: Settings):
+    from nlp.analyzer import Analyzer
+
+    model_path = settings.model_path  # None: the bundled model, when one ships
+    return Analyzer.default(lexicon_dir=settings.lexicon_dir, model_path=model_path)
+
+
+def build_rules(settings: Settings):
+    from patrol.alerts import load_rules
+
+    return load_rules(settings.rules)
+
+
+@dataclass
+class Services:
+    """The backends of one Patrol process, built on first use."""
+
+    settings: Settings
+
+    @cached_property
+    def store(self):
+        return build_store(self.settings)
+
+    @cached_property
+    def index(self):
+        return build_index(self.settings)
+
+    @cached_property
+    def analyzer(self):
+        return build_analyzer(self.settings)
+
+    @cached_property
+    def rules(self):
+        return build_rules(self.settings)
+
+    @cached_property
+    def ingestor(self):
+        from patrol.ingest import Ingestor
+
+        return Ingestor(store=self.store, index=self.index, analyzer=self.analyzer, rules=self.rules)
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        if "store" in self.__dict__ and hasattr(self.store, "close"):
+            self.store.close()
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    return Services(settings or Settings())

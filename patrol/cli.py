@@ -1,0 +1,301 @@
+"""`patrol ...`: the command line (INTERFACES.md). Commands parse arguments, build what they need
+through patrol.bootstrap, and print; the work happens in the modules they call."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+from patrol.settings import Settings
+
+app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
+                  add_completion=False)
+users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(lexicon_app, name="lexicon")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _services(settings: Settings | None = None):
+    from patrol.bootstrap import build_services
+
+    return build_services(settings or _settings())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"patrol: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _jsonl_lines(file: Optional[Path]) -> Iterator[tuple[int, str]]:
+    stream = sys.stdin if file is None or str(file) == "-" else open(file, encoding="utf-8", errors="replace")
+    try:
+        for lineno, line in enumerate(stream, start=1):
+            if line.strip():
+                yield lineno, line
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INFO level.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# --------------------------------------------------------------------------- demo / serve / crawl
+
+
+def _serve(services, host: str, port: int) -> None:
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, help="Port of the API and console."),
+    host: str = typer.Option("127.0.0.1", help="Loopback address to serve on."),
+) -> None:
+    """The main job on embedded defaults: crawl the bundled demo site, classify, index, alert, serve."""
+    from patrol.demo import run_demo
+
+    try:
+        run_demo(_services(), host, port, typer.echo, _serve)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Default: PATROL_API__HOST (127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Default: PATROL_API__PORT (8000)."),
+) -> None:
+    """Serve the API and console over the configured stores."""
+    settings = _settings()
+    _serve(_services(settings), host or settings.api.host, port or settings.api.port)
+
+
+@app.command()
+def crawl(
+    sources: Optional[Path] = typer.Option(None, "--sources", help="Default: PATROL_SOURCES (sources.yaml)."),
+    source: Optional[list[str]] = typer.Option(None, "--source", help="Only this source (repeatable)."),
+    loop: bool = typer.Option(False, "--loop", help="Keep going, revisiting each source on its interval."),
+) -> None:
+    """One pass over the configured sources, ingesting what it finds."""
+    from crawlers.runner import run_crawl
+    from crawlers.sources import SourcesFileError, load_sources
+
+    settings = _settings()
+    path = sources or settings.sources
+    try:
+        configured = load_sources(path)
+    except SourcesFileError as exc:
+        _fail(str(exc))
+    except FileNotFoundError:
+        _fail(f"{path}: no such sources file (set PATROL_SOURCES or pass --sources)")
+    services = _services(settings)
+    if loop:
+        from crawlers.loop import run_loop
+
+        run_loop(settings, configured, services, source_names=source, echo=typer.echo)
+        return
+    try:
+        report = run_crawl(settings, configured, services.ingestor.ingest, source_names=source)
+    except KeyError as exc:  # an unknown --source name
+        _fail(str(exc.args[0]))
+    for name, s in report.sources.items():
+        status = f"error: {s.error}" if s.error else "ok"
+        typer.echo(f"{name:<24} {s.pages_fetched:>5} page(s) {s.items:>6} item(s) {s.ingested:>6} ingested "
+                   f"{s.parse_errors:>3} parse error(s) {s.http_errors:>3} http error(s)  {status}")
+
+
+# --------------------------------------------------------------------------- classify / evaluate / train
+
+
+@app.command()
+def classify(
+    file: Optional[Path] = typer.Argument(None, help="JSONL with a `text` field per line; stdin when absent."),
+    batch_size: int = typer.Option(256, help="Lines analysed per batch."),
+) -> None:
+    """JSONL in, JSONL out: each object plus primary, labels, scores and evidence."""
+    from patrol.classify import classify_stream
+
+    settings = _settings()
+    from patrol.bootstrap import build_analyzer
+
+    analyzer = build_analyzer(settings)
+    errors = classify_stream(_jsonl_lines(file), analyzer, sys.stdout, sys.stderr, batch_size=batch_size,
+                             name=str(file) if file else "<stdin>")
+    if errors:
+        typer.echo(f"patrol classify: {errors} line(s) skipped, see messages above", err=True)
+
+
+@app.command()
+def evaluate(
+    file: Path = typer.Argument(..., help="JSONL with `text` and `category` per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Per-category precision, recall, F1, macro-F1 and confusion of the configured analyzer."""
+    from nlp.evaluate import evaluate as run_evaluation
+    from patrol.bootstrap import build_analyzer
+
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    rows, bad = [], 0
+    for lineno, line in _jsonl_lines(file):
+        try:
+            obj = json.loads(line)
+            rows.append({"text": str(obj["text"]), "category": str(obj["category"])})
+        except (ValueError, KeyError, TypeError) as exc:
+            bad += 1
+            typer.echo(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}", err=True)
+    report = run_evaluation(rows, build_analyzer(_settings()))
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.to_table())
+
+
+@app.command()
+def train(
+    data: list[Path] = typer.Option(..., "--data", help="labelled_posts.jsonl and any other JSONL with text/category/split."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the model (default: the bundled model path)."),
+    seed: int = typer.Option(13, help="Random seed; the same data and seed give the same model."),
+) -> None:
+    """Train the classifier and write it with its model card."""
+    from nlp.train import train as run_training
+
+    for p in data:
+        if not p.exists():
+            _fail(f"{p}: no such file")
+    report = run_training([str(p) for p in data], out_path=str(out) if out else None, seed=seed)
+    typer.echo(str(report))
+
+
+@lexicon_app.command("backtest")
+def lexicon_backtest(
+    terms: list[str] = typer.Argument(..., help="Proposed lexicon terms."),
+    sample: int = typer.Option(5, help="How many matching posts to show per term."),
+) -> None:
+    """How many indexed posts each proposed term would hit, with a sample: see false positives first."""
+    from patrol.lexicon_backtest import backtest
+
+    services = _services()
+    for row in backtest(terms, services.store, services.analyzer, sample=sample):
+        typer.echo(f"{row.term}\t{row.hits} hit(s) of {row.scanned} posts")
+        for post_id, snippet in row.samples:
+            typer.echo(f"    {post_id}  {snippet}")
+
+
+# --------------------------------------------------------------------------- ingest / crawl / search
+
+
+@app.command()
+def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id.")) -> None:
+    """Ingest posts from another collector."""
+    from patrol.ingest import read_jsonl_posts
+
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    services = _services()
+    batch, total = [], None
+    for raw in read_jsonl_posts(_jsonl_lines(file), str(file), on_error=lambda m: typer.echo(m, err=True)):
+        batch.append(raw)
+        if len(batch) >= 256:
+            total = services.ingestor.ingest(batch) if total is None else total.merge(services.ingestor.ingest(batch))
+            batch = []
+    if batch or total is None:
+        r = services.ingestor.ingest(batch)
+        total = r if total is None else total.merge(r)
+    typer.echo(total.summary())
+
+
+@app.command()
+def reindex() -> None:
+    """Write every post the index is missing (after an outage) from the workflow database."""
+    services = _services()
+    n = services.ingestor.reindex_pending()
+    typer.echo(f"reindexed {n} post(s)")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="The query language of the API and console."),
+    as_json: bool = typer.Option(False, "--json"),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+) -> None:
+    """Full-text search over the indexed posts."""
+    from search.index import IndexUnavailable, QuerySyntaxError, SearchQuery
+
+    services = _services()
+    try:
+        result = services.index.search(SearchQuery(q=query, limit=limit, highlight=not as_json, facets=False))
+    except QuerySyntaxError as exc:
+        typer.echo(f"patrol search: {exc.message} at position {exc.position}:", err=True)
+        typer.echo(f"  {exc.query}\n  {' ' * exc.position}^", err=True)
+        raise typer.Exit(2)
+    except IndexUnavailable as exc:
+        _fail(f"the index is unavailable: {exc}", 3)
+    for hit in result.hits:
+        if as_json:
+            typer.echo(json.dumps({"id": hit.id, "source": hit.source, "url": hit.url, "title": hit.title,
+                                   "published_at": hit.published_at.isoformat(), "primary": hit.primary},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"{hit.published_at:%Y-%m-%d %H:%M}  {hit.primary:<12} {hit.source:<16} {hit.title[:40]}  {hit.url}")
+    if not as_json:
+        typer.echo(f"{result.total} match(es)")
+
+
+# --------------------------------------------------------------------------- users / audit
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: str = typer.Option(..., "--role", help="officer | supervisor | admin | auditor"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Add a user; the password is read from the terminal, or from stdin with --password-stdin."""
+    from patrol.users import ROLES
+
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        _fail("the password must have at least 8 characters")
+    services = _services()
+    try:
+        services.store.add_user(name, role, password)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"added {name} ({role})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 0 when intact, 1 when broken."""
+    v = _services().store.verify_audit()
+    if v.ok:
+        typer.echo(f"audit trail intact: {v.checked} event(s)")
+        return
+    typer.echo(f"audit trail BROKEN at event {v.first_bad_seq}: {v.reason}", err=True)
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,84 @@
+"""`patrol demo`: the main job end to end on embedded defaults, with no internet.
+
+Starts the bundled demo site on loopback, crawls it with the real spiders, classifies, indexes and
+raises alerts into the stores under PATROL_HOME, creates the demo officer, and serves the API and
+console. The demo user exists only here, and only when serving on loopback.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from patrol.bootstrap import Services
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class DemoReport:
+    pages: int = 0
+    items: int = 0
+    parse_errors: int = 0
+    new_posts: int = 0
+    alerts_opened: int = 0
+    alerts_by_category: Counter = field(default_factory=Counter)
+    per_source: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"crawled {self.pages} page(s), {self.items} post(s) found, {self.parse_errors} page(s) failed to parse",
+               f"{self.new_posts} new post(s) stored and indexed, {self.alerts_opened} alert(s) opened"]
+        out += [f"  {cat:<16} {n}" for cat, n in sorted(self.alerts_by_category.items(), key=lambda kv: -kv[1])]
+        return out
+
+
+def crawl_demo_site(services: Services, base_site) -> DemoReport:
+    """One crawl pass over every source of a running DemoSite, ingesting into `services`."""
+    from crawlers.runner import run_crawl
+    from crawlers.sources import parse_sources
+    from demosite.sources import demo_sources
+
+    sources = parse_sources({"sources": demo_sources(base_site)}, "<demo sources>")
+    crawl = run_crawl(services.settings, sources, services.ingestor.ingest)
+    report = DemoReport(pages=crawl.pages_fetched, items=crawl.items, parse_errors=crawl.parse_errors)
+    for r in crawl.ingest_reports:
+        report.new_posts += r.new
+        report.alerts_opened += r.alerts_opened
+        report.alerts_by_category.update(r.alerts_by_category)
+    report.per_source = {name: s.items for name, s in crawl.sources.items()}
+    return report
+
+
+def ensure_demo_user(services: Services, host: str) -> None:
+    if not is_loopback(host):
+        raise ValueError(f"the demo user is created only on loopback, not on {host!r}")
+    if services.store.get_user(DEMO_USER) is None:
+        services.store.add_user(DEMO_USER, "officer", DEMO_PASSWORD)
+
+
+def run_demo(services: Services, host: str, port: int, echo: Callable[[str], None],
+             serve: Callable[[Services, str, int], None]) -> DemoReport:
+    from demosite.server import DemoSite
+
+    if not is_loopback(host):
+        raise ValueError(f"patrol demo serves only on loopback (127.0.0.1, ::1, localhost), not {host!r}")
+    with DemoSite() as site:
+        echo(f"demo site on {site.base_url} (Discuz! forum and news feed); crawling it…")
+        report = crawl_demo_site(services, site)
+        for line in report.lines():
+            echo(line)
+        ensure_demo_user(services, host)
+        echo(f"console: http://{host}:{port}/   login: {DEMO_USER} / {DEMO_PASSWORD} (officer)   API docs: http://{host}:{port}/docs")
+        serve(services, host, port)
+    return report

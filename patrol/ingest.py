@@ -1,0 +1,182 @@
+"""The ingest step: RawPost → analyse → store (+ alerts) → index, one call per batch.
+
+Order matters for "no post lost, none counted twice":
+1. the store decides what is new, edited, unchanged or deleted (by post id and a hash of title+text);
+2. only new and edited posts are analysed;
+3. posts and their alerts are written in ONE transaction (the store enforces one alert per post);
+4. the index is written last. If it is down, the posts stay marked unindexed in the store and the
+   next ingest (or `patrol reindex`) writes them: the index is derived, the store is the record.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator, Sequence
+
+from patrol.alerts import evaluate_rules
+from patrol.posts import RawPost, analysed_text
+from patrol.store import PostRecord
+from search.index import IndexedPost, IndexUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class IngestReport:
+    received: int = 0
+    new: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    duplicates_in_batch: int = 0
+    alerts_opened: int = 0
+    indexed: int = 0
+    index_pending: int = 0
+    alerts_by_category: Counter = field(default_factory=Counter)
+
+    def merge(self, other: "IngestReport") -> "IngestReport":
+        for name in ("received", "new", "edited", "unchanged", "deleted", "duplicates_in_batch",
+                     "alerts_opened", "indexed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.index_pending = other.index_pending  # a level, not a sum
+        self.alerts_by_category.update(other.alerts_by_category)
+        return self
+
+    def summary(self) -> str:
+        cats = ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_category.items())) or "none"
+        text = (f"{self.received} received: {self.new} new, {self.edited} edited, {self.unchanged} unchanged, "
+                f"{self.deleted} deleted upstream; {self.alerts_opened} alert(s) opened ({cats}); "
+                f"{self.indexed} indexed")
+        if self.index_pending:
+            text += f"; {self.index_pending} waiting for the index (run `patrol reindex` when it is back)"
+        return text
+
+
+def to_indexed(p: PostRecord, status: str = "") -> IndexedPost:
+    return IndexedPost(
+        id=p.id, source=p.source, url=p.url, title=p.title, text=p.text, author=p.author,
+        published_at=p.published_at or p.fetched_at, fetched_at=p.fetched_at,
+        primary=p.primary or "none", categories=tuple(p.labels), status=status,
+    )
+
+
+class Ingestor:
+    def __init__(self, store, index, analyzer, rules, clock: Callable[[], datetime] = _utcnow):
+        self.store = store
+        self.index = index
+        self.analyzer = analyzer
+        self.rules = rules
+        self.clock = clock
+
+    def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
+        report = IngestReport(received=len(raws))
+        # Within one batch the last copy of a post wins; earlier copies are repeats, not posts.
+        latest: dict[str, RawPost] = {}
+        for raw in raws:
+            latest[raw.id] = raw
+        report.duplicates_in_batch = len(raws) - len(latest)
+        batch = list(latest.values())
+        if not batch:
+            return report
+        now = self.clock()
+        changes = self.store.classify_changes(batch)
+        to_analyse = [r for r, c in zip(batch, changes) if c in ("new", "edited")]
+        deleted = [r for r, c in zip(batch, changes) if c == "deleted"]
+        unchanged = [r for r, c in zip(batch, changes) if c == "unchanged"]
+        analyses = self.analyzer.analyse_batch([analysed_text(r.title, r.text) for r in to_analyse])
+        records, alerts = [], []
+        for raw, analysis in zip(to_analyse, analyses):
+            records.append(PostRecord.from_raw(raw, analysis))
+            alert = evaluate_rules(raw, analysis, self.rules, now)
+            if alert is not None:
+                alerts.append(alert)
+        # Deleted and unchanged posts are passed on so the store records the fetch / the deletion.
+        records += [PostRecord.from_raw(r) for r in deleted]
+        records += [PostRecord.from_raw(r) for r in unchanged]
+        saved = self.store.save_batch(records, alerts, now)
+        report.new = len(saved.new_post_ids)
+        report.edited = len(saved.edited_post_ids)
+        report.unchanged = len(saved.unchanged_post_ids)
+        report.deleted = len(saved.deleted_post_ids)
+        report.alerts_opened = len(saved.opened_alert_ids)
+        opened = set(saved.opened_alert_ids)
+        report.alerts_by_category.update(a.category for a in alerts if a.id in opened)
+        statuses = {a.post_id: "open" for a in alerts if a.id in opened}
+        report.indexed, report.index_pending = self._index(saved.changed_post_ids, statuses)
+        return report
+
+    def _index(self, post_ids: Sequence[str], statuses: dict[str, str] | None = None) -> tuple[int, int]:
+        """Index these posts plus any left over from an earlier outage; returns (indexed, pending).
+        `statuses`: alert status by post id where the caller knows it; otherwise it is looked up."""
+        statuses = statuses or {}
+        ids = list(dict.fromkeys(list(post_ids) + self.store.unindexed_post_ids(limit=1000)))
+        if not ids:
+            return 0, 0
+        posts = self.store.get_posts(ids)
+        try:
+            self.index.add([to_indexed(p, statuses[p.id] if p.id in statuses else self._status_of(p)) for p in posts])
+        except IndexUnavailable as exc:
+            log.warning("index unavailable, %d post(s) kept for reindexing: %s", len(ids), exc)
+            return 0, len(ids)
+        self.store.mark_indexed([p.id for p in posts])
+        return len(posts), 0
+
+    def _status_of(self, post: PostRecord) -> str:
+        from patrol.alerts import alert_id_for_post
+
+        detail = self.store.get_alert(alert_id_for_post(post.id)) if post.primary != "none" else None
+        return detail.alert.status if detail else ""
+
+    def reindex_pending(self) -> int:
+        total = 0
+        while True:
+            ids = self.store.unindexed_post_ids(limit=1000)
+            if not ids:
+                return total
+            done, pending = self._index(ids)
+            if pending:
+                raise IndexUnavailable(f"{pending} post(s) could not be indexed")
+            total += done
+
+
+def _parse_time(value, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{where}: published_at {value!r} is not an ISO 8601 time") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def read_jsonl_posts(lines: Iterable[tuple[int, str]], name: str,
+                     on_error: Callable[[str], None]) -> Iterator[RawPost]:
+    """Posts from another collector (INTERFACES.md `patrol ingest`). A bad line is reported with
+    its number and skipped."""
+    from patrol.posts import sha256_hex
+
+    for lineno, line in lines:
+        where = f"{name}:{lineno}"
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError(f"{where}: a line must be a JSON object")
+            missing = [k for k in ("source", "url", "text") if not isinstance(obj.get(k), str) or not obj.get(k)]
+            if missing:
+                raise ValueError(f"{where}: missing or empty field(s): {', '.join(missing)}")
+            yield RawPost(
+                source=obj["source"], url=obj["url"], external_id=str(obj.get("external_id") or obj["url"]),
+                text=obj["text"], title=str(obj.get("title") or ""), author=str(obj.get("author") or ""),
+                published_at=_parse_time(obj.get("published_at"), where),
+                content_sha256=sha256_hex(line.strip().encode("utf-8")),
+            )
+        except ValueError as exc:
+            msg = str(exc) if str(exc).startswith(name) else f"{where}: not JSON ({exc})"
+            on_error(f"{msg}; skipped")

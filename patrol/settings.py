@@ -1,0 +1,74 @@
+"""One typed Settings object. Nothing else in Patrol reads os.environ.
+
+Environment variables use the prefix PATROL_; nested groups use a double underscore,
+e.g. PATROL_CRAWL__USER_AGENT, PATROL_API__PORT. A `.env` file in the working directory is read too.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CrawlSettings(BaseModel):
+    # Identify the operator: sites being crawled deserve to know who to contact.
+    user_agent: str = "PatrolBot/0.1 (+public-post monitoring; contact: operator@localhost)"
+    obey_robots: bool = True
+    concurrent_requests: int = 16
+    concurrent_per_domain: int = 4
+    download_delay: float = 0.0
+    autothrottle: bool = True
+    download_timeout: float = 20.0
+    max_page_bytes: int = 8 * 1024 * 1024
+    retry_times: int = 3
+    # Passes that fail or come back empty this many times in a row raise an operations alert.
+    health_alert_after: int = 3
+    ingest_batch_size: int = 64
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs session cookies and bearer tokens. Generated and stored under PATROL_HOME when unset.
+    secret_key: str | None = None
+    token_ttl_minutes: int = 12 * 60
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PATROL_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    home: Path = Path("./var")
+    database_url: str | None = None
+    elasticsearch_url: str | None = None
+    elasticsearch_index: str = "patrol-posts"
+    redis_url: str | None = None
+    sources: Path = Path("sources.yaml")
+    rules: Path | None = None
+    model_path: Path | None = None
+    lexicon_dir: Path | None = None
+
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'patrol.db').resolve()}"
+
+    @property
+    def index_path(self) -> Path:
+        return self.home / "index.sqlite"
+
+    @property
+    def crawl_state_dir(self) -> Path:
+        return self.home / "crawl"
+
+    @property
+    def resolved_model_path(self) -> Path:
+        return self.model_path or (self.home / "model" / "patrol-model.skops")
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

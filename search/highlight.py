@@ -1,0 +1,89 @@
+"""Highlights: fragments of the ORIGINAL title and text with the matched words in <mark>…</mark>.
+
+Both indexes store pre-segmented tokens, whose offsets mean nothing in the text an officer reads,
+so neither backend's own highlighter can be used. Instead the page's hits are re-segmented here
+with offsets into the original text, and the query's phrases are found in that token stream the
+same way the index found them (consecutive tokens). Everything outside the marks is HTML-escaped.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Sequence
+
+from search.tokens import Segmenter
+
+FRAGMENT_CHARS = 80
+CONTEXT_BEFORE = 20
+MAX_TEXT_FRAGMENTS = 2
+
+
+def marked_spans(segmenter: Segmenter, text: str, phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Character ranges of `text` covered by an occurrence of any phrase; adjacent ranges merged."""
+    if not text or not phrases:
+        return []
+    spans = segmenter.spans(text)
+    tokens = [t for t, _, _ in spans]
+    hit = [False] * len(tokens)
+    for phrase in phrases:
+        k = len(phrase)
+        if not k:
+            continue
+        for i in range(len(tokens) - k + 1):
+            if tokens[i] == phrase[0] and tuple(tokens[i:i + k]) == phrase:
+                for j in range(i, i + k):
+                    hit[j] = True
+    merged: list[tuple[int, int]] = []
+    for (_, start, end), on in zip(spans, hit):
+        if not on:
+            continue
+        # Tokens separated only by nothing or whitespace read as one highlighted stretch.
+        if merged and not text[merged[-1][1]:start].strip():
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def render(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """text[start:end], escaped, with the spans inside it marked."""
+    end = len(text) if end is None else end
+    out: list[str] = []
+    pos = start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(escape(text[pos:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + "".join(out) + suffix
+
+
+def fragments(text: str, spans: Sequence[tuple[int, int]], limit: int = MAX_TEXT_FRAGMENTS) -> list[str]:
+    """Up to `limit` windows of about FRAGMENT_CHARS characters around the marked spans."""
+    out: list[str] = []
+    i = 0
+    while i < len(spans) and len(out) < limit:
+        start = max(0, spans[i][0] - CONTEXT_BEFORE)
+        end = min(len(text), max(start + FRAGMENT_CHARS, spans[i][1]))
+        start = max(0, min(start, end - FRAGMENT_CHARS))  # near the end, use the window's full width
+        while i < len(spans) and spans[i][0] < end:  # later marks in this window ride along
+            i += 1
+        out.append(render(text, spans, start, end))
+    return out
+
+
+def highlight(segmenter: Segmenter, title: str, text: str, phrases: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The title (when it matched) then text fragments; the opening of the text when nothing matched,
+    so a filter-only search still shows what each post says."""
+    out: list[str] = []
+    title_spans = marked_spans(segmenter, title, phrases)
+    if title_spans:
+        out.append(render(title, title_spans))
+    out.extend(fragments(text, marked_spans(segmenter, text, phrases)))
+    if not out and text:
+        out.append(render(text, [], 0, min(len(text), FRAGMENT_CHARS)))
+    return tuple(out)

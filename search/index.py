@@ -1,0 +1,122 @@
+"""The SearchIndex interface and its values. Every implementation (sqlite_index, elastic_index)
+runs the same contract suite in tests/search/test_index_contract.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, Sequence
+
+
+class SearchError(Exception):
+    """Base of every error the index raises on purpose."""
+
+
+class QuerySyntaxError(SearchError):
+    """A malformed query. `position` is the 0-based character offset of the problem in the query."""
+
+    def __init__(self, message: str, query: str, position: int):
+        super().__init__(f"{message} at position {position}")
+        self.message = message
+        self.query = query
+        self.position = position
+
+
+class InvalidSearch(SearchError):
+    """A request the index cannot answer as asked (a bad limit, a bad cursor); the message says why."""
+
+
+class BadCursor(InvalidSearch):
+    """A pagination cursor that was altered, truncated or belongs to another search."""
+
+
+class IndexUnavailable(SearchError):
+    """The index cannot be reached or opened. Callers keep the post and retry; nothing is lost."""
+
+
+@dataclass(frozen=True)
+class IndexedPost:
+    """What the index stores for one post. `id` is Patrol's post id (stable across versions).
+
+    published_at and fetched_at are timezone-aware. categories: the labels the classifier gave;
+    primary: the primary category or "none". status: the alert status when an alert exists, else "".
+    """
+
+    id: str
+    source: str
+    url: str
+    title: str
+    text: str
+    author: str
+    published_at: datetime
+    fetched_at: datetime
+    primary: str = "none"
+    categories: tuple[str, ...] = ()
+    status: str = ""
+
+
+def check_post(post: IndexedPost) -> None:
+    """Refuses a post whose times are naive: the index would not know which instant they name."""
+    for name in ("published_at", "fetched_at"):
+        moment = getattr(post, name)
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
+            raise ValueError(f"post {post.id!r}: {name} must be a timezone-aware datetime, got {moment!r}")
+
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search request. `q` is in the query language of INTERFACES.md; the other fields are
+    extra filters ANDed with it: published_from is inclusive, published_to exclusive.
+    cursor: an opaque string from a previous SearchResult. limit: 1..MAX_LIMIT."""
+
+    q: str = ""
+    category: str | None = None
+    source: str | None = None
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    limit: int = 20
+    cursor: str | None = None
+    highlight: bool = True
+    facets: bool = True
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    source: str
+    url: str
+    title: str
+    published_at: datetime
+    primary: str
+    categories: tuple[str, ...]
+    # Fragments of title/text with matched words wrapped in <mark>…</mark>; HTML-escaped otherwise.
+    highlights: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: tuple[Hit, ...]
+    # facet name ("category", "source") -> value -> count, over all matches (not just this page)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    next_cursor: str | None = None
+
+
+class SearchIndex(Protocol):
+    def add(self, posts: Sequence[IndexedPost]) -> None:
+        """Insert or replace (same id) a batch of posts. Idempotent."""
+
+    def get(self, post_id: str) -> IndexedPost | None: ...
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Raises QuerySyntaxError for a malformed `q`, IndexUnavailable when the backend is down."""
+
+    def set_status(self, post_id: str, status: str) -> None:
+        """Record the alert status of a post, for `status:` filters."""
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,200 @@
+"""The Analyzer labels harmful posts by category, leaves counter-speech and clean text alone,
+points at the original text, and never lets one bad text fail a batch."""
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from nlp.analysis import Analysis
+from nlp.analyzer import MAX_CHARS, Analyzer, ModelInput, combine_scores
+from nlp.categories import HARM_CATEGORIES, NONE
+from nlp.lexicon import Lexicon
+
+DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "labelled_posts.jsonl"
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    # rules only: these tests pin the rule side, whatever model happens to be bundled
+    return Analyzer(Lexicon.load())
+
+
+HARMFUL = [
+    ("self_harm", "我真的不想活了，已经攒好了安眠药，永别了"),
+    ("self_harm", "有没有人约死，想找人一起烧炭"),
+    ("violence_terror", "你再敢来我就炸了你家，等着收尸吧"),
+    ("violence_terror", "明天去炸学校，报复社会"),
+    ("weapons", "出钢珠枪 气狗 配件全 同城面交 私聊"),
+    ("weapons", "雷管 炸药 有货 加V详谈"),
+    ("drugs", "有冰 溜冰工具 同城 面交 加我"),
+    ("drugs", "葉子 出货 邮寄 扣扣幺三八一二三四五六七"),
+    ("fraud", "刷单返利，动动手指日入500，加薇❤信了解"),
+    ("fraud", "您涉嫌洗钱，请将资金转入安全账户配合调查"),
+    ("gambling", "菠菜平台 注册送彩金 上分下分秒到 加V：abc12345"),
+    ("gambling", "加拿大28 百家乐 真人娱乐城 回水高 t.me/bet_vip"),
+    ("porn_sexual", "楼凤 上门服务 全套 加微信"),
+    ("porn_sexual", "同城约p 空虚寂寞 私我"),
+    ("illicit_ads", "抖音点赞员 一单一结 日结 加我"),
+    ("illicit_ads", "征信修复 黑户漂白 花呗套现 详情私"),
+    ("pii_leak", "开盒 这人身份证11010519491231002X 家住北京市朝阳区建国路88号3栋2单元301室"),
+    ("pii_leak", "人肉搜索出来了，她的电话13812345678，老家地址都有"),
+    ("abuse_hate", "你个傻逼，操你妈的狗杂种"),
+    ("abuse_hate", "死基佬都滚出去"),
+]
+
+
+@pytest.mark.parametrize("category, text", HARMFUL)
+def test_harmful_posts_get_the_right_primary(analyzer, category, text):
+    a = analyzer.analyse(text)
+    assert a.primary == category, (a.labels, a.scores)
+
+
+NOT_HARM = [
+    "警惕刷单返利诈骗！国家反诈中心提醒：凡是刷单都是诈骗",
+    "谨防冒充公检法诈骗，所谓安全账户都是骗局",
+    "禁毒宣传：珍爱生命，远离毒品，拒绝冰毒",
+    "国际禁毒日，缉毒警察辛苦了",
+    "笑死我了，这个视频太好笑了",
+    "今天加班累死了，想死你们了",
+    "如果你有自杀的念头，请拨打希望24热线 400-161-9995",
+    "打击网络赌博，远离赌博，珍惜家庭",
+    "这家酒店服务很好，房间干净，按摩浴缸不错，前台电话13812345678",
+    "菠菜炒鸡蛋很好吃，外卖送得很快",
+]
+
+
+@pytest.mark.parametrize("text", NOT_HARM)
+def test_counter_speech_hyperbole_and_clean_text_are_not_flagged(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.labels == (), (a.labels, a.scores)
+    assert a.primary == NONE
+
+
+def test_a_post_can_carry_two_labels_with_the_most_severe_primary(analyzer):
+    a = analyzer.analyse("博彩平台 百家乐 注册送彩金 开盒曝光：身份证11010519491231002X")
+    assert {"gambling", "pii_leak"} <= set(a.labels)
+    assert a.primary == "gambling"
+    assert list(a.labels) == sorted(a.labels, key=HARM_CATEGORIES.index)
+
+
+def test_evidence_points_at_the_original_text_and_the_trail_says_why(analyzer):
+    raw = "你好 刷单返利，加薇❤信 abc12345"
+    a = analyzer.analyse(raw)
+    assert "fraud" in a.labels
+    for e in a.evidence:
+        assert raw[e.start:e.end] == e.text
+    contact = next(e for e in a.evidence if e.term == "加微信")
+    assert contact.text == "加薇❤信"
+    step = next(t for t in a.trail if t.start < contact.end and t.end > contact.start)
+    assert (step.original, step.replacement) == ("薇❤信", "微信")
+
+
+def test_scores_cover_every_category_and_stay_in_range(analyzer):
+    a = analyzer.analyse("楼凤 上门服务 全套 加微信 百家乐 冰毒 钢珠枪 傻逼")
+    assert set(a.scores) == set(HARM_CATEGORIES)
+    assert all(0.0 <= s <= 1.0 for s in a.scores.values())
+
+
+def test_the_analysis_round_trips_through_json(analyzer):
+    a = analyzer.analyse("刷单返利，加薇❤信了解")
+    assert Analysis.from_dict(json.loads(json.dumps(a.to_dict()))) == a
+
+
+def test_a_batch_with_garbage_returns_one_analysis_per_text(analyzer):
+    texts = ["", "\x00\x01\x02\xff", b"\xff\xfe\x00bytes", None, "\ud800 lone surrogate", "🙂" * 500,
+             "مرحبا Привет こんにちは 안녕", "刷单返利 加我", 12345]
+    results = analyzer.analyse_batch(texts)
+    assert len(results) == len(texts)
+    assert results[7].primary == "fraud"
+    assert all(r.primary in HARM_CATEGORIES + (NONE,) for r in results)
+
+
+def test_a_one_megabyte_text_is_cut_and_says_so(analyzer):
+    text = "刷单返利 加我 " + "好" * 1_000_000
+    a = analyzer.analyse(text)
+    assert a.primary == "fraud"
+    assert len(a.normalised) <= MAX_CHARS
+    cut = [t for t in a.trail if t.kind == "truncated"]
+    assert cut and cut[0].start == MAX_CHARS and cut[0].end == len(text)
+
+
+def test_the_model_version_names_the_lexicon_version(analyzer):
+    assert analyzer.model_version == f"rules-{analyzer.lexicon.version}"
+
+
+def test_reloading_lexicons_picks_up_a_changed_file(tmp_path):
+    (tmp_path / "drugs.txt").write_text("# version: 1\n冰毒\t0.9\n", encoding="utf-8")
+    an = Analyzer(Lexicon.load(tmp_path))
+    assert an.analyse("新货到了").primary == NONE
+    before = an.model_version
+    (tmp_path / "drugs.txt").write_text("# version: 2\n冰毒\t0.9\n新货\t0.9\n", encoding="utf-8")
+    an.reload_lexicons()
+    assert an.analyse("新货到了").primary == "drugs"
+    assert an.model_version != before
+
+
+class FakeModel:
+    version = "m-test"
+    thresholds = {c: 0.4 for c in HARM_CATEGORIES}
+
+    def __init__(self, fail_on=None):
+        self.fail_on = fail_on
+        self.seen = []
+
+    def predict(self, batch):
+        self.seen.extend(batch)
+        if self.fail_on is not None and any(self.fail_on in b.text for b in batch):
+            raise RuntimeError("boom")
+        return [{"abuse_hate": 0.9 if "蠢" in b.text else 0.05, **{c: 0.0 for c in HARM_CATEGORIES if c != "abuse_hate"}}
+                for b in batch]
+
+    def explain(self, batch):
+        return [{"abuse_hate": (("char:蠢", 1.2),)} for _ in batch]
+
+
+def test_a_model_plugs_in_and_its_labels_and_features_show(analyzer):
+    model = FakeModel()
+    an = Analyzer(analyzer.lexicon, model=model)
+    a = an.analyse("你这个人真蠢")
+    assert a.primary == "abuse_hate"
+    assert a.features["abuse_hate"] == (("char:蠢", 1.2),)
+    assert an.model_version == f"m-test+rules-{analyzer.lexicon.version}"
+    assert isinstance(model.seen[0], ModelInput) and model.seen[0].normalised == "你这个人真蠢"
+
+
+def test_a_model_that_fails_on_one_text_costs_only_that_texts_model_score(analyzer):
+    an = Analyzer(analyzer.lexicon, model=FakeModel(fail_on="坏"))
+    results = an.analyse_batch(["你真蠢", "坏 刷单返利 加我", "你好"])
+    assert results[0].primary == "abuse_hate"
+    assert results[1].primary == "fraud"  # rules still work for the text that broke the model
+    assert results[2].primary == NONE
+
+
+def test_counter_speech_vetoes_the_model_too():
+    assert combine_scores(rule=0.0, model=0.99, factor=0.1) < 0.5
+    assert combine_scores(rule=0.0, model=0.99, factor=1.0) > 0.9
+    assert combine_scores(rule=0.7, model=None, factor=1.0) == 0.7
+    # a model calibrated to flag at 0.3 flags here at 0.5
+    assert combine_scores(rule=0.0, model=0.3, factor=1.0, model_threshold=0.3) == pytest.approx(0.5)
+
+
+def test_a_missing_model_file_is_a_clear_error():
+    with pytest.raises(FileNotFoundError, match="model file"):
+        Analyzer.default(model_path="/nonexistent/model.skops")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATASET.is_file(), reason="shared dataset not present")
+def test_clean_reviews_are_flagged_at_most_one_percent(analyzer):
+    rows = []
+    with DATASET.open(encoding="utf-8") as f:
+        for line in f:
+            if '"chinesenlpcorpus_reviews"' not in line:
+                continue
+            r = json.loads(line)
+            if r["dataset"] == "chinesenlpcorpus_reviews" and r["split"] == "dev":
+                rows.append(r["text"])
+    sample = random.Random(20260501).sample(rows, 2000)
+    flagged = [t for t, a in zip(sample, analyzer.analyse_batch(sample)) if a.labels]
+    assert len(flagged) / len(sample) <= 0.01, flagged[:10]

@@ -1,0 +1,120 @@
+"""Lexicons load from versioned text files, match in one pass, and report broken lines."""
+from pathlib import Path
+
+import pytest
+
+from nlp.categories import HARM_CATEGORIES
+from nlp.lexicon import DEFAULT_DIR, Lexicon
+
+HEADER = "# version: test.1\n"
+
+
+def write(tmp_path: Path, name: str, body: str) -> None:
+    (tmp_path / name).write_text(HEADER + body, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return Lexicon.load()
+
+
+def test_the_bundled_lexicons_load_without_problems(bundled):
+    assert bundled.problems == ()
+    assert set(HARM_CATEGORIES) <= bundled.categories()
+    assert {"contact", "trade"} <= bundled.categories()
+
+
+@pytest.mark.parametrize("category", HARM_CATEGORIES)
+def test_every_category_file_has_enough_terms(category):
+    lines = (DEFAULT_DIR / f"{category}.txt").read_text(encoding="utf-8").splitlines()
+    terms = [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+    assert len(terms) >= 30, f"{category} has only {len(terms)} terms"
+
+
+def test_matching_finds_category_and_signal_hits_with_offsets(bundled):
+    text = "出售冰毒 同城面交 加我"
+    hits = bundled.match(text)
+    found = {(h.category, h.term) for h in hits}
+    assert ("drugs", "冰毒") in found
+    assert ("trade", "面交") in found
+    assert ("contact", "加我") in found
+    for h in hits:
+        assert text[h.start:h.end].lower() == h.term
+
+
+def test_ascii_terms_match_case_insensitively_but_not_inside_words(bundled):
+    assert any(h.term == "qq" for h in bundled.match("联系QQ聊"))
+    assert not any(h.term == "sb" for h in bundled.match("this is a sbt build"))
+
+
+def test_weak_terms_are_marked(bundled):
+    (hit,) = [h for h in bundled.match("叶子") if h.category == "drugs"]
+    assert hit.weak
+
+
+def test_counter_speech_is_found_as_an_exception(bundled):
+    m = bundled.scan("警惕刷单返利诈骗")
+    assert any(e.category == "fraud" and e.factor < 0.5 for e in m.exceptions)
+    m = bundled.scan("禁毒宣传：远离毒品")
+    assert any(e.category == "drugs" for e in m.exceptions)
+
+
+def test_a_gap_pattern_needs_its_parts_in_order_and_close(tmp_path):
+    write(tmp_path, "fraud.txt", "刷单\t0.9\n")
+    write(tmp_path, "exceptions.txt", "fraud\t警惕…诈骗\t0.1\n")
+    lx = Lexicon.load(tmp_path)
+    assert lx.scan("警惕刷单诈骗").exceptions
+    assert not lx.scan("刷单诈骗 警惕").exceptions
+    assert not lx.scan("警惕" + "很" * 30 + "刷单诈骗").exceptions
+
+
+def test_a_broken_line_is_reported_with_file_and_line_and_the_rest_loads(tmp_path):
+    write(tmp_path, "gambling.txt", "百家乐\t0.8\n上分\tlots\n下分\t0.4\t\tx\t\n私盘\t0.7\tsparkly\n时时彩\n")
+    lx = Lexicon.load(tmp_path)
+    where = {(p.file, p.line) for p in lx.problems}
+    assert ("gambling.txt", 3) in where  # weight is not a number
+    assert ("gambling.txt", 4) in where  # too many fields
+    assert ("gambling.txt", 5) in where  # unknown tag
+    assert "gambling.txt:3:" in str(next(p for p in lx.problems if p.line == 3))
+    terms = {h.term for h in lx.match("百家乐 时时彩 上分 私盘")}
+    assert terms == {"百家乐", "时时彩"}
+
+
+def test_a_missing_version_header_and_an_unknown_file_are_reported(tmp_path):
+    (tmp_path / "drugs.txt").write_text("冰毒\t0.8\n", encoding="utf-8")
+    write(tmp_path, "politics.txt", "anything\n")
+    lx = Lexicon.load(tmp_path)
+    messages = " ".join(str(p) for p in lx.problems)
+    assert "drugs.txt:1: missing '# version" in messages
+    assert "politics.txt" in messages
+    assert lx.match("冰毒")  # the file without a header still loads
+
+
+def test_a_bad_exception_line_is_reported(tmp_path):
+    write(tmp_path, "exceptions.txt", "fraud\t反诈\t2\nnot_a_category\t反诈\t0.1\nfraud\t反诈\n")
+    lx = Lexicon.load(tmp_path)
+    assert [p.line for p in lx.problems] == [2, 3, 4]
+
+
+def test_the_version_changes_when_a_file_changes(tmp_path):
+    write(tmp_path, "drugs.txt", "冰毒\t0.8\n")
+    v1 = Lexicon.load(tmp_path).version
+    write(tmp_path, "drugs.txt", "冰毒\t0.7\n")
+    assert Lexicon.load(tmp_path).version != v1
+
+
+def test_a_missing_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="lexicon directory"):
+        Lexicon.load(tmp_path / "nope")
+
+
+def test_no_lexicon_targets_politics_religion_or_protest():
+    banned = ("政府", "共产党", "习近平", "游行", "示威", "上访", "维权", "法轮", "宗教", "记者", "新闻")
+    for path in DEFAULT_DIR.glob("*.txt"):
+        if path.name == "exceptions.txt":
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            term = line.split("\t")[0]
+            assert not any(b in term for b in banned), f"{path.name}: {term}"

@@ -1,0 +1,435 @@
+"""The SearchIndex contract, run against every implementation: SqliteIndex always, ElasticIndex when
+PATROL_TEST_ES_URL points at a cluster (each test gets its own throwaway index there)."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+
+import pytest
+
+from search.index import BadCursor, IndexedPost, InvalidSearch, QuerySyntaxError, SearchQuery
+from search.tokens import DEFAULT_SEGMENTER
+
+UTC = timezone.utc
+ES_URL = os.environ.get("PATROL_TEST_ES_URL")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def post(id: str, title: str, text: str, published: str, *, source: str = "blog", author: str = "someone",
+         categories: tuple[str, ...] = (), status: str = "") -> IndexedPost:
+    return IndexedPost(id=id, source=source, url=f"https://example.cn/{id}", title=title, text=text, author=author,
+                       published_at=at(published), fetched_at=at("2026-11-10T00:00:00+00:00"),
+                       primary=categories[0] if categories else "none", categories=categories, status=status)
+
+
+CORPUS = [
+    post("gamble", "澳门博彩网站推荐", "这个博彩网站可以返水，加微信详聊", "2026-11-02T08:00:00+00:00",
+         source="city-forum", author="lucky88", categories=("gambling",)),
+    post("scatter", "网站公告", "本网站禁止任何博彩内容", "2026-11-01T00:00:00+00:00",
+         source="city-forum", author="admin"),
+    post("weather", "今天天气", "今天天气不错，去公园散步", "2026-11-03T12:00:00+00:00"),
+    post("fraud", "刷单兼职", "网上刷单兼职，日赚三百，先交押金", "2026-10-31T23:59:59+00:00",
+         source="sms-forum", categories=("fraud",)),
+    post("casino", "赌博平台", "网上赌博平台招募代理", "2026-11-04T00:00:00+08:00",
+         categories=("gambling", "illicit_ads")),
+    post("xss", "<b>警告</b>", '<script>alert("x")</script> 赌博 & 诈骗', "2026-11-05T00:00:00+00:00"),
+    post("latin", "ＶＰＮ Service", "Cheap VPN accounts", "2026-11-06T00:00:00+00:00"),
+]
+
+
+def make_sqlite(tmp_path):
+    from search.sqlite_index import SqliteIndex
+
+    return SqliteIndex(tmp_path / "index.db")
+
+
+def make_elastic(tmp_path):
+    from search.elastic_index import ElasticIndex
+
+    index = ElasticIndex(ES_URL, f"patrol-test-{uuid.uuid4().hex[:12]}", refresh=True)
+    index.drop_on_close = True
+    return index
+
+
+@pytest.fixture(params=[
+    pytest.param(make_sqlite, id="sqlite"),
+    pytest.param(make_elastic, id="elastic", marks=[
+        pytest.mark.es,
+        pytest.mark.skipif(not ES_URL, reason="PATROL_TEST_ES_URL is not set: no Elasticsearch to test against"),
+    ]),
+])
+def empty_index(request, tmp_path):
+    index = request.param(tmp_path)
+    yield index
+    if getattr(index, "drop_on_close", False):
+        index.client.indices.delete(index=index.index_name, ignore_unavailable=True)
+    index.close()
+
+
+@pytest.fixture
+def index(empty_index):
+    empty_index.add(CORPUS)
+    return empty_index
+
+
+def ids(index, q: str = "", **kwargs) -> set[str]:
+    return {h.id for h in index.search(SearchQuery(q=q, limit=100, **kwargs)).hits}
+
+
+# ---------------------------------------------------------------------------- words
+
+
+def test_a_chinese_word_finds_posts_where_it_is_part_of_a_longer_compound(index):
+    assert ids(index, "博彩") == {"gamble", "scatter"}
+
+
+def test_a_character_inside_a_segmented_word_does_not_match_on_its_own(index):
+    # Matching follows the segmenter: 博彩 is one word, so 彩 alone is not in these posts.
+    # Same for 天气 inside 今天天气, which rjieba keeps as one word.
+    assert "彩" not in DEFAULT_SEGMENTER.tokens("澳门博彩网站推荐")
+    assert ids(index, "彩") == set()
+    assert DEFAULT_SEGMENTER.tokens("今天天气不错") [0] == "今天天气"
+    assert ids(index, "天气") == set()
+
+
+def test_a_query_word_that_segments_into_several_words_matches_them_adjacent_and_in_order(index):
+    # 博彩网站 → 博彩 网站 as a phrase: "scatter" has both words, but apart and the other way round.
+    assert ids(index, "博彩网站") == {"gamble"}
+
+
+def test_separate_words_must_all_appear_anywhere_in_the_post(index):
+    assert ids(index, "博彩 网站") == {"gamble", "scatter"}
+    assert ids(index, "博彩 刷单") == set()
+
+
+def test_a_quoted_phrase_needs_its_words_next_to_each_other(index):
+    assert ids(index, '"博彩 网站"') == {"gamble"}
+    assert ids(index, "“网站 博彩”") == set()
+
+
+def test_latin_text_is_matched_regardless_of_case_and_width(index):
+    assert ids(index, "vpn") == {"latin"}
+    assert ids(index, "ＶＰＮ") == {"latin"}
+    assert ids(index, "SERVICE") == {"latin"}
+
+
+def test_title_matches_rank_above_body_matches(empty_index):
+    empty_index.add([
+        post("in-body", "公告", "本站有人发布刷单广告，请勿相信", "2026-11-02T00:00:00+00:00"),
+        post("in-title", "刷单", "请勿相信此类广告，本站有人发布", "2026-11-01T00:00:00+00:00"),
+    ])
+    hits = empty_index.search(SearchQuery(q="刷单")).hits
+    assert [h.id for h in hits] == ["in-title", "in-body"]
+    assert hits[0].score > hits[1].score
+
+
+# ---------------------------------------------------------------------------- operators
+
+
+def test_or_finds_posts_with_either_word(index):
+    assert ids(index, "刷单 OR 赌博") == {"fraud", "casino", "xss"}
+
+
+def test_or_binds_tighter_than_the_implicit_and(index):
+    # (博彩 OR 赌博) AND 网上: only casino says 网上 with either word.
+    assert ids(index, "博彩 OR 赌博 网上") == {"casino"}
+
+
+def test_excluding_a_word_drops_the_posts_that_contain_it(index):
+    assert ids(index, "赌博 -代理") == {"xss"}
+
+
+def test_excluding_a_phrase_drops_only_posts_with_the_phrase(index):
+    assert ids(index, '博彩 -"博彩 网站"') == {"scatter"}
+
+
+def test_excluding_a_group_drops_posts_matching_the_group(index):
+    assert ids(index, "网上 -(赌博 OR 押金)") == set()
+    assert ids(index, "网上 -(赌博 代理)") == {"fraud"}
+
+
+def test_parentheses_group_alternatives(index):
+    assert ids(index, "(刷单 OR 博彩) (押金 OR 返水)") == {"fraud", "gamble"}
+
+
+def test_an_exclusion_with_request_filters_means_everything_else_in_them(index):
+    assert ids(index, "-代理", category="gambling") == {"gamble"}
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+def test_field_filters_match_exactly(index):
+    assert ids(index, "category:gambling") == {"gamble", "casino"}
+    assert ids(index, "category:illicit_ads") == {"casino"}
+    assert ids(index, "source:city-forum") == {"gamble", "scatter"}
+    assert ids(index, "author:lucky88") == {"gamble"}
+    assert ids(index, "primary:fraud") == {"fraud"}
+    assert ids(index, "primary:none") == {"scatter", "weather", "xss", "latin"}
+
+
+def test_field_filters_combine_with_words_and_exclusions(index):
+    assert ids(index, "博彩 source:city-forum -category:gambling") == {"scatter"}
+    assert ids(index, "博彩 OR category:fraud") == {"gamble", "scatter", "fraud"}
+
+
+def test_status_filter_follows_set_status(index):
+    assert ids(index, "status:open") == set()
+    index.set_status("gamble", "open")
+    assert ids(index, "status:open") == {"gamble"}
+    assert index.get("gamble").status == "open"
+
+
+def test_set_status_of_a_post_not_in_the_index_changes_nothing(index):
+    index.set_status("never-indexed", "open")
+    assert index.get("never-indexed") is None
+    assert index.count() == len(CORPUS)
+
+
+def test_request_filters_are_anded_with_the_query(index):
+    assert ids(index, "博彩", source="city-forum", category="gambling") == {"gamble"}
+    assert ids(index, "", source="sms-forum") == {"fraud"}
+
+
+# ---------------------------------------------------------------------------- dates
+
+
+def test_published_on_or_after_a_date_includes_midnight_utc(index):
+    assert ids(index, "博彩 published:>=2026-11-01") == {"gamble", "scatter"}
+    assert ids(index, "刷单 published:>=2026-11-01") == set()
+
+
+def test_published_after_a_date_starts_the_next_day(index):
+    assert ids(index, "博彩 published:>2026-11-01") == {"gamble"}
+
+
+def test_published_before_and_up_to_a_date(index):
+    assert ids(index, "published:<2026-11-01") == {"fraud"}
+    assert ids(index, "published:<=2026-11-01") == {"fraud", "scatter"}
+
+
+def test_a_date_range_includes_the_whole_last_day(index):
+    assert ids(index, "published:2026-11-02..2026-11-03") == {"gamble", "weather", "casino"}
+
+
+def test_a_single_date_means_that_day_in_utc(index):
+    # casino was published at midnight in +08:00, which is 3 November in UTC.
+    assert ids(index, "published:2026-11-03") == {"weather", "casino"}
+    assert ids(index, "published:2026-11-04") == set()
+
+
+def test_datetimes_with_an_offset_are_exact(index):
+    assert ids(index, "published:>=2026-11-04T00:00+08:00 published:<2026-11-05") == {"casino"}
+    assert ids(index, "published:>2026-11-04T00:00+08:00 published:<2026-11-05") == set()
+    assert ids(index, "published:>=2026-10-31T23:59:59Z published:<2026-11-01") == {"fraud"}
+
+
+def test_request_date_bounds_are_from_inclusive_to_exclusive(index):
+    found = ids(index, "", published_from=at("2026-11-01T00:00:00+00:00"),
+                published_to=at("2026-11-02T08:00:00+00:00"))
+    assert found == {"scatter"}
+
+
+def test_dates_under_an_or_are_honoured(index):
+    assert ids(index, "刷单 OR published:>=2026-11-06") == {"fraud", "latin"}
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def test_an_empty_query_lists_every_post_newest_first(index):
+    hits = index.search(SearchQuery(q="", limit=100)).hits
+    assert [h.id for h in hits] == ["latin", "xss", "casino", "weather", "gamble", "scatter", "fraud"]
+
+
+def test_total_and_facets_count_all_matches_not_just_the_page(index):
+    result = index.search(SearchQuery(q="网上 OR 博彩", limit=1))
+    assert result.total == 4
+    assert len(result.hits) == 1
+    assert result.facets["category"] == {"gambling": 2, "illicit_ads": 1, "fraud": 1}
+    assert result.facets["source"] == {"city-forum": 2, "sms-forum": 1, "blog": 1}
+
+
+def test_facets_can_be_skipped(index):
+    result = index.search(SearchQuery(q="博彩", facets=False))
+    assert result.total == 2
+    assert result.facets == {}
+
+
+def test_hits_carry_the_post_fields(index):
+    (hit,) = index.search(SearchQuery(q="刷单")).hits
+    assert (hit.id, hit.source, hit.url, hit.title, hit.primary, hit.categories) == (
+        "fraud", "sms-forum", "https://example.cn/fraud", "刷单兼职", "fraud", ("fraud",))
+    assert hit.published_at == at("2026-10-31T23:59:59+00:00")
+
+
+def test_highlights_mark_matched_words_in_the_original_text(index):
+    (hit,) = index.search(SearchQuery(q="博彩网站")).hits
+    assert hit.highlights[0] == "澳门<mark>博彩网站</mark>推荐"
+    assert hit.highlights[1] == "这个<mark>博彩网站</mark>可以返水，加微信详聊"
+
+
+def test_highlights_keep_original_width_and_case(index):
+    (hit,) = index.search(SearchQuery(q="vpn")).hits
+    assert hit.highlights == ("<mark>ＶＰＮ</mark> Service", "Cheap <mark>VPN</mark> accounts")
+
+
+def test_highlights_escape_html_in_the_post(index):
+    (hit,) = index.search(SearchQuery(q="诈骗")).hits
+    assert hit.highlights == ('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 赌博 &amp; <mark>诈骗</mark>',)
+    assert all("<script>" not in h and "<b>" not in h for h in hit.highlights)
+
+
+def test_excluded_words_are_not_highlighted(index):
+    (hit,) = index.search(SearchQuery(q="赌博 -代理")).hits
+    assert "<mark>赌博</mark>" in hit.highlights[0]
+    assert "<mark>alert" not in "".join(hit.highlights)
+
+
+def test_highlights_can_be_skipped(index):
+    (hit,) = index.search(SearchQuery(q="刷单", highlight=False)).hits
+    assert hit.highlights == ()
+
+
+# ---------------------------------------------------------------------------- pagination
+
+
+def many_posts(n: int) -> list[IndexedPost]:
+    start = at("2026-11-01T00:00:00+00:00")
+    # Some share a publication second, and the word counts vary, so scores tie and differ.
+    return [post(f"p{i:03d}", f"第{i}条", "博彩 " * (1 + i % 4) + "网站",
+                 (start + timedelta(seconds=i // 3)).isoformat()) for i in range(n)]
+
+
+@pytest.mark.parametrize("q", ["博彩", ""])
+def test_cursor_pagination_visits_every_hit_exactly_once(empty_index, q):
+    empty_index.add(many_posts(47))
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        result = empty_index.search(SearchQuery(q=q, limit=10, cursor=cursor))
+        seen.extend(h.id for h in result.hits)
+        pages += 1
+        assert result.total == 47
+        cursor = result.next_cursor
+        if cursor is None:
+            break
+    assert pages == 5
+    assert sorted(seen) == sorted(f"p{i:03d}" for i in range(47))
+
+
+def test_a_tampered_cursor_is_refused(index):
+    cursor = index.search(SearchQuery(q="", limit=2)).next_cursor
+    body, mac = cursor.rsplit(".", 1)
+    for bad in (body[:-2] + "AA" + "." + mac, cursor[:-1], "not-a-cursor", cursor + "x"):
+        with pytest.raises(BadCursor):
+            index.search(SearchQuery(q="", limit=2, cursor=bad))
+
+
+def test_a_cursor_from_another_search_is_refused(index):
+    cursor = index.search(SearchQuery(q="", limit=2)).next_cursor
+    with pytest.raises(BadCursor, match="different search"):
+        index.search(SearchQuery(q="博彩", limit=2, cursor=cursor))
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1001])
+def test_a_limit_out_of_range_is_refused(index, limit):
+    with pytest.raises(InvalidSearch, match="limit"):
+        index.search(SearchQuery(q="博彩", limit=limit))
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def test_adding_a_post_again_with_the_same_id_replaces_it(index):
+    edited = replace(CORPUS[3], title="已删除", text="内容已被删除", categories=(), primary="none")
+    index.add([edited])
+    assert index.count() == len(CORPUS)
+    assert ids(index, "刷单") == set()
+    assert ids(index, "删除") == {"fraud"}
+    assert index.get("fraud") == edited
+
+
+def test_adding_the_same_batch_twice_changes_nothing(index):
+    before = index.search(SearchQuery(q="", limit=100))
+    index.add(CORPUS)
+    after = index.search(SearchQuery(q="", limit=100))
+    assert index.count() == len(CORPUS)
+    assert [h.id for h in after.hits] == [h.id for h in before.hits]
+    assert after.facets == before.facets
+
+
+def test_a_post_moved_to_another_date_is_found_by_its_new_date(index):
+    index.add([replace(CORPUS[3], published_at=at("2026-12-01T00:00:00+00:00"))])
+    assert ids(index, "刷单 published:>=2026-12-01") == {"fraud"}
+    assert ids(index, "刷单 published:<2026-12-01") == set()
+
+
+def test_within_one_batch_the_last_version_of_a_post_wins(empty_index):
+    first = post("x", "旧标题", "旧内容", "2026-11-01T00:00:00+00:00")
+    empty_index.add([first, replace(first, title="新标题")])
+    assert empty_index.count() == 1
+    assert empty_index.get("x").title == "新标题"
+
+
+def test_get_returns_the_stored_post_with_its_original_offset(index):
+    stored = index.get("casino")
+    assert stored == CORPUS[4]
+    assert stored.published_at.utcoffset() == timedelta(hours=8)
+    assert index.get("missing") is None
+
+
+def test_a_post_with_a_naive_time_is_refused_and_nothing_is_written(empty_index):
+    naive = replace(CORPUS[0], published_at=datetime(2026, 11, 1))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        empty_index.add([CORPUS[1], naive])
+    assert empty_index.count() == 0
+
+
+# ---------------------------------------------------------------------------- bad and hostile queries
+
+
+@pytest.mark.parametrize("q, position, words", [
+    ("博彩 (网站", 3, "unclosed '('"),
+    ("博彩 网站)", 5, "unmatched ')'"),
+    ('博彩 "网站', 3, "unclosed quote"),
+    ("博彩 OR", 3, "OR"),
+    ("OR 博彩", 0, "OR"),
+    ("colour:red", 0, "unknown field"),
+    ("published:>=2026-02-30", 12, "bad date"),
+    ("-博彩", 0, "only exclusions"),
+    ("x" * 1001, 1000, "longer than"),
+])
+def test_malformed_queries_are_refused_with_the_position_of_the_problem(index, q, position, words):
+    with pytest.raises(QuerySyntaxError, match=re.escape(words)) as caught:
+        index.search(SearchQuery(q=q))
+    assert caught.value.position == position
+    assert caught.value.query == q
+
+
+@pytest.mark.parametrize("q", [
+    "博彩*", "^博彩", "博彩 NEAR(网站 推荐)", "博彩 AND 网站", "博彩 NOT 网站", "title:博彩",
+    "博彩'; DROP TABLE posts; --", "博彩\" OR 1=1", "博彩 {网站}", "博彩 + 网站", "博彩 网站:推荐",
+    "博彩 \\x00", "博彩 %_ 网站",
+])
+def test_fts_and_sql_syntax_in_a_query_is_searched_as_text(index, q):
+    try:
+        result = index.search(SearchQuery(q=q, limit=100))
+    except QuerySyntaxError as exc:  # refused cleanly is fine; reaching the backend as syntax is not
+        assert exc.position >= 0
+        return
+    assert {h.id for h in result.hits} <= {"gamble", "scatter"}
+    assert index.count() == len(CORPUS)
+
+
+def test_fts_operators_typed_as_words_are_just_words(index):
+    index.add([post("ops", "NEAR AND NOT", "OR this", "2026-11-07T00:00:00+00:00")])
+    assert ids(index, "near") == {"ops"}
+    assert ids(index, '"and not"') == {"ops"}
