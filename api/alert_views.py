@@ -6,6 +6,7 @@ from typing import Any
 
 from api.schemas import (AlertDetailOut, AlertSummary, EvidenceOut, FrozenPost, HistoryEntry, NoteOut,
                          TrailStepOut)
+from patrol.posts import analysed_text
 
 EXCERPT_CHARS = 120
 
@@ -36,6 +37,7 @@ def detail(d, now: datetime) -> AlertDetailOut:
             post_id=alert.post_id, version=alert.post_version, source=alert.source, url=alert.url,
             title=alert.title, text=alert.text, author=alert.author, published_at=alert.published_at,
             fetched_at=alert.fetched_at, content_sha256=alert.content_sha256,
+            analysed_text=analysed_text(alert.title, alert.text),
         ),
         scores={k: float(v) for k, v in (analysis.get("scores") or {}).items()},
         evidence=[EvidenceOut(**_pick(e, EvidenceOut)) for e in analysis.get("evidence") or ()],

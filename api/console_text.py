@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from patrol.posts import analysed_text
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -36,6 +38,39 @@ def highlight_segments(text: str, evidence: Iterable[dict]) -> list[Segment]:
         covering = tuple(e for e in spans if e["start"] <= a and b <= e["end"])
         segments.append(Segment(text[a:b], covering))
     return segments
+
+
+def highlight_post(title: str, text: str, evidence: Iterable[dict]) -> tuple[list[Segment], list[Segment]]:
+    """Segments of the title and of the text. Evidence offsets point into the one string the
+    analyzer saw (patrol.posts.analysed_text: the title, a newline, the text), so each span is
+    moved onto the part it falls in, and a span across the line break is cut in two."""
+    evidence = list(evidence)
+    text_start = len(analysed_text(title, text)) - len(text)
+    return (highlight_segments(title, _window(evidence, 0, len(title))),
+            highlight_segments(text, _window(evidence, text_start, text_start + len(text))))
+
+
+def _window(evidence: list[dict], lo: int, hi: int) -> list[dict]:
+    out = []
+    for e in evidence:
+        start, end = e.get("start"), e.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            continue
+        start, end = max(start, lo), min(end, hi)
+        if start < end:
+            out.append({**e, "start": start - lo, "end": end - lo})
+    return out
+
+
+# Characters an officer cannot see in the trail ("  → " says nothing); shown by name instead.
+_INVISIBLE = {" ": "␣", "\t": "⇥", "\n": "↵", "\u3000": "全角空格", "\u200b": "零宽空格", "\u200c": "零宽非连接符",
+              "\u200d": "零宽连接符", "\ufeff": "BOM", "\u00a0": "不换行空格"}
+
+
+def visible(s: str) -> str:
+    if not s:
+        return "（删除）"
+    return "".join(_INVISIBLE.get(ch, ch) for ch in s)
 
 
 @dataclass(frozen=True)

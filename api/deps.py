@@ -38,6 +38,14 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """Naive datetimes from a form or query string are taken as UTC: the store and the index
+    compare aware ones, and refuse naive ones."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
 def _user_role(svc, username: str) -> str | None:
     user = svc.store.get_user(username)
     if user is None or not getattr(user, "active", True):

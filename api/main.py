@@ -31,8 +31,6 @@ def create_app(services) -> FastAPI:
     app.state.secret_key = secret
     app.state.signer = TokenSigner(secret, ttl_seconds=settings.api.token_ttl_minutes * 60)
     app.state.metrics = ApiMetrics(services)
-    # Behind plain HTTP on loopback (the demo) a Secure cookie would never be sent back.
-    app.state.secure_cookies = settings.api.host not in ("127.0.0.1", "localhost", "::1")
 
     install_error_handlers(app, extra=alerts.STORE_ERRORS)
     app.add_exception_handler(console.LoginRequired, console.login_redirect)

@@ -101,6 +101,8 @@ class FrozenPost(BaseModel):
     published_at: datetime | None
     fetched_at: datetime | None
     content_sha256: str
+    analysed_text: str = Field(description="the string the analyzer saw (title, newline, text): "
+                                           "evidence and trail offsets point into it")
 
 
 class HistoryEntry(BaseModel):

@@ -98,6 +98,11 @@ class Incremental:
     def seen_before(self, external_id: str) -> bool:
         return external_id in self._known_before
 
+    def recent(self, n: int) -> list[str]:
+        """The n ids most recently read before this pass, newest last."""
+        known = list(self.before.get("known") or ())
+        return known[-n:] if n > 0 else []
+
     def remember(self, external_id: str) -> None:
         self._known_after.pop(external_id, None)
         self._known_after[external_id] = None

@@ -7,8 +7,10 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawlers.dates import SHANGHAI
+from zoneinfo import ZoneInfo
 from demosite import discuz_pages, news_pages
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 from demosite.catalogue import Catalogue, load_catalogue
 
 ROBOTS_TXT = """User-agent: *

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence
@@ -30,7 +31,7 @@ from nlp.analysis import Analysis, Evidence, TrailStep
 from nlp.categories import (DRUGS, FRAUD, GAMBLING, HARM_CATEGORIES, ILLICIT_ADS, NONE, PII_LEAK, PORN_SEXUAL,
                             WEAPONS, most_severe)
 from nlp.detectors import Detection, detect
-from nlp.lexicon import Lexicon, LexiconHit, Match
+from nlp.lexicon import Lexicon, LexiconError, LexiconHit, Match
 from nlp.normalise import Normalised, normalise
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ TRADE_CAP = 0.5
 PII_DETECTIONS = {"cn_id_number": 0.8, "bank_card": 0.5, "address": 0.3, "plate_number": 0.25, "mobile": 0.25}
 PII_NEEDS_COMPANY = frozenset({"mobile", "plate_number"})
 WEAK_ONLY_FACTOR = 0.8
+# The alert rules (patrol/data/rules.yaml, `minor.marker`) escalate a porn_sexual alert whose
+# evidence carries a term "minor" or "minor:<word>"
+MINOR_MARKER = "minor"
+MINOR_CATEGORIES = frozenset({PORN_SEXUAL})
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,7 @@ class Analyzer:
             self.thresholds.update(thresholds)
         self.max_chars = max_chars
         self._evidence_has_trail = "trail" in {f.name for f in dataclasses.fields(Evidence)}
+        self._reload_lock = threading.Lock()
 
     @classmethod
     def default(cls, lexicon_dir: str | Path | None = None, model_path: str | Path | None = None) -> "Analyzer":
@@ -202,12 +208,27 @@ class Analyzer:
 
     @property
     def model_version(self) -> str:
-        rules = f"rules-{self._lexicon.version}"
+        return self._version_for(self._lexicon)
+
+    def _version_for(self, lexicon: Lexicon) -> str:
+        rules = f"rules-{lexicon.version}"
         return f"{self.model.version}+{rules}" if self.model is not None else rules
 
-    def reload_lexicons(self) -> None:
-        """Re-read the lexicon files. On failure the old lexicons stay in use and the error is raised."""
-        self._lexicon = self._lexicon.reload()
+    def reload_lexicons(self, allow_problems: bool = False) -> None:
+        """Re-read the lexicon files without a restart.
+
+        The new lexicons are built aside and swapped in with one reference assignment, so an
+        analysis running meanwhile finishes on the old ones and the next starts on the new ones:
+        none sees half of each. Files that cannot be read, or that have any problem (a broken
+        line would otherwise silently drop a term), raise `LexiconError` / `FileNotFoundError`
+        naming every problem, and the lexicons in use stay. `allow_problems=True` takes the
+        files with their broken lines skipped, as a start-up load does.
+        """
+        with self._reload_lock:
+            new = self._lexicon.reload()
+            if new.problems and not allow_problems:
+                raise LexiconError(new.directory, new.problems)
+            self._lexicon = new
 
     # ---------------------------------------------------------------- analysis
 
@@ -218,7 +239,7 @@ class Analyzer:
         """One Analysis per text, in order. A text that breaks the rules side gets an empty
         analysis with the error in its trail; a model failure falls back to rules for that batch."""
         lexicon = self._lexicon  # one version for the whole batch, even if reloaded meanwhile
-        version = self.model_version
+        version = self._version_for(lexicon)
         prepared: list[_Prepared | _Failed] = []
         for text in texts:
             try:
@@ -242,7 +263,7 @@ class Analyzer:
         if len(text) > self.max_chars:
             cut = TrailStep("truncated", self.max_chars, len(text), "", "")
             text = text[: self.max_chars]
-        norm = normalise(text)
+        norm = normalise(text, lexicon.fold_terms)
         match = lexicon.scan(norm.text)
         dets = tuple(detect(norm.text))
         rules = score_rules(match, dets)
@@ -312,6 +333,13 @@ class Analyzer:
                 out.append(self._span(p, cat, "lexicon", h.term, h.start, h.end, h.weight, original, seen))
             for d in p.rules.detections.get(cat, ()):
                 out.append(self._span(p, cat, "detector", d.kind, d.start, d.end, 1.0, original, seen))
+            if cat in MINOR_CATEGORIES:
+                # a minor named anywhere in a post already labelled for sexual content, even by a
+                # weak word (萝莉) that did not count towards the score
+                for h in p.input.lexicon.hits:
+                    if h.minor and h.category == cat:
+                        out.append(self._span(p, cat, "lexicon", f"{MINOR_MARKER}:{h.term}", h.start, h.end,
+                                              h.weight, original, seen))
         if p.cut:
             out.append(Evidence(category=NONE, source="truncated", term=f"only the first {self.max_chars} characters were analysed",
                                 start=p.cut.start, end=p.cut.start, text="", weight=0.0))

@@ -19,10 +19,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.utils import murmurhash3_32
 
 from nlp.categories import HARM_CATEGORIES
+from nlp.segment import Segmenter
 
 # Harmful posts are short; past this many characters more text only costs time, and a 1 MB post
 # must not cost 1 MB of n-grams. Lexicons and detectors still see the whole text (Analyzer).
@@ -123,27 +122,69 @@ def _l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
 # --- words ---------------------------------------------------------------------------------------
 
 
-_tokenizer = None
+_SEGMENTER = Segmenter()
+_WORD_P = np.uint64(0x9E3779B97F4A7C15 | 1)
+_WORD_P_INV = np.uint64(pow(0x9E3779B97F4A7C15 | 1, -1, 1 << 64))  # P is odd, so it has an inverse
+_WORD_SALT = np.uint64(0x5851F42D4C957F2D)
+_BOUNDARY = str.maketrans({"\n": " ", "\r": " "})
 
 
 def segment(text: str) -> list[str]:
-    """rjieba words; built lazily because the tokenizer cannot be pickled or shared across forks."""
-    global _tokenizer
-    if _tokenizer is None:
-        import rjieba
+    """rjieba words via the shared picklable wrapper (the search index cuts the same way)."""
+    return _SEGMENTER.cut(text)
 
-        _tokenizer = rjieba
-    return [w for w in _tokenizer.cut(text) if w.strip()]
+
+def segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(words, document index of each word) from ONE rjieba call over the batch joined by
+    newlines: per-call overhead is most of the cost of short posts, and so is a Python loop over
+    tokens, which is why the boundaries are found with numpy."""
+    if not texts:
+        return [], np.zeros(0, dtype=np.int64)
+    joined = "\n".join(texts)
+    if "\r" in joined or joined.count("\n") != len(texts) - 1:
+        joined = "\n".join(t.replace("\r", " ").replace("\n", " ") for t in texts)
+    tokens = _SEGMENTER._tokenizer().cut(joined)
+    if not tokens:
+        return [], np.zeros(0, dtype=np.int64)
+    arr = np.array(tokens, dtype=object)
+    is_sep = arr == "\n"
+    doc = np.cumsum(is_sep)
+    keep = ~is_sep & (arr != " ")
+    if int(doc[-1]) != len(texts) - 1:  # the segmenter merged a boundary: one call a text
+        per = [segment(t) for t in texts]
+        return [w for d in per for w in d], np.repeat(np.arange(len(per)), [len(d) for d in per])
+    return arr[keep].tolist(), doc[keep]
+
+
+def _word_hashes(tokens: Sequence[str], n_features: int) -> np.ndarray:
+    """Column of each token: a polynomial hash over its code points, computed for all tokens at
+    once from prefix sums (h = sum c_k P^k, shifted to the token's start by P^-start)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    codes = _codes("".join(tokens)) + np.uint64(1)
+    k = len(codes)
+    powers = np.cumprod(np.full(k, _WORD_P, dtype=np.uint64))  # P^1 .. P^k
+    prefix = np.zeros(k + 1, dtype=np.uint64)
+    np.cumsum(codes * powers, out=prefix[1:])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    inv = np.cumprod(np.full(k + 1, _WORD_P_INV, dtype=np.uint64))  # P^-1 .. P^-(k+1)
+    h = (prefix[ends] - prefix[starts]) * inv[starts]  # = sum c P^(j - start + 1)
+    h = _mix(h ^ (lens.astype(np.uint64) * _WORD_SALT))
+    return (h % np.uint64(n_features)).astype(np.int64)
 
 
 def word_index(word: str, n_features: int) -> int:
-    # FeatureHasher's own arithmetic, so explain() can name a column.
-    return abs(murmurhash3_32(word, seed=0, positive=False)) % n_features
+    """The column of one word; the same arithmetic as `word_matrix`, so explain() can name it."""
+    return int(_word_hashes([word], n_features)[0])
 
 
 def word_matrix(texts: Sequence[str], n_features: int) -> sp.csr_matrix:
-    hasher = FeatureHasher(n_features=n_features, input_type="string", alternate_sign=False, dtype=np.float32)
-    m = hasher.transform(segment(t) for t in texts).tocsr()
+    words, rows = segment_batch(texts)
+    cols = _word_hashes(words, n_features)
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(texts), n_features))
+    m.sum_duplicates()
     np.log1p(m.data, out=m.data)
     return _l2_rows(m)
 
@@ -320,6 +361,18 @@ def as_prepared(batch: Sequence[Any], rules: RuleSide) -> list[Prepared]:
     return prepared  # type: ignore[return-value]
 
 
+def model_text(p: Prepared) -> str:
+    """The part of the normalised text the model reads: bounded, lower-cased, and with lone
+    surrogates (binary garbage) replaced, since the Rust segmenter only takes valid UTF-8."""
+    text = p.normalised[:MAX_MODEL_CHARS].lower()
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 class FeatureExtractor:
     def __init__(self, config: FeatureConfig):
         self.config = config
@@ -330,7 +383,7 @@ class FeatureExtractor:
 
     def transform(self, prepared: Sequence[Prepared]) -> sp.csr_matrix:
         cfg = self.config
-        texts = [p.normalised[:MAX_MODEL_CHARS].lower() for p in prepared]
+        texts = [model_text(p) for p in prepared]
         blocks = [char_ngram_matrix(texts, cfg.char_bits, cfg.char_max_n)]
         if cfg.n_word:
             blocks.append(word_matrix(texts, cfg.n_word))
@@ -338,19 +391,32 @@ class FeatureExtractor:
         blocks.append(sp.csr_matrix(dense * np.float32(cfg.dense_scale), dtype=np.float32))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
-    def names(self, p: Prepared) -> dict[int, str]:
-        """Column -> readable name for the features active in one text (for explain)."""
+    def names(self, p: Prepared, columns: Iterable[int] | None = None) -> dict[int, str]:
+        """Column -> readable name for features active in one text (for explain). With `columns`,
+        only those are named, which keeps explaining a batch cheap."""
         cfg = self.config
-        text = p.normalised[:MAX_MODEL_CHARS].lower()
+        text = model_text(p)
+        wanted = None if columns is None else set(int(c) for c in columns)
         names: dict[int, str] = {}
-        for n in range(1, cfg.char_max_n + 1):
-            for i in range(len(text) - n + 1):
-                g = text[i:i + n]
-                names.setdefault(ngram_index(g, cfg.char_bits), f"char:{g}")
-        if cfg.n_word:
-            for w in segment(text):
-                names.setdefault(cfg.n_char + word_index(w, cfg.n_word), f"word:{w}")
+        if text:
+            codes = _codes(text)
+            h = np.zeros(len(codes), dtype=np.uint64)
+            mask = np.uint64(cfg.n_char - 1)
+            for n in range(1, min(cfg.char_max_n, len(text)) + 1):
+                shifted = np.zeros(len(codes), dtype=np.uint64)
+                shifted[: len(codes) - n + 1] = codes[n - 1:]
+                h = h * _MUL + shifted + np.uint64(1)
+                idx = _mix(h[: len(codes) - n + 1] ^ _ORDER_SALT[n]) & mask
+                for start, col in enumerate(idx.tolist()):
+                    if (wanted is None or col in wanted) and col not in names:
+                        names[col] = f"char:{text[start:start + n]}"
+        if cfg.n_word and (wanted is None or any(cfg.n_char <= c < cfg.n_char + cfg.n_word for c in wanted)):
+            words = segment(text)
+            for w, col in zip(words, (_word_hashes(words, cfg.n_word) + cfg.n_char).tolist()):
+                if (wanted is None or col in wanted) and col not in names:
+                    names[col] = f"word:{w}"
         base = cfg.n_char + cfg.n_word
         for j, name in enumerate(DENSE_NAMES):
-            names[base + j] = name
+            if wanted is None or base + j in wanted:
+                names[base + j] = name
         return names

@@ -11,7 +11,13 @@ Files live in one directory (default `nlp/data/lexicons/`):
       # a comment
 
   Tags: `weak` — the term counts only with a trade/contact signal or a stronger hit of the
-  same category (叶子 is also a leaf).
+  same category (叶子 is also a leaf); `minor` — the term says a minor is involved (萝莉,
+  初中生): the Analyzer flags it as minor evidence when its category is labelled.
+
+  A term may be a co-occurrence `A…B`: one of the `|`-separated words of A, then one of B
+  within 12 characters in the same sentence (`高价收|回收|收购…银行卡|电话卡|营业执照`). It
+  generalises a phrase to its variants ("高价收 一类银行卡", "回收闲置电话卡") without listing
+  each; a text hits one rule at most once, reported as the concrete pair ("高价收…银行卡").
 
 - `exceptions.txt`: counter-speech that suppresses a category. One rule a line:
   `<category or *><TAB><pattern><TAB><factor>`; the pattern is a plain term, or `A…B` for
@@ -38,8 +44,15 @@ log = logging.getLogger(__name__)
 DEFAULT_DIR = Path(__file__).parent / "data" / "lexicons"
 SIGNALS = ("contact", "trade")
 DEFAULT_WEIGHT = 0.6
-KNOWN_TAGS = frozenset({"weak"})
+KNOWN_TAGS = frozenset({"weak", "minor"})
 EXCEPTION_GAP = 20
+PAIR_GAP = 12
+# a co-occurrence belongs to one sentence: "收了快递。银行卡丢了" is two things
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+# separators the normaliser may fold when a term spans them: only strong, multi-character
+# CJK terms, so that "酒店 不错" never becomes a word
+FOLD_MIN_WEIGHT = 0.5
+_CJK_TERM_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,8}")
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _VERSION_RE = re.compile(r"^#\s*version\s*:\s*(\S+)\s*$", re.IGNORECASE)
@@ -55,6 +68,7 @@ class LexiconHit:
     end: int
     weight: float
     weak: bool = False
+    minor: bool = False  # the term says a minor is involved (tag `minor`)
 
 
 @dataclass(frozen=True)
@@ -78,11 +92,33 @@ class LexiconProblem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
+class LexiconError(ValueError):
+    """Lexicon files that cannot replace the ones in use; `problems` says where and why."""
+
+    def __init__(self, directory: Path | None, problems: tuple[LexiconProblem, ...]):
+        self.directory = directory
+        self.problems = problems
+        listed = "; ".join(str(p) for p in problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        super().__init__(f"lexicons in {directory} have {len(problems)} problem(s), the lexicons in use were kept: {listed}")
+
+
 @dataclass(frozen=True)
 class _Entry:
     category: str
     weight: float
     weak: bool
+    minor: bool = False
+
+
+@dataclass(frozen=True)
+class _PairRule:
+    """A co-occurrence term `A…B`: any word of `lefts`, then any of `rights` close behind."""
+
+    category: str
+    pattern: str
+    lefts: tuple[str, ...]
+    rights: tuple[str, ...]
+    entry: _Entry
 
 
 @dataclass(frozen=True)
@@ -105,12 +141,25 @@ class Match:
 
 
 class Lexicon:
+    """Immutable once built: reloading builds a new Lexicon, so a reader never sees half of one."""
+
     def __init__(self, entries: dict[str, list[_Entry]], rules: list[_ExceptionRule], version: str,
-                 problems: list[LexiconProblem], directory: Path | None = None):
+                 problems: list[LexiconProblem], directory: Path | None = None,
+                 pairs: list[_PairRule] | None = None):
         self.directory = directory
         self.version = version
         self.problems = tuple(problems)
         self._entries = entries
+        self._pairs = list(pairs or ())
+        parts = sorted({w for r in self._pairs for w in r.lefts + r.rights})
+        self._pair_parts = parts
+        self._pair_ac = (
+            ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard) if parts else None
+        )
+        self.fold_terms = frozenset(
+            t for t, es in entries.items()
+            if _CJK_TERM_RE.fullmatch(t) and any(not e.weak and e.weight >= FOLD_MIN_WEIGHT for e in es)
+        )
         self._rules = rules
         self._plain_rules: dict[str, list[_ExceptionRule]] = {}
         for r in rules:
@@ -133,6 +182,7 @@ class Lexicon:
         if not directory.is_dir():
             raise FileNotFoundError(f"lexicon directory not found: {directory}")
         entries: dict[str, list[_Entry]] = {}
+        pairs: list[_PairRule] = []
         rules: list[_ExceptionRule] = []
         problems: list[LexiconProblem] = []
         digest = hashlib.sha256()
@@ -149,13 +199,16 @@ class Lexicon:
                 rules.extend(_parse_exceptions(path.name, text, problems))
             elif stem in HARM_CATEGORIES or stem in SIGNALS:
                 for term, entry in _parse_terms(path.name, stem, text, problems):
-                    entries.setdefault(term, []).append(entry)
+                    if isinstance(entry, _PairRule):
+                        pairs.append(entry)
+                    else:
+                        entries.setdefault(term, []).append(entry)
             else:
                 problems.append(LexiconProblem(path.name, 0, f"unknown lexicon {stem!r}: not a category code, "
                                                f"{' or '.join(SIGNALS)} or exceptions; file skipped"))
         for p in problems:
             log.warning("lexicon: %s", p)
-        return cls(entries, rules, digest.hexdigest()[:12], problems, directory)
+        return cls(entries, rules, digest.hexdigest()[:12], problems, directory, pairs)
 
     def reload(self) -> "Lexicon":
         return Lexicon.load(self.directory)
@@ -163,26 +216,34 @@ class Lexicon:
     # ---------------------------------------------------------------- matching
 
     def categories(self) -> frozenset[str]:
-        return frozenset(e.category for es in self._entries.values() for e in es)
+        return frozenset(e.category for es in self._entries.values() for e in es) | frozenset(
+            r.category for r in self._pairs)
+
+    def terms(self, category: str) -> tuple[str, ...]:
+        """The plain terms and co-occurrence patterns of one category (or signal), in no set order."""
+        plain = tuple(t for t, es in self._entries.items() if any(e.category == category for e in es))
+        return plain + tuple(r.pattern for r in self._pairs if r.category == category)
 
     def match(self, text: str) -> list[LexiconHit]:
         """The category and signal hits in a normalised text (exceptions are in `scan`)."""
         return list(self.scan(text).hits)
 
     def scan(self, text: str) -> Match:
-        if not text or self._ac is None:
+        if not text or (self._ac is None and self._pair_ac is None):
             return Match((), ())
         low = text.translate(_ASCII_LOWER)
         hits: list[LexiconHit] = []
         exceptions: list[ExceptionHit] = []
-        for idx, start, end in self._ac.find_matches_as_indexes(low):
+        for idx, start, end in (self._ac.find_matches_as_indexes(low) if self._ac is not None else ()):
             term = self._patterns[idx]
             if not _word_bounded(low, term, start, end):
                 continue
             for e in self._entries.get(term, ()):
-                hits.append(LexiconHit(e.category, term, start, end, e.weight, e.weak))
+                hits.append(LexiconHit(e.category, term, start, end, e.weight, e.weak, e.minor))
             for r in self._plain_rules.get(term, ()):
                 exceptions.append(ExceptionHit(r.category, r.pattern, start, end, r.factor))
+        if self._pair_ac is not None:
+            hits.extend(self._pair_hits(low))
         if hits and self._gap_rules:
             # the A…B rules are regexes; only worth running when something harmful matched
             for r in self._gap_rules:
@@ -190,6 +251,32 @@ class Lexicon:
                 if m:
                     exceptions.append(ExceptionHit(r.category, r.pattern, m.start(), m.end(), r.factor))
         return Match(tuple(hits), tuple(exceptions))
+
+
+    def _pair_hits(self, low: str) -> list[LexiconHit]:
+        """Co-occurrence hits: overlapping matching, because a part ("银行卡") often sits inside
+        a plain term ("收银行卡") that the leftmost-longest pass reports instead."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        for idx, start, end in self._pair_ac.find_matches_as_indexes(low, overlapping=True):
+            part = self._pair_parts[idx]
+            if _word_bounded(low, part, start, end):
+                found.setdefault(part, []).append((start, end))
+        if not found:
+            return []
+        out = []
+        for r in self._pairs:
+            best = None
+            for a in r.lefts:
+                for a_start, a_end in found.get(a, ()):
+                    for b in r.rights:
+                        for b_start, b_end in found.get(b, ()):
+                            if a_end <= b_start <= a_end + PAIR_GAP and not _SENTENCE_END.search(low, a_end, b_start):
+                                if best is None or (a_start, b_end) < (best[2], best[3]):
+                                    best = (a, b, a_start, b_end)
+            if best is not None:
+                e = r.entry
+                out.append(LexiconHit(r.category, f"{best[0]}…{best[1]}", best[2], best[3], e.weight, e.weak, e.minor))
+        return out
 
 
 def _word_bounded(text: str, term: str, start: int, end: int) -> bool:
@@ -258,8 +345,19 @@ def _parse_terms(name: str, category: str, text: str, problems: list[LexiconProb
         if term in seen:
             problems.append(LexiconProblem(name, no, f"duplicate term {term!r}"))
             continue
+        entry = _Entry(category, weight, "weak" in tags, "minor" in tags)
+        if "…" in term:
+            sides = term.split("…")
+            words = [tuple(w for w in side.split("|")) for side in sides]
+            if len(sides) != 2 or not all(w for side in words for w in side):
+                problems.append(LexiconProblem(name, no, f"co-occurrence {term!r} must be A…B with non-empty "
+                                               f"'|'-separated words on both sides"))
+                continue
+            seen.add(term)
+            yield term, _PairRule(category, term, words[0], words[1], entry)
+            continue
         seen.add(term)
-        yield term, _Entry(category, weight, "weak" in tags)
+        yield term, entry
 
 
 def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):

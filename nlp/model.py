@@ -72,6 +72,15 @@ class HarmModel:
 
     # --- scoring ----------------------------------------------------------------------------
 
+    def _score(self, prepared: list[Prepared]):
+        X = self.extractor.transform(prepared)
+        S = np.asarray(X @ self.weights, dtype=np.float64) + self.intercepts
+        probs = self.calibrate(S)
+        # explain() usually follows predict() on some of the same items (the Analyzer explains
+        # only what was flagged): keep the last batch so it is not featurised twice.
+        self._last = ({(p.raw, p.normalised): i for i, p in enumerate(prepared)}, X, probs)
+        return X, probs
+
     def decision_function(self, batch: Sequence[Any]) -> np.ndarray:
         prepared = as_prepared(list(batch), self.rules)
         if not prepared:
@@ -84,13 +93,16 @@ class HarmModel:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
     def predict_proba(self, batch: Sequence[Any]) -> np.ndarray:
-        return self.calibrate(self.decision_function(batch))
+        prepared = as_prepared(list(batch), self.rules)
+        if not prepared:
+            return np.zeros((0, len(self.labels)))
+        return self._score(prepared)[1]
 
     def predict(self, batch: Sequence[Any]) -> list[dict[str, float]]:
         """Per item, category -> calibrated probability. Items are raw texts, `Prepared`, or any
         object with `.normalised` (so the Analyzer need not normalise twice)."""
         probs = self.predict_proba(batch)
-        return [{c: round(float(p), 6) for c, p in zip(self.labels, row)} for row in probs]
+        return [dict(zip(self.labels, row)) for row in np.round(probs, 6).tolist()]
 
     def labels_for(self, probs: np.ndarray) -> list[tuple[str, ...]]:
         hit = probs >= self.thresholds_
@@ -98,25 +110,34 @@ class HarmModel:
 
     def explain(self, batch: Sequence[Any], top: int = 5, labels: Sequence[str] | None = None
                 ) -> list[dict[str, tuple[tuple[str, float], ...]]]:
-        """Per item and label, the `top` features that pushed the score up most (weight x value)."""
+        """Per item, for each label it reached (or each of `labels`), the `top` features that
+        pushed the score up most (weight x value)."""
         prepared = as_prepared(list(batch), self.rules)
         if not prepared:
             return []
-        X = self.extractor.transform(prepared)
-        wanted = [self.labels.index(c) for c in (labels or self.labels) if c in self.labels]
+        index, X_last, P_last = getattr(self, "_last", ({}, None, None))
+        rows = [index.get((p.raw, p.normalised)) for p in prepared]
+        if all(r is not None for r in rows):
+            X, probs = X_last[rows], P_last[rows]
+        else:
+            X, probs = self._score(prepared)
+        X = X.tocsr()
+        asked = None if labels is None else [self.labels.index(c) for c in labels if c in self.labels]
         out = []
         for i, p in enumerate(prepared):
-            row = X.getrow(i)
-            names = self.extractor.names(p)
-            per_label: dict[str, tuple[tuple[str, float], ...]] = {}
-            for j in wanted:
-                contrib = row.data * self.weights[row.indices, j]
-                order = np.argsort(-contrib)[:top]
-                per_label[self.labels[j]] = tuple(
-                    (names.get(int(row.indices[k]), f"hash:{int(row.indices[k])}"), round(float(contrib[k]), 4))
-                    for k in order if contrib[k] > 0
-                )
-            out.append(per_label)
+            # by default only the labels this item reached: nobody reads why a label was not given
+            wanted = asked if asked is not None else [j for j in range(len(self.labels)) if probs[i, j] >= self.thresholds_[j]]
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            cols, vals = X.indices[lo:hi], X.data[lo:hi]
+            tops = {}
+            if wanted and len(cols):
+                contrib = vals[:, None] * self.weights[cols][:, wanted]  # (active features, labels)
+                for k, j in enumerate(wanted):
+                    order = np.argsort(-contrib[:, k])[:top]
+                    tops[j] = [(int(cols[o]), float(contrib[o, k])) for o in order if contrib[o, k] > 0]
+            names = self.extractor.names(p, {c for t in tops.values() for c, _ in t}) if tops else {}
+            out.append({self.labels[j]: tuple((names.get(c, f"hash:{c}"), round(v, 4)) for c, v in t)
+                        for j, t in tops.items()})
         return out
 
     # --- persistence ------------------------------------------------------------------------

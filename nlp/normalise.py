@@ -357,6 +357,7 @@ def _always(text: str, m: re.Match) -> bool:
 _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"(?:菠菜|波菜)", "博彩", _gambling_context),
     (r"(?:薇|徽|嶶|维|V|v)信", "微信", _always),
+    (r"(?<![A-Za-z])[Vv][\s.·_*\-]{1,2}信", "微信", _always),
     (r"威信", "微信", _contact_context),
     (r"卫星号", "微信号", _always),
     (r"(?<![A-Za-z])[vVwW][xX](?![A-Za-z])", "微信", _always),
@@ -373,6 +374,12 @@ _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"倮聊", "裸聊", _always),
 )
 _HOMOPHONE_RE = re.compile("|".join(f"(?P<h{i}>{p})" for i, (p, _r, _g) in enumerate(_HOMOPHONES)))
+# Words a separator may never split, whatever the lexicon: the Chinese spellings the homophone
+# and pinyin passes must see whole ("菠.菜" is 菠菜 before it can become 博彩)
+_BUILTIN_FOLD = frozenset(
+    {"菠菜", "波菜", "薇信", "威信", "维信", "卫星号", "扣扣", "企鹅号", "紫砂", "涩图", "涩情", "倮聊"}
+    | set(_PINYIN_TERMS)
+)
 _HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮]")
 
 
@@ -551,14 +558,14 @@ def _lookalike_pass(rw: _Rewriter) -> None:
             _regex_pass(rw, "emoji", _LOOKALIKE_RE, lambda m: _LOOKALIKES[m.group(0)] if ord(m.group(0)[0]) >= 0x1F000 else None)
 
 
-def _separator_pass(rw: _Rewriter) -> None:
+def _separator_pass(rw: _Rewriter, fold_terms: frozenset[str]) -> None:
     if not _ANY_SEP_RE.search(rw.text):
         return
     _regex_pass(rw, "separator", _STRONG_SEP_RE, lambda m: "")
-    _weak_separator_pass(rw)
+    _weak_separator_pass(rw, fold_terms)
 
 
-def _weak_separator_pass(rw: _Rewriter) -> None:
+def _weak_separator_pass(rw: _Rewriter, fold_terms: frozenset[str]) -> None:
     t = rw.text
     cjk = _CJK_RE
     subs = []
@@ -570,7 +577,32 @@ def _weak_separator_pass(rw: _Rewriter) -> None:
         # punctuation ("很好~下次", "不行.冲完凉") needs both sides alone to count as splitting a word
         if (left_alone and right_alone) or ((left_alone or right_alone) and not _PUNCT_SEP_RE.fullmatch(m.group(0))):
             subs.append((s, e, ""))
+        elif _joins_a_term(t, s, e, fold_terms):
+            # "菠.菜老平台": the lone-character rule cannot see that 菜 belongs to 菠, but the
+            # vocabulary can; a join that makes no known word ("酒店 不错") is left alone
+            subs.append((s, e, ""))
     rw.replace("separator", subs)
+
+
+_FOLD_MAX = 8  # longest word looked for across a separator
+
+
+def _joins_a_term(t: str, s: int, e: int, fold_terms: frozenset[str]) -> bool:
+    """True when the CJK characters on both sides of the separator t[s:e] form a known word."""
+    i = s
+    while i > 0 and s - i < _FOLD_MAX - 1 and _CJK_RE.match(t, i - 1):
+        i -= 1
+    j = e
+    while j < len(t) and j - e < _FOLD_MAX - 1 and _CJK_RE.match(t, j):
+        j += 1
+    left, right = t[i:s], t[e:j]
+    for k in range(1, len(left) + 1):
+        head = left[-k:]
+        for n in range(1, min(len(right), _FOLD_MAX - k) + 1):
+            word = head + right[:n]
+            if word in _BUILTIN_FOLD or word in fold_terms:
+                return True
+    return False
 
 
 def _split_pass(rw: _Rewriter) -> None:
@@ -614,8 +646,12 @@ def _numeral_pass(rw: _Rewriter) -> None:
     _regex_pass(rw, "numeral", _NUMERAL_RUN_RE, repl)
 
 
-def normalise(text: str) -> Normalised:
-    """Normalise `text` for matching; see the module docstring for the passes and their order."""
+def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) -> Normalised:
+    """Normalise `text` for matching; see the module docstring for the passes and their order.
+
+    `fold_terms`: words (the lexicon's `Lexicon.fold_terms`) that a space, dot or emoji between
+    two Chinese characters may not split. The homophone keys and pinyin terms always count.
+    """
     if not isinstance(text, str):
         raise TypeError(f"normalise() takes str, not {type(text).__name__}")
     rw = _Rewriter(text)
@@ -626,7 +662,7 @@ def normalise(text: str) -> Normalised:
         _char_table_pass(rw, "variant", _VARIANT, _VARIANT_RE)
         _traditional_pass(rw)
         _lookalike_pass(rw)
-        _separator_pass(rw)
+        _separator_pass(rw, fold_terms)
         _split_pass(rw)
     elif "+" in text:
         _regex_pass(rw, "lookalike", _PLUS_RE, lambda m: "加")

@@ -130,7 +130,7 @@ def cn_id_number(rng: random.Random) -> str:
 
 
 def luhn_card(rng: random.Random) -> str:
-    digits = [6, 2] + [rng.randint(0, 9) for _ in range(rng.choice((14, 15, 17)))]
+    digits = [6, 2] + [rng.randint(0, 9) for _ in range(rng.choice((13, 14, 16)))]  # 16, 17 or 19 digits with the check digit
     total = 0
     for i, d in enumerate(reversed(digits)):
         # The check digit will sit at the end, so the doubling starts on the current last digit.

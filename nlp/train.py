@@ -92,7 +92,7 @@ class TrainReport:
     artifact_bytes: int
     seconds: float
     data_sha256: str
-    notes: list[str] = field(default_factory=list)
+    dev_by_dataset: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -325,8 +325,24 @@ def train(
         clean_fp_rate_tune=fp_rate(P_tune, tune_rows), clean_fp_rate_report=fp_rate(P_rep, report_rows),
         artifact_bytes=out_path.stat().st_size, seconds=round(time.monotonic() - started, 1), data_sha256=data_sha,
     )
+    report.dev_by_dataset = dev_by_dataset(paths, model)
     card.write_text(render_model_card(report), encoding="utf-8")
     return report
+
+
+def dev_by_dataset(paths: Sequence[Path], model: HarmModel) -> dict[str, dict]:
+    """The per-dataset dev figures (report half) for the model alone and inside the Analyzer."""
+    from nlp.evaluate import dev_report
+
+    out = {"model alone": dev_report(paths[0], model)}
+    try:
+        from nlp.analyzer import Analyzer
+        from nlp.lexicon import Lexicon
+
+        out["Analyzer (lexicons + detectors + model)"] = dev_report(paths[0], Analyzer(Lexicon.load(), model=model))
+    except ImportError as exc:  # the rule side is optional for training
+        log.warning("no Analyzer figures in the model card: %s", exc)
+    return out
 
 
 # --- the model card ------------------------------------------------------------------------------
@@ -339,9 +355,22 @@ def _metrics_table(metrics: dict[str, LabelMetrics], note) -> list[str]:
     return lines
 
 
+def _dataset_sections(by_system: dict[str, dict]) -> list[str]:
+    if not by_system:
+        return []
+    from nlp.evaluate import dev_report_table
+
+    out = ["## Dev figures per dataset (`python -m nlp.evaluate DATA [MODEL]`)", "",
+           "Offensive = binary macro-F1 on COLD/SWSR/ToxiCN dev; fraud scripts = telecom dev; clean FP =",
+           "share of review rows given any label. Report half of dev only.", ""]
+    for name, rep in by_system.items():
+        out += [f"### {name}", "", "```", dev_report_table(rep), "```", ""]
+    return out
+
+
 def render_model_card(report: TrainReport, extra_sections: Sequence[str] = ()) -> str:
     def source(c):
-        return "human (public datasets)" + (" + silver" if c == "fraud" else "") if c in HUMAN_LABELLED else "silver only (rules)"
+        return "human (public datasets)" + (" + silver" if c in ("fraud", "abuse_hate") else "") if c in HUMAN_LABELLED else "silver only (rules)"
 
     silver_only = [c for c in HARM_CATEGORIES if c not in HUMAN_LABELLED]
     out = [
@@ -398,6 +427,7 @@ def render_model_card(report: TrainReport, extra_sections: Sequence[str] = ()) -
         "",
         *_metrics_table(report.silver_test, source),
         "",
+        *_dataset_sections(report.dev_by_dataset),
         *extra_sections,
         "## Known weaknesses",
         "",

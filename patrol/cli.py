@@ -96,7 +96,7 @@ def crawl(
     loop: bool = typer.Option(False, "--loop", help="Keep going, revisiting each source on its interval."),
 ) -> None:
     """One pass over the configured sources, ingesting what it finds."""
-    from crawlers.runner import run_crawl
+    from crawlers.runner import CrawlError, run_crawl
     from crawlers.sources import SourcesFileError, load_sources
 
     settings = _settings()
@@ -117,6 +117,8 @@ def crawl(
         report = run_crawl(settings, configured, services.ingestor.ingest, source_names=source)
     except KeyError as exc:  # an unknown --source name
         _fail(str(exc.args[0]))
+    except CrawlError as exc:
+        _fail(str(exc), 3)
     for name, s in report.sources.items():
         status = f"error: {s.error}" if s.error else "ok"
         typer.echo(f"{name:<24} {s.pages_fetched:>5} page(s) {s.items:>6} item(s) {s.ingested:>6} ingested "
@@ -278,10 +280,12 @@ def users_add(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         _fail("the password must have at least 8 characters")
+    from patrol.store import StoreError
+
     services = _services()
     try:
         services.store.add_user(name, role, password)
-    except ValueError as exc:
+    except (ValueError, StoreError) as exc:
         _fail(str(exc))
     typer.echo(f"added {name} ({role})")
 

@@ -32,13 +32,15 @@ class DemoReport:
     items: int = 0
     parse_errors: int = 0
     new_posts: int = 0
+    deleted_upstream: int = 0
     alerts_opened: int = 0
     alerts_by_category: Counter = field(default_factory=Counter)
     per_source: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"crawled {self.pages} page(s), {self.items} post(s) found, {self.parse_errors} page(s) failed to parse",
-               f"{self.new_posts} new post(s) stored and indexed, {self.alerts_opened} alert(s) opened"]
+               f"{self.new_posts} new post(s) stored and indexed ({self.deleted_upstream} already deleted upstream), "
+               f"{self.alerts_opened} alert(s) opened"]
         out += [f"  {cat:<16} {n}" for cat, n in sorted(self.alerts_by_category.items(), key=lambda kv: -kv[1])]
         return out
 
@@ -54,6 +56,7 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
     report = DemoReport(pages=crawl.pages_fetched, items=crawl.items, parse_errors=crawl.parse_errors)
     for r in crawl.ingest_reports:
         report.new_posts += r.new
+        report.deleted_upstream += r.deleted
         report.alerts_opened += r.alerts_opened
         report.alerts_by_category.update(r.alerts_by_category)
     report.per_source = {name: s.items for name, s in crawl.sources.items()}

@@ -7,8 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api import alert_views
-from api.deps import Caller, READERS_DEP, REVIEWERS_DEP, SUPERVISORS_DEP, now, services
-from api.routes.search import as_utc
+from api.deps import Caller, READERS_DEP, REVIEWERS_DEP, SUPERVISORS_DEP, as_utc, now, services
 from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkItemOut, BulkOut, DecisionIn, NoteIn
 from patrol.reviews import Decision, DecisionError, PermissionDenied, TransitionError
 from patrol.store import AlertFilter, InvalidFilter, NotFound, UserExists
@@ -47,7 +46,7 @@ def list_page(svc, flt, at: datetime) -> AlertPageOut:
 
 @router.get("", response_model=AlertPageOut, summary="The alert queue, filtered and sorted")
 def list_alerts(
-    status: str | None = Query(None, max_length=32, description="open|claimed|escalated|confirmed|dismissed; comma-separated for several"),
+    status: str | None = Query(None, max_length=100, description="open|claimed|escalated|confirmed|dismissed; comma-separated for several"),
     category: str | None = Query(None, max_length=64),
     severity: str | None = Query(None, max_length=16),
     source: str | None = Query(None, max_length=200),

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from api import alert_views, console_labels
 from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
-from api.console_text import highlight_segments, trail_groups
+from api.console_text import highlight_post, trail_groups, visible
 from api.deps import Caller, services, session_caller
 from api.errors import query_error_detail
 from api.routes import alerts as alert_routes
@@ -38,7 +38,7 @@ from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals())
+templates.env.globals.update(console_labels.template_globals(), visible=visible)
 
 CATEGORY_CHOICES = HARM_CATEGORIES + ("ops_source_health",)
 
@@ -92,8 +92,15 @@ def error_page(request: Request, caller: Caller | None, status: int, detail: str
 def redirect_with(request: Request, url: str, message: str, kind: str = "info") -> Response:
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(FlashSigner.COOKIE, FlashSigner(request.app.state.secret_key).dumps(message, kind),
-                        path="/console", httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+                        path="/console", httponly=True, samesite="lax", secure=is_https(request))
     return response
+
+
+def is_https(request: Request) -> bool:
+    """Cookies are marked Secure when the console is reached over HTTPS (directly, or through a
+    proxy uvicorn trusts for X-Forwarded-Proto); on plain-HTTP loopback, as in the demo, a Secure
+    cookie would never come back."""
+    return request.url.scheme == "https"
 
 
 def check_csrf(request: Request, caller: Caller, token: str) -> Response | None:
@@ -119,7 +126,7 @@ def login_form(request: Request, next: str = Query("/console/", max_length=2000)
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", None, csrf_token=token, next_url=safe_next(next))
     response.set_cookie(LOGIN_CSRF_COOKIE, token, path="/console", httponly=True, samesite="strict",
-                        secure=request.app.state.secure_cookies, max_age=3600)
+                        secure=is_https(request), max_age=3600)
     return response
 
 
@@ -137,7 +144,7 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
     signer = request.app.state.signer
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, signer.issue_session(user.name), max_age=signer.ttl_seconds,
-                        path="/", httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+                        path="/", httponly=True, samesite="lax", secure=is_https(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
 
@@ -199,8 +206,9 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
     a = alert_views.detail(d, datetime.now(timezone.utc))
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
+    title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
     return render(request, "alert.html", caller, a=a, nav="queue",
-                  segments=highlight_segments(a.post.text, evidence),
+                  title_segments=title_segments, segments=segments,
                   trail=trail_groups([t.model_dump() for t in a.trail]),
                   scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,
                   can_review=caller.role in REVIEWERS)

@@ -1,25 +1,18 @@
 """GET /api/search: the post index, in the query language of INTERFACES.md."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 
 from api import audit_trail
-from api.deps import Caller, READERS_DEP, services
+from api.deps import Caller, READERS_DEP, as_utc, services
 from api.schemas import SearchHitOut, SearchOut
 from search.index import SearchQuery
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 MAX_QUERY_LENGTH = 1000
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Naive datetimes from a form or query string are taken as UTC: the index compares aware ones."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def run_search(svc, caller: Caller, *, q: str, category: str | None, source: str | None,

@@ -13,6 +13,7 @@ Error kinds (stats `patrol/errors/<kind>/<source>`, next to the base's http_erro
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -25,8 +26,9 @@ from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError as
 from twisted.internet.defer import CancelledError
 
 from crawlers.dates import parse_feed_time, parse_forum_time
-from crawlers.encoding import with_best_encoding
+from crawlers.charset import decode_best
 from crawlers.incremental import Incremental
+from crawlers.redirects import PRIORITY as REDIRECT_LOOP_PRIORITY
 from crawlers.spiders.base import PageParseError, SourceSpider
 
 logger = logging.getLogger(__name__)
@@ -68,8 +70,21 @@ def failure_kind(failure) -> str:
     return type(failure.value).__name__.lower()
 
 
+def object_sha256(obj: Any) -> str:
+    """SHA-256 of one API object, canonicalised: a page of 50 posts is not any one post's evidence."""
+    return hashlib.sha256(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 class ApiSpider(SourceSpider):
     """SourceSpider with incremental state and failures counted by kind."""
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # Merged into the project's middlewares, not replacing them (custom_settings would replace).
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        middlewares.setdefault("crawlers.redirects.RedirectLoopMiddleware", REDIRECT_LOOP_PRIORITY)
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     def __init__(self, source, state=None, **kwargs):
         super().__init__(source, state, **kwargs)
@@ -112,7 +127,7 @@ class ApiSpider(SourceSpider):
             raise PageParseError(f"expected JSON from {response.url}: {error}") from None
 
     def decoded(self, response):
-        fixed = with_best_encoding(response, self.source.overrides.encoding)
+        fixed = decode_best(response, self.source.overrides.encoding)
         if fixed is not response:
             self.count_error("charset")
         return fixed
@@ -132,4 +147,4 @@ class ApiSpider(SourceSpider):
         return False
 
 
-__all__ = ["ApiSpider", "GONE_STATUSES", "PageParseError", "failure_kind", "link_header"]
+__all__ = ["ApiSpider", "GONE_STATUSES", "PageParseError", "failure_kind", "link_header", "object_sha256"]

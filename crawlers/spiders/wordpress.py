@@ -7,13 +7,12 @@ external_id: 'post-<id>' / 'comment-<id>'.
 """
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from crawlers.incremental import Incremental
 from crawlers.items import PostItem
 from crawlers.page_text import visible_text
-from crawlers.spiders._api import ApiSpider, PageParseError
+from crawlers.spiders._api import ApiSpider, PageParseError, object_sha256
 
 PER_PAGE = 50
 
@@ -24,12 +23,6 @@ def _rendered(obj, key: str) -> str:
         value = value.get("rendered")
     return value if isinstance(value, str) else ""
 
-
-def _object_sha256(obj) -> str:
-    """The API object's own bytes, canonicalised: a page of 50 posts is not any one post's evidence."""
-    import hashlib
-
-    return hashlib.sha256(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 class WordpressSpider(ApiSpider):
@@ -98,7 +91,7 @@ class WordpressSpider(ApiSpider):
                 body=visible_text(_rendered(post, "content")),
                 author=str(authors[0].get("name") or "") if isinstance(authors[0], dict) else "",
                 published_at=self._time(post, "date"),
-                content_sha256=_object_sha256(post),
+                content_sha256=object_sha256(post),
                 fetched_at=fetched,
             )
         if not reached_known and self._more_pages(response, page, len(entries)) and self.pages_left(page):
@@ -126,7 +119,7 @@ class WordpressSpider(ApiSpider):
                 body=visible_text(_rendered(comment, "content")),
                 author=str(comment.get("author_name") or ""),
                 published_at=published,
-                content_sha256=_object_sha256(comment),
+                content_sha256=object_sha256(comment),
                 fetched_at=fetched,
             )
         if not reached_known and self._more_pages(response, page, len(entries)) and self.pages_left(page):

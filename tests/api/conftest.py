@@ -32,7 +32,9 @@ def password_of(name: str) -> str:
 
 @pytest.fixture
 def services(tmp_path):
-    settings = Settings(home=tmp_path, api=ApiSettings(secret_key="test-secret-key"))
+    # Explicit Nones: a PATROL_* variable in the environment must not point the tests elsewhere.
+    settings = Settings(home=tmp_path, database_url=None, elasticsearch_url=None,
+                        api=ApiSettings(secret_key="test-secret-key"))
     svc = build_services(settings)
     # The real composition root (its SqliteIndex under tmp_path), except that the store is built
     # here with bcrypt at its lowest cost: logins stay fast, which is all the tests need from it.

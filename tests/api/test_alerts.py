@@ -48,6 +48,7 @@ def test_alert_detail_has_frozen_post_evidence_trail_scores_and_history(api, see
         trail=(TrailStep("homophone", 1, 2, "薇", "微"), TrailStep("emoji", 2, 3, "❤", "信")))
     d = api.get("alice", f"/api/alerts/{alert_id}").json()
     assert d["post"]["text"] == text and d["post"]["post_id"] == post_id
+    assert d["post"]["analysed_text"] == text  # no title: offsets are into the text itself
     assert d["evidence"][0]["start"] == 4 and text[4:6] == d["evidence"][0]["text"]
     assert [t["original"] for t in d["trail"]] == ["薇", "❤"]
     assert d["scores"] == {"drugs": 0.9}

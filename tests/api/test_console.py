@@ -93,6 +93,18 @@ def test_bad_queue_filter_shows_an_error_not_a_crash(officer):
     assert r.status_code == 400 and "severity" in r.text
 
 
+def test_alert_page_highlights_evidence_in_the_title_and_text_the_analyzer_saw(officer, seed):
+    # The analyzer saw "有货\n出冰": offsets run across the title, a newline, then the text.
+    alert_id, _ = seed.post("出冰", title="有货", category="drugs",
+                            evidence=(Evidence("drugs", "lexicon", "有货", 0, 2, "有货"),
+                                      Evidence("drugs", "lexicon", "出冰", 3, 5, "出冰")))
+    r = officer.get(f"/console/alerts/{alert_id}")
+    title = re.search(r'<h3 class="post-title" id="post-title">(.*?)</h3>', r.text, re.S).group(1)
+    body = re.search(r'<div class="post-text" id="post-text">(.*?)</div>', r.text, re.S).group(1)
+    assert re.sub(r"<mark[^>]*>", "[", title).replace("</mark>", "]") == "[有货]"
+    assert re.sub(r"<mark[^>]*>", "[", body).replace("</mark>", "]") == "[出冰]"
+
+
 def test_alert_page_highlights_evidence_in_the_original_text_and_shows_the_trail(officer, seed):
     text = "加薇❤ 出冰<b>"
     alert_id, _ = seed.post(
@@ -229,3 +241,13 @@ def test_a_bug_behind_a_console_page_is_an_html_500(officer, services, monkeypat
     monkeypatch.setattr(services.store, "list_alerts", broken)
     r = officer.get("/console/")
     assert r.status_code == 500 and 'id="error-detail"' in r.text and "boom" not in r.text
+
+
+def test_session_cookie_is_secure_over_https(app):
+    from fastapi.testclient import TestClient
+    with TestClient(app, base_url="https://patrol.example") as c:
+        page = c.get("/console/login")
+        r = c.post("/console/login", data={"username": "alice", "password": "pw-alice-secret",
+                                           "csrf_token": csrf_of(page.text), "next": "/console/"},
+                   follow_redirects=False)
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]

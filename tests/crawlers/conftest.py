@@ -1,14 +1,17 @@
 """Loopback sites for crawler tests: the bundled demo site, and a tiny site of authored broken pages."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from crawl_fixture_site import FixtureSite, fixture_bytes
-from crawlers.runner import run_crawl
-from crawlers.sources import parse_sources
-from patrol.settings import CrawlSettings, Settings
+# The helper module beside this file must import under any --import-mode, not only "prepend".
+sys.path.insert(0, str(Path(__file__).parent))
+from crawl_fixture_site import FixtureSite, fixture_bytes  # noqa: E402
+from crawlers.runner import run_crawl  # noqa: E402
+from crawlers.sources import parse_sources  # noqa: E402
+from patrol.settings import CrawlSettings, Settings  # noqa: E402
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""Evaluation figures, checked against confusions worked out by hand."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp.analysis import Analysis
+from nlp.evaluate import binary_scores, evaluate, scores_from_pairs
+
+
+class FixedAnalyzer:
+    """Answers from a table, like an Analyzer would, one batch at a time."""
+
+    def __init__(self, answers: dict[str, tuple[str, ...]]):
+        self.answers = answers
+        self.batches = 0
+
+    def analyse_batch(self, texts):
+        self.batches += 1
+        out = []
+        for t in texts:
+            labels = self.answers.get(t, ())
+            out.append(Analysis(primary=labels[0] if labels else "none", labels=labels, scores={}))
+        return out
+
+
+def test_per_category_scores_match_a_confusion_worked_out_by_hand():
+    # gold fraud x4: 3 right, 1 called gambling; gold gambling x2: 1 right, 1 called none;
+    # gold none x4: 3 right, 1 called fraud.
+    pairs = ([("fraud", "fraud")] * 3 + [("fraud", "gambling")] + [("gambling", "gambling"), ("gambling", "none")]
+             + [("none", "none")] * 3 + [("none", "fraud")])
+    r = scores_from_pairs(pairs)
+    assert r.per_category["fraud"].precision == pytest.approx(3 / 4)
+    assert r.per_category["fraud"].recall == pytest.approx(3 / 4)
+    assert r.per_category["gambling"].precision == pytest.approx(1 / 2)
+    assert r.per_category["gambling"].recall == pytest.approx(1 / 2)
+    assert r.per_category["none"].precision == pytest.approx(3 / 4)
+    assert r.per_category["none"].f1 == pytest.approx(0.75)
+    assert r.macro_f1 == pytest.approx(round((0.75 + 0.5 + 0.75) / 3, 4))
+    assert r.accuracy == pytest.approx(0.7)
+    assert r.confusion["fraud"] == {"fraud": 3, "gambling": 1}
+    assert r.confusion["none"] == {"none": 3, "fraud": 1}
+
+
+def test_a_category_predicted_but_never_gold_lowers_recall_but_is_not_averaged():
+    r = scores_from_pairs([("gambling", "drugs"), ("gambling", "gambling")])
+    assert set(r.per_category) == {"gambling"}
+    assert r.per_category["gambling"].recall == 0.5
+    assert r.per_category["gambling"].precision == 1.0
+
+
+def test_evaluate_counts_clean_rows_given_any_label_as_false_positives():
+    an = FixedAnalyzer({"菠菜": ("gambling",), "你好": (), "早安": ("abuse_hate",), "晚安": ()})
+    rows = [{"text": "菠菜", "category": "gambling"}, {"text": "你好", "category": "none"},
+            {"text": "早安", "category": "none"}, {"text": "晚安", "category": "none"}]
+    r = evaluate(rows, an)
+    assert r.clean_fp_rate == pytest.approx(1 / 3, abs=1e-4)
+    assert r.per_category["gambling"].f1 == 1.0
+    assert r.n == 4
+
+
+def test_bad_rows_are_skipped_with_their_number_and_the_rest_is_scored():
+    an = FixedAnalyzer({})
+    rows = [{"text": "好", "category": "none"}, {"category": "none"}, {"text": "x", "category": "spam"}, "junk"]
+    r = evaluate(rows, an)
+    assert r.n == 1
+    assert r.skipped == ["row 2: no text", "row 3: unknown category 'spam'", "row 4: not an object"]
+
+
+def test_evaluate_sends_texts_in_batches_not_one_by_one():
+    an = FixedAnalyzer({})
+    evaluate([{"text": str(i), "category": "none"} for i in range(1500)], an)
+    assert an.batches == 3
+
+
+def test_the_report_has_a_json_form_and_a_table_form():
+    r = scores_from_pairs([("fraud", "fraud"), ("none", "fraud")], gold_none_flagged=1, gold_none=1)
+    data = json.loads(r.to_json())
+    assert data["per_category"]["fraud"]["precision"] == 0.5
+    table = r.to_table()
+    assert "macro-F1" in table and "fraud" in table and "clean rows flagged: 100.00%" in table
+
+
+def test_binary_macro_f1_averages_both_classes():
+    s = binary_scores([True, True, False, False], [True, False, False, False])
+    # positive F1 = 2/3, negative F1 = 2*2/(2*2+1) = 0.8
+    assert s["f1"] == pytest.approx(0.6667, abs=1e-4)
+    assert s["macro_f1"] == pytest.approx(round((2 / 3 + 0.8) / 2, 4))
+
+
+def test_a_classifier_without_a_batch_method_is_refused_clearly():
+    with pytest.raises(TypeError, match="analyse_batch"):
+        evaluate([{"text": "好", "category": "none"}], object())

@@ -1,0 +1,84 @@
+"""The `patrol` command as a user runs it: real stores under a temp PATROL_HOME."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from patrol.cli import app
+
+GAMBLING = "菠菜平台加拿大28，上分下分秒到账，回水高，加薇信 bc8888 带你飞"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATROL_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_classify_adds_labels_and_reports_bad_lines_by_number(run):
+    lines = "\n".join([
+        json.dumps({"id": 1, "text": GAMBLING}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": 3, "body": "no text field"}),
+        json.dumps({"id": 4, "text": "今天天气不错，去公园散步了。"}, ensure_ascii=False),
+    ]) + "\n"
+    result = run("classify", input=lines)
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [o["id"] for o in out] == [1, 4]
+    assert "gambling" in out[0]["labels"] and out[0]["evidence"]["spans"]
+    assert out[1]["primary"] == "none" and out[1]["labels"] == []
+    assert "<stdin>:2: not JSON" in result.stderr and "<stdin>:3: no string field `text`" in result.stderr
+
+
+def test_ingest_then_search_finds_the_post_and_skips_bad_lines(run, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join([
+        json.dumps({"source": "other", "url": "http://127.0.0.1/p/1", "title": "菠菜", "text": GAMBLING}, ensure_ascii=False),
+        json.dumps({"source": "other", "url": "http://127.0.0.1/p/2"}),
+    ]) + "\n", encoding="utf-8")
+    result = run("ingest", str(posts))
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.stdout and "1 alert(s) opened" in result.stdout
+    assert "posts.jsonl:2: missing or empty field(s): text" in result.stderr
+
+    found = run("search", "加拿大28", "--json")
+    assert found.exit_code == 0
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [h["url"] for h in hits] == ["http://127.0.0.1/p/1"]
+
+
+def test_search_points_at_the_position_of_a_malformed_query(run):
+    result = run("search", "博彩 OR")
+    assert result.exit_code == 2
+    assert "position" in result.stderr and "^" in result.stderr
+
+
+def test_users_add_reads_the_password_from_stdin_and_refuses_unknown_roles(run):
+    assert run("users", "add", "wang", "--role", "officer", "--password-stdin", input="s3cret-pass\n").exit_code == 0
+    bad = run("users", "add", "li", "--role", "overlord", "--password-stdin", input="s3cret-pass\n")
+    assert bad.exit_code == 2 and "unknown role" in bad.stderr
+    dup = run("users", "add", "wang", "--role", "officer", "--password-stdin", input="s3cret-pass\n")
+    assert dup.exit_code == 2
+
+
+def test_audit_verify_passes_on_an_intact_trail(run):
+    run("users", "add", "wang", "--role", "admin", "--password-stdin", input="s3cret-pass\n")
+    result = run("audit", "verify")
+    assert result.exit_code == 0 and "intact" in result.stdout
+
+
+def test_crawl_refuses_a_broken_sources_file_naming_the_problem(run, tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("sources:\n  - name: x\n    kind: ftp\n    url: http://127.0.0.1/\n", encoding="utf-8")
+    result = run("crawl", "--sources", str(bad))
+    assert result.exit_code == 2
+    assert "sources.yaml" in result.stderr and "kind" in result.stderr

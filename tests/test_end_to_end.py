@@ -1,0 +1,125 @@
+"""The main job end to end: the bundled demo site served on loopback, a real Scrapy crawl, the real
+analyzer, the SQLite stores, and the API served by uvicorn on a real port, driven over HTTP."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from api.main import create_app
+from demosite.server import DemoSite
+from demosite.sources import BOARD_SOURCE_NAMES
+from patrol.bootstrap import build_services
+from patrol.demo import crawl_demo_site, ensure_demo_user
+from patrol.posts import post_id_for
+from patrol.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("patrol-home")
+    settings = Settings(home=home)
+    services = build_services(settings)
+    site = DemoSite()
+    site.start()
+    report = crawl_demo_site(services, site)
+    ensure_demo_user(services, "127.0.0.1")
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20)
+    token = client.post("/api/auth/token", data={"username": "demo", "password": "demo"}).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    yield site, services, report, client
+    client.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+    site.stop()
+    services.close()
+
+
+def _all_alerts(client) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/alerts", params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def test_every_post_on_the_demo_site_is_crawled_and_stored_once(demo):
+    site, services, report, _ = demo
+    floors = site.catalogue.all_floors()
+    expected = len(floors) + len(site.catalogue.news)
+    assert report.new_posts + report.deleted_upstream == expected
+    assert services.store.counts()["posts"] == expected
+    assert services.index.count() == expected
+
+
+def test_the_harmful_demo_posts_raise_alerts_and_the_harmless_ones_almost_never(demo):
+    site, _, _, client = demo
+    alerted = {a["post_id"] for a in _all_alerts(client)}
+    floors = [(post_id_for(BOARD_SOURCE_NAMES[t.fid], f"{t.tid}-{f.pid}"), f) for t, f in site.catalogue.all_floors()]
+    harmful = [(pid, f) for pid, f in floors if f.label != "none"]
+    harmless = [(pid, f) for pid, f in floors if f.label == "none"]
+    missed = [(f.label, f.text[:30]) for pid, f in harmful if pid not in alerted]
+    false_alarms = [f.text[:30] for pid, f in harmless if pid in alerted]
+    # The demo content is labelled by hand; the classifier must find nearly all of it.
+    assert len(missed) <= len(harmful) // 10, f"missed: {missed}"
+    assert len(false_alarms) <= len(harmless) // 50, f"false alarms: {false_alarms}"
+
+
+def test_posts_from_the_gbk_board_are_decoded_and_found_by_chinese_words(demo):
+    site, _, _, client = demo
+    gbk_fids = [b.fid for b in site.catalogue.boards.values() if b.charset.lower() == "gbk"]
+    thread = site.catalogue.board_threads(gbk_fids[0])[0]
+    result = client.get("/api/search", params={"q": f'"{thread.title[:6]}"'}).json()
+    assert result["total"] >= 1
+    assert any(thread.title == hit["title"] for hit in result["hits"]), result["hits"][:3]
+    assert "\ufffd" not in "".join(h["title"] for h in result["hits"])
+
+
+def test_search_filters_by_category_and_returns_highlights_and_facets(demo):
+    _, _, _, client = demo
+    result = client.get("/api/search", params={"q": "category:gambling"}).json()
+    assert result["total"] >= 1
+    assert set(result["facets"]["category"]) >= {"gambling"}
+    assert all("gambling" in hit["categories"] for hit in result["hits"])
+    bad = client.get("/api/search", params={"q": '(博彩 OR'})
+    assert bad.status_code == 400 and "position" in bad.json()["detail"]
+
+
+def test_an_officer_claims_and_confirms_an_alert_and_the_audit_chain_holds(demo):
+    _, services, _, client = demo
+    alert = _all_alerts(client)[0]
+    detail = client.get(f"/api/alerts/{alert['id']}").json()
+    assert detail["post"]["content_sha256"] and detail["post"]["url"].startswith("http://127.0.0.1")
+    assert detail["evidence"], "an alert explains itself"
+    assert client.post(f"/api/alerts/{alert['id']}/claim").status_code == 200
+    decided = client.post(f"/api/alerts/{alert['id']}/decision",
+                          json={"action": "confirm", "disposition": "reported", "note": "e2e"})
+    assert decided.status_code == 200 and decided.json()["status"] == "confirmed"
+    again = client.post(f"/api/alerts/{alert['id']}/decision", json={"action": "dismiss", "reason": "false_positive"})
+    assert again.status_code == 409
+    verification = services.store.verify_audit()
+    assert verification.ok and verification.checked >= len(_all_alerts(client)) + 2
