@@ -30,8 +30,11 @@ FACET = {"category": "类别", "source": "信源"}
 TRAIL_KIND = {
     "fullwidth": "全角", "traditional": "繁体", "variant": "异体字", "separator": "分隔符", "zero_width": "零宽字符",
     "homophone": "谐音", "pinyin": "拼音", "lookalike": "形近符号", "emoji": "表情", "split_char": "拆字",
-    "numeral": "数字写法", "case": "大小写",
+    "numeral": "数字写法", "case": "大小写", "truncated": "超长截断", "error": "无法分析",
 }
+# Review actions as the refusal message names them ("无法认领此告警").
+REVIEW_ACTION = {"claim": "认领", "release": "释放", "decide": "处置", "confirm": "确认", "dismiss": "驳回",
+                 "escalate": "上报", "note": "备注"}
 # What of an audit payload a reviewer reads in the history; hashes and internals stay in /api/audit.
 HISTORY_KEYS = ("action", "from", "to", "disposition", "reason", "note", "text", "previous_assignee", "score")
 

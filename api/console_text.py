@@ -90,12 +90,14 @@ def trail_groups(trail: Sequence[dict]) -> list[TrailGroup]:
     "❤ → 信"), which is how an officer reads an evasion."""
     groups: list[TrailGroup] = []
     for step in sorted(trail, key=lambda s: (s["start"], s["end"])):
+        # One step may undo several tricks at once: the normaliser joins their kinds with "+".
+        step_kinds = tuple(k for k in step["kind"].split("+") if k)
         if groups and groups[-1].end == step["start"]:
             g = groups[-1]
-            kinds = g.kinds if step["kind"] in g.kinds else g.kinds + (step["kind"],)
+            kinds = g.kinds + tuple(k for k in step_kinds if k not in g.kinds)
             groups[-1] = TrailGroup(g.original + step["original"], g.replacement + step["replacement"],
                                     kinds, g.start, step["end"])
         else:
-            groups.append(TrailGroup(step["original"], step["replacement"], (step["kind"],),
+            groups.append(TrailGroup(step["original"], step["replacement"], step_kinds,
                                      step["start"], step["end"]))
     return groups

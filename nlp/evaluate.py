@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from nlp.categories import ALL_CODES, HARM_CATEGORIES, NONE, most_severe
+from nlp.categories import ALL_CODES, NONE, most_severe
 
 BATCH = 512
 OFFENSIVE_DATASETS = ("cold", "swsr", "toxicn")

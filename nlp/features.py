@@ -1,6 +1,6 @@
 """The model's features: hashed character n-grams and words of the normalised text, plus a small
 dense block of rule signals (lexicon hits per category, counter-speech, contact and trade words,
-detector hits, shapes such as length and long digit runs).
+detector hits, shapes such as long digit runs, handles and links).
 
 Speed matters more than elegance here: the whole Analyzer has to beat `jieba.lcut` 3.5 times, and
 scikit-learn's HashingVectorizer spends ~100 µs per 100-character post building n-gram strings in
@@ -191,7 +191,8 @@ def word_matrix(texts: Sequence[str], n_features: int) -> sp.csr_matrix:
 
 # --- dense rule signals --------------------------------------------------------------------------
 
-_LEN_EDGES = (12, 24, 48, 96, 200)
+# No length feature: the public clean text is long and every harmful source is short, so a
+# length bucket became the strongest "self-harm" weight of all ("下班一起吃饭吧" -> 0.93).
 _LONG_DIGITS = re.compile(r"[0-9]{5,}")
 _HANDLE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{5,}")
 _LINK = re.compile(r"https?://|www\.|\.(?:top|vip|xyz|cc|club|icu|me|fun|app|link|site|shop)\b", re.I)
@@ -204,7 +205,6 @@ DENSE_NAMES: tuple[str, ...] = (
     + tuple(f"counter:{c}" for c in HARM_CATEGORIES)
     + ("signal:contact", "signal:trade")
     + tuple(f"detector:{k}" for k in _DETECTOR_KINDS)
-    + tuple(f"len<={e}" for e in _LEN_EDGES) + (f"len>{_LEN_EDGES[-1]}",)
     + ("shape:long_digits", "shape:handle", "shape:link", "shape:emoji")
 )
 _DENSE_POS = {name: i for i, name in enumerate(DENSE_NAMES)}
@@ -256,9 +256,6 @@ def dense_row(p: Prepared) -> np.ndarray:
         kind = _detector_kind(d)
         if kind:
             v[_DENSE_POS[f"detector:{kind}"]] = 1.0
-    n = len(p.raw)
-    bucket = next((i for i, e in enumerate(_LEN_EDGES) if n <= e), len(_LEN_EDGES))
-    v[_DENSE_POS["len<=12"] + bucket] = 1.0
     text = p.normalised
     v[_DENSE_POS["shape:long_digits"]] = 1.0 if _LONG_DIGITS.search(text) else 0.0
     v[_DENSE_POS["shape:handle"]] = 1.0 if _HANDLE.search(text) else 0.0
@@ -397,8 +394,9 @@ class FeatureExtractor:
         cfg = self.config
         text = model_text(p)
         wanted = None if columns is None else set(int(c) for c in columns)
+        wanted_arr = None if wanted is None else np.fromiter(wanted, dtype=np.int64, count=len(wanted))
         names: dict[int, str] = {}
-        if text:
+        if text and (wanted is None or any(c < cfg.n_char for c in wanted)):
             codes = _codes(text)
             h = np.zeros(len(codes), dtype=np.uint64)
             mask = np.uint64(cfg.n_char - 1)
@@ -406,10 +404,10 @@ class FeatureExtractor:
                 shifted = np.zeros(len(codes), dtype=np.uint64)
                 shifted[: len(codes) - n + 1] = codes[n - 1:]
                 h = h * _MUL + shifted + np.uint64(1)
-                idx = _mix(h[: len(codes) - n + 1] ^ _ORDER_SALT[n]) & mask
-                for start, col in enumerate(idx.tolist()):
-                    if (wanted is None or col in wanted) and col not in names:
-                        names[col] = f"char:{text[start:start + n]}"
+                idx = (_mix(h[: len(codes) - n + 1] ^ _ORDER_SALT[n]) & mask).astype(np.int64)
+                starts = np.arange(len(idx)) if wanted is None else np.flatnonzero((idx[:, None] == wanted_arr[None, :]).any(axis=1))
+                for start in starts.tolist():
+                    names.setdefault(int(idx[start]), f"char:{text[start:start + n]}")
         if cfg.n_word and (wanted is None or any(cfg.n_char <= c < cfg.n_char + cfg.n_word for c in wanted)):
             words = segment(text)
             for w, col in zip(words, (_word_hashes(words, cfg.n_word) + cfg.n_char).tolist()):

@@ -19,6 +19,10 @@ Files live in one directory (default `nlp/data/lexicons/`):
   generalises a phrase to its variants ("高价收 一类银行卡", "回收闲置电话卡") without listing
   each; a text hits one rule at most once, reported as the concrete pair ("高价收…银行卡").
 
+- `benign.txt`: everyday words that contain a term (冰箱 holds 冰, 蛋白粉 holds 白粉, 路口交叉
+  holds 口交). One word a line; where one is found, the terms inside it are not hits. Cheaper
+  and surer than an exception, because it removes exactly that reading and nothing else.
+
 - `exceptions.txt`: counter-speech that suppresses a category. One rule a line:
   `<category or *><TAB><pattern><TAB><factor>`; the pattern is a plain term, or `A…B` for
   "A, then B within 20 characters" (警惕…诈骗). The factor multiplies the category score
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIR = Path(__file__).parent / "data" / "lexicons"
 SIGNALS = ("contact", "trade")
+BENIGN = "benign"
 DEFAULT_WEIGHT = 0.6
 KNOWN_TAGS = frozenset({"weak", "minor"})
 EXCEPTION_GAP = 20
@@ -145,13 +150,14 @@ class Lexicon:
 
     def __init__(self, entries: dict[str, list[_Entry]], rules: list[_ExceptionRule], version: str,
                  problems: list[LexiconProblem], directory: Path | None = None,
-                 pairs: list[_PairRule] | None = None):
+                 pairs: list[_PairRule] | None = None, benign: frozenset[str] = frozenset()):
         self.directory = directory
         self.version = version
         self.problems = tuple(problems)
         self._entries = entries
         self._pairs = list(pairs or ())
-        parts = sorted({w for r in self._pairs for w in r.lefts + r.rights})
+        self._benign = frozenset(benign)
+        parts = sorted({w for r in self._pairs for w in r.lefts + r.rights} | (self._benign if self._pairs else set()))
         self._pair_parts = parts
         self._pair_ac = (
             ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard) if parts else None
@@ -166,7 +172,10 @@ class Lexicon:
             if r.regex is None:
                 self._plain_rules.setdefault(r.pattern, []).append(r)
         self._gap_rules = [r for r in rules if r.regex is not None]
+        # benign words join the automaton so that leftmost-longest matching lets them swallow
+        # the shorter terms inside them; a benign hit itself reports nothing
         patterns = list(entries) + [p for p in self._plain_rules if p not in entries]
+        patterns += [b for b in sorted(self._benign) if b not in entries and b not in self._plain_rules]
         self._patterns = patterns
         self._ac = (
             ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
@@ -184,6 +193,7 @@ class Lexicon:
         entries: dict[str, list[_Entry]] = {}
         pairs: list[_PairRule] = []
         rules: list[_ExceptionRule] = []
+        benign: set[str] = set()
         problems: list[LexiconProblem] = []
         digest = hashlib.sha256()
         for path in sorted(directory.glob("*.txt")):
@@ -197,6 +207,8 @@ class Lexicon:
             stem = path.stem
             if stem == "exceptions":
                 rules.extend(_parse_exceptions(path.name, text, problems))
+            elif stem == BENIGN:
+                benign.update(_parse_benign(path.name, text, problems))
             elif stem in HARM_CATEGORIES or stem in SIGNALS:
                 for term, entry in _parse_terms(path.name, stem, text, problems):
                     if isinstance(entry, _PairRule):
@@ -205,10 +217,10 @@ class Lexicon:
                         entries.setdefault(term, []).append(entry)
             else:
                 problems.append(LexiconProblem(path.name, 0, f"unknown lexicon {stem!r}: not a category code, "
-                                               f"{' or '.join(SIGNALS)} or exceptions; file skipped"))
+                                               f"{', '.join(SIGNALS)}, {BENIGN} or exceptions; file skipped"))
         for p in problems:
             log.warning("lexicon: %s", p)
-        return cls(entries, rules, digest.hexdigest()[:12], problems, directory, pairs)
+        return cls(entries, rules, digest.hexdigest()[:12], problems, directory, pairs, frozenset(benign))
 
     def reload(self) -> "Lexicon":
         return Lexicon.load(self.directory)
@@ -218,6 +230,29 @@ class Lexicon:
     def categories(self) -> frozenset[str]:
         return frozenset(e.category for es in self._entries.values() for e in es) | frozenset(
             r.category for r in self._pairs)
+
+    @property
+    def benign(self) -> frozenset[str]:
+        return self._benign
+
+    @classmethod
+    def from_terms(cls, terms: dict[str, str], benign: frozenset[str] = frozenset()) -> "Lexicon":
+        """An in-memory lexicon of `terms` (term -> category name, any name), with `A…B`
+        co-occurrences; used to try terms before they go into a file. A term that cannot be
+        parsed raises ValueError naming it."""
+        entries: dict[str, list[_Entry]] = {}
+        pairs: list[_PairRule] = []
+        for term, category in terms.items():
+            problems: list[LexiconProblem] = []
+            parsed = list(_parse_terms("<proposed>", category, f"# version: proposed\n{term}\n", problems))
+            if problems:
+                raise ValueError(f"term {term!r}: {problems[0].message}")
+            for t, entry in parsed:
+                if isinstance(entry, _PairRule):
+                    pairs.append(entry)
+                else:
+                    entries.setdefault(t, []).append(entry)
+        return cls(entries, [], "proposed", [], None, pairs, frozenset(benign))
 
     def terms(self, category: str) -> tuple[str, ...]:
         """The plain terms and co-occurrence patterns of one category (or signal), in no set order."""
@@ -236,7 +271,7 @@ class Lexicon:
         exceptions: list[ExceptionHit] = []
         for idx, start, end in (self._ac.find_matches_as_indexes(low) if self._ac is not None else ()):
             term = self._patterns[idx]
-            if not _word_bounded(low, term, start, end):
+            if not word_bounded(low, term, start, end):
                 continue
             for e in self._entries.get(term, ()):
                 hits.append(LexiconHit(e.category, term, start, end, e.weight, e.weak, e.minor))
@@ -257,10 +292,18 @@ class Lexicon:
         """Co-occurrence hits: overlapping matching, because a part ("银行卡") often sits inside
         a plain term ("收银行卡") that the leftmost-longest pass reports instead."""
         found: dict[str, list[tuple[int, int]]] = {}
+        shields: list[tuple[int, int]] = []
         for idx, start, end in self._pair_ac.find_matches_as_indexes(low, overlapping=True):
             part = self._pair_parts[idx]
-            if _word_bounded(low, part, start, end):
+            if part in self._benign:
+                shields.append((start, end))
+            if word_bounded(low, part, start, end):
                 found.setdefault(part, []).append((start, end))
+        if shields:
+            # "子女的都是" must not read as "女的都": a part strictly inside a benign word is no part
+            found = {p: [(s, e) for s, e in spans
+                         if not any(bs <= s and e <= be and be - bs > e - s for bs, be in shields)]
+                     for p, spans in found.items() if p not in self._benign}
         if not found:
             return []
         out = []
@@ -279,7 +322,7 @@ class Lexicon:
         return out
 
 
-def _word_bounded(text: str, term: str, start: int, end: int) -> bool:
+def word_bounded(text: str, term: str, start: int, end: int) -> bool:
     """An ASCII term ("qq", "tg") must not sit inside a longer English word."""
     if term[0].isascii() and term[0].isalpha() and start > 0:
         c = text[start - 1]
@@ -360,6 +403,15 @@ def _parse_terms(name: str, category: str, text: str, problems: list[LexiconProb
         yield term, entry
 
 
+def _parse_benign(name: str, text: str, problems: list[LexiconProblem]):
+    for no, fields in _content_lines(name, text, problems):
+        word = fields[0].translate(_ASCII_LOWER)
+        if len(fields) != 1 or not word or any(ch.isspace() for ch in word):
+            problems.append(LexiconProblem(name, no, "expected one word a line"))
+            continue
+        yield word
+
+
 def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):
     valid = set(HARM_CATEGORIES) | {"*"}
     for no, fields in _content_lines(name, text, problems):
@@ -386,3 +438,8 @@ def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):
         if len(parts) > 1:
             regex = re.compile(f".{{0,{EXCEPTION_GAP}}}?".join(re.escape(p) for p in parts), re.DOTALL)
         yield _ExceptionRule(cat, pattern, factor, regex)
+
+
+def lower_ascii(text: str) -> str:
+    """The case folding terms and texts get before matching (Chinese is left as it is)."""
+    return text.translate(_ASCII_LOWER)

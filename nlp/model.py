@@ -17,7 +17,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from nlp.categories import HARM_CATEGORIES
 from nlp.features import DENSE_NAMES, FeatureConfig, FeatureExtractor, Prepared, RuleSide, as_prepared
 
 BUNDLED_MODEL_PATH = Path(__file__).parent / "data" / "model" / "patrol-model.skops"

@@ -307,12 +307,41 @@ def apply_evasions(text: str, rng: random.Random, max_steps: int = 3) -> tuple[s
 # --- composition ---------------------------------------------------------------------------------
 
 
-class Composer:
-    """Fills templates from one seed file, falling back to the common slots and the generators."""
+LEXICON_DIR = Path(__file__).parent / "data" / "lexicons"
+LEXICON_MIN_WEIGHT = 0.6
 
-    def __init__(self, seed: SeedFile, common: SeedFile):
+
+def lexicon_terms(category: str, lexicon_dir: Path = LEXICON_DIR) -> list[str]:
+    """The strong terms of the project's lexicon for `category` (format of nlp/lexicon.py:
+    term<TAB>weight<TAB>tags). Only terms that count on their own (weight >= 0.6, not `weak`)
+    are used, so a silver post never rests on a word that is harmless alone."""
+    path = lexicon_dir / f"{category}.txt"
+    if not path.is_file():
+        return []
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        try:
+            weight = float(parts[1]) if len(parts) > 1 and parts[1].strip() else 0.6
+        except ValueError:
+            continue  # the lexicon loader reports broken lines; silver just skips them
+        if weight >= LEXICON_MIN_WEIGHT and "weak" not in (parts[2] if len(parts) > 2 else ""):
+            terms.append(parts[0].strip())
+    return terms
+
+
+class Composer:
+    """Fills templates from one seed file, falling back to the common slots and the generators.
+
+    `{lex}` draws a strong term from the project's lexicon of the file's category, so the silver
+    posts cover every term the lexicon knows, not only the ones in the seed lists."""
+
+    def __init__(self, seed: SeedFile, common: SeedFile, lexicon_dir: Path = LEXICON_DIR):
         self.seed = seed
         self.common = common
+        self.lex = lexicon_terms(seed.labels[0], lexicon_dir) if seed.labels else []
 
     def fill(self, template: str, rng: random.Random, depth: int = 0) -> str:
         if depth > _MAX_DEPTH:
@@ -323,6 +352,8 @@ class Composer:
             values = self.seed.slots.get(name) or self.common.slots.get(name)
             if values:
                 return self.fill(rng.choice(values), rng, depth + 1)
+            if name == "lex" and self.lex:
+                return rng.choice(self.lex)
             if name in GENERATORS:
                 return GENERATORS[name](rng)
             raise SeedFileError(f"{self.seed.name}: unknown slot {{{name}}} in {template!r}")

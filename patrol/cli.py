@@ -238,7 +238,7 @@ def search(
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
 ) -> None:
     """Full-text search over the indexed posts."""
-    from search.index import IndexUnavailable, QuerySyntaxError, SearchQuery
+    from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError, SearchQuery
 
     services = _services()
     try:
@@ -247,6 +247,8 @@ def search(
         typer.echo(f"patrol search: {exc.message} at position {exc.position}:", err=True)
         typer.echo(f"  {exc.query}\n  {' ' * exc.position}^", err=True)
         raise typer.Exit(2)
+    except InvalidSearch as exc:
+        _fail(str(exc))
     except IndexUnavailable as exc:
         _fail(f"the index is unavailable: {exc}", 3)
     for hit in result.hits:

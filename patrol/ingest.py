@@ -125,7 +125,7 @@ class Ingestor:
         except IndexUnavailable as exc:
             log.warning("index unavailable, %d post(s) kept for reindexing: %s", len(ids), exc)
             return 0, len(ids)
-        self.store.mark_indexed([p.id for p in posts])
+        self.store.mark_indexed(posts)  # records, not ids: a post edited meanwhile stays unindexed
         return len(posts), 0
 
     def _status_of(self, post: PostRecord) -> str:

@@ -5,6 +5,11 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# The browser tests drive Debian's chromium (never a downloaded build); the console must show
+# Chinese text and the emoji that evasions are made of (➕V, 💰) as real glyphs, not boxes.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,7 +1,7 @@
 """The post index on Elasticsearch, with the behaviour of SqliteIndex (same contract suite).
 
-Documents carry the same pre-segmented tokens as the SQLite index in `title_tokens`/`body_tokens`,
-analysed only by splitting on whitespace, so a query finds the same posts on both backends no
+Documents carry the same pre-segmented tokens as the SQLite index: words in `title_tokens`/
+`body_tokens`, sub-word parts in `title_parts`/`body_parts`, analysed only by splitting on whitespace, so a query finds the same posts on both backends no
 matter which analysis plugins the cluster has. Original title and text are stored unindexed for
 display and highlighting (done in Python, see search/highlight.py).
 
@@ -40,7 +40,7 @@ SETTINGS = {
 MAPPINGS = {
     "dynamic": "strict",
     # The token fields are derived; keeping them out of _source halves the stored size.
-    "_source": {"excludes": ["title_tokens", "body_tokens"]},
+    "_source": {"excludes": ["title_tokens", "body_tokens", "title_parts", "body_parts"]},
     "properties": {
         "id": {"type": "keyword"},
         "source": {"type": "keyword"},
@@ -56,6 +56,8 @@ MAPPINGS = {
         "status": {"type": "keyword"},
         "title_tokens": {"type": "text", "analyzer": "patrol_tokens"},
         "body_tokens": {"type": "text", "analyzer": "patrol_tokens"},
+        "title_parts": {"type": "text", "analyzer": "patrol_tokens"},
+        "body_parts": {"type": "text", "analyzer": "patrol_tokens"},
     },
 }
 _SORT = [{"_score": "desc"}, {"published_us": "desc"}, {"id": "asc"}]
@@ -115,10 +117,12 @@ class ElasticIndex:
             latest[post.id] = post
         if not latest:
             return
+        batch = list(latest.values())
+        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch])
         operations: list[dict] = []
-        for post in latest.values():
+        for i, post in enumerate(batch):
             operations.append({"index": {"_index": self.index_name, "_id": post.id}})
-            operations.append(self._document(post))
+            operations.append(self._document(post, texts[i], texts[len(batch) + i]))
         response = self._call("write to", self.client.bulk, operations=operations, refresh=self.refresh)
         if response.get("errors"):
             failed = [item["index"] for item in response["items"] if item["index"].get("error")]
@@ -126,14 +130,14 @@ class ElasticIndex:
             raise SearchError(f"Elasticsearch rejected {len(failed)} of {len(latest)} posts; "
                               f"first {first.get('_id')!r}: {first['error']}")
 
-    def _document(self, post: IndexedPost) -> dict:
+    def _document(self, post: IndexedPost, title: tuple[str, str], body: tuple[str, str]) -> dict:
+        """`title`, `body`: (words, parts) token texts from Segmenter.index_texts."""
         return {
             "id": post.id, "source": post.source, "url": post.url, "title": post.title, "text": post.text,
             "author": post.author, "published_at": post.published_at.isoformat(),
             "published_us": epoch_us(post.published_at), "fetched_at": post.fetched_at.isoformat(),
             "primary": post.primary, "categories": list(post.categories), "status": post.status,
-            "title_tokens": self.segmenter.token_text(post.title),
-            "body_tokens": self.segmenter.token_text(post.text),
+            "title_tokens": title[0], "body_tokens": body[0], "title_parts": title[1], "body_parts": body[1],
         }
 
     def set_status(self, post_id: str, status: str) -> None:

@@ -1,8 +1,9 @@
 """The query AST as an Elasticsearch bool query, for search/elastic_index.py. Pure: no client here.
 
-Text nodes query the pre-segmented `title_tokens`/`body_tokens` fields (whitespace analyzer), so ES
-sees exactly the tokens FTS5 sees: one token is a `best_fields` match, several a `phrase` match,
-both over title (boosted like the SQLite bm25 title weight) and body. Filters run in filter context
+Text nodes query the pre-segmented token fields (whitespace analyzer), so ES sees exactly the tokens
+FTS5 sees: one token is a `best_fields` match over the word and sub-word part fields, several a
+`phrase` match over the word fields only (parts are not consecutive text; see search/tokens.py).
+Title fields are boosted like the SQLite bm25 title weight, part fields below their word fields. Filters run in filter context
 so that, as in SQLite, only words affect the score. Dates filter on `published_us`, the same integer
 microseconds the SQLite index compares, so both are exact to the microsecond.
 """
@@ -14,12 +15,15 @@ from search.query import And, DateRange, Field, Node, Not, Or, Text
 from search.sqlite_query import epoch_us
 
 TITLE_BOOST = 3
+PART_BOOST = 0.5
 TEXT_FIELDS = [f"title_tokens^{TITLE_BOOST}", "body_tokens"]
+WORD_FIELDS = TEXT_FIELDS + [f"title_parts^{TITLE_BOOST * PART_BOOST}", f"body_parts^{PART_BOOST}"]
 
 
 def text_query(node: Text) -> dict:
-    kind = "phrase" if len(node.tokens) > 1 else "best_fields"
-    return {"multi_match": {"query": " ".join(node.tokens), "fields": TEXT_FIELDS, "type": kind}}
+    if len(node.tokens) > 1:
+        return {"multi_match": {"query": " ".join(node.tokens), "fields": TEXT_FIELDS, "type": "phrase"}}
+    return {"multi_match": {"query": node.tokens[0], "fields": WORD_FIELDS, "type": "best_fields"}}
 
 
 def field_query(name_attribute: str, value: str) -> dict:

@@ -2,8 +2,9 @@
 
 Both indexes store pre-segmented tokens, whose offsets mean nothing in the text an officer reads,
 so neither backend's own highlighter can be used. Instead the page's hits are re-segmented here
-with offsets into the original text, and the query's phrases are found in that token stream the
-same way the index found them (consecutive tokens). Everything outside the marks is HTML-escaped.
+with offsets into the original text, and the query's phrases are found the same way the index
+found them: a phrase on consecutive words, a single word among the words or the sub-word parts
+(天气 inside 今天天气). Everything outside the marks is HTML-escaped.
 """
 from __future__ import annotations
 
@@ -21,24 +22,23 @@ def marked_spans(segmenter: Segmenter, text: str, phrases: Sequence[tuple[str, .
     """Character ranges of `text` covered by an occurrence of any phrase; adjacent ranges merged."""
     if not text or not phrases:
         return []
-    spans = segmenter.spans(text)
-    tokens = [t for t, _, _ in spans]
-    hit = [False] * len(tokens)
+    words, parts = segmenter.spans(text)
+    tokens = [t for t, _, _ in words]
+    single = {p[0] for p in phrases if len(p) == 1}
+    marked: list[tuple[int, int]] = [(s, e) for t, s, e in parts if t in single]
     for phrase in phrases:
         k = len(phrase)
         if not k:
             continue
         for i in range(len(tokens) - k + 1):
             if tokens[i] == phrase[0] and tuple(tokens[i:i + k]) == phrase:
-                for j in range(i, i + k):
-                    hit[j] = True
+                marked.extend((s, e) for _, s, e in words[i:i + k])
     merged: list[tuple[int, int]] = []
-    for (_, start, end), on in zip(spans, hit):
-        if not on:
-            continue
-        # Tokens separated only by nothing or whitespace read as one highlighted stretch.
-        if merged and not text[merged[-1][1]:start].strip():
-            merged[-1] = (merged[-1][0], end)
+    for start, end in sorted(marked):
+        # Overlapping marks, and marks separated only by nothing or whitespace, read as one
+        # highlighted stretch.
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1]:start].strip()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
     return merged

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,11 @@ from search.query import parse
 from search.sqlite_query import SLOT_BITS, Plan, epoch_us, plan, rowid_floor
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: word and part columns in post_fts, emoji tokens, facet tables
 TITLE_WEIGHT, BODY_WEIGHT = 3.0, 1.0
+PART_WEIGHT = 0.5  # a word found inside a longer word ranks below the word standing alone
 _MAX_PARAMS = 500
+_REBUILD_BATCH = 2000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -66,12 +69,25 @@ CREATE TABLE IF NOT EXISTS post_category (
     PRIMARY KEY (rowid, category)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS post_category_by_name ON post_category(category, rowid);
+CREATE TABLE IF NOT EXISTS post_facet (
+    rowid INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    categories TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facet_count (
+    source TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (source, categories)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 0'
+    title, body, title_parts, body_parts, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co So'"
 );
 """
 
 _HIT_COLUMNS = "p.id, p.source, p.url, p.title, p.text, p.published_at, p.primary_category, p.categories"
+_BM25 = (f"bm25(post_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * PART_WEIGHT}, "
+         f"{BODY_WEIGHT * PART_WEIGHT})")
 
 
 class SqliteIndex:
@@ -82,15 +98,54 @@ class SqliteIndex:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()  # guards _connections and serialises this process's writes
         self._closed = False
-        with self._guard("open"):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self._conn()
-            with self._write(conn):
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._categories_json: dict[tuple[str, ...], str] = {}
+        try:
+            with self._guard("open"):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = self._conn()
+                with self._write(conn):
+                    self._create_or_upgrade(conn)
+        except BaseException:
+            self.close()  # no half-open connections left behind a refused file
+            raise
 
+    def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise IndexUnavailable(f"the search index at {self.path} was written by a newer Patrol "
+                                   f"(layout {version}, this one reads {SCHEMA_VERSION})")
+        had_posts = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts'").fetchone() is not None
+        if had_posts and version < SCHEMA_VERSION:
+            # The token layout changed; the posts table still holds every original, so the
+            # derived tables are rebuilt from it here rather than asking for a full re-crawl.
+            for table in ("post_fts", "post_facet", "facet_count"):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        if had_posts and version < SCHEMA_VERSION:
+            self._rebuild_derived(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rebuild_derived(self, conn: sqlite3.Connection) -> None:
+        """Refills post_fts, post_facet and facet_count from the posts table."""
+        last = -(1 << 63)
+        while True:
+            rows = conn.execute(
+                "SELECT rowid, title, text, source, categories FROM posts WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, _REBUILD_BATCH)).fetchall()
+            if not rows:
+                break
+            texts = self.segmenter.index_texts([r[1] for r in rows] + [r[2] for r in rows])
+            n = len(rows)
+            conn.executemany("INSERT INTO post_fts (rowid, title, body, title_parts, body_parts) VALUES (?,?,?,?,?)",
+                             [(r[0], texts[i][0], texts[n + i][0], texts[i][1], texts[n + i][1])
+                              for i, r in enumerate(rows)])
+            conn.executemany("INSERT INTO post_facet (rowid, source, categories) VALUES (?,?,?)",
+                             [(r[0], r[3], r[4]) for r in rows])
+            last = rows[-1][0]
+        conn.execute("INSERT INTO facet_count (source, categories, n)"
+                     " SELECT source, categories, count(*) FROM post_facet GROUP BY 1, 2")
     # ------------------------------------------------------------------ connections and errors
 
     def _conn(self) -> sqlite3.Connection:
@@ -144,66 +199,90 @@ class SqliteIndex:
             latest[post.id] = post
         if not latest:
             return
-        tokens = {pid: (self.segmenter.token_text(p.title), self.segmenter.token_text(p.text))
-                  for pid, p in latest.items()}
+        batch = list(latest.values())
+        # Segmented before taking the write lock: it is half the cost of a batch.
+        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch])
         with self._guard("write to"):
             conn = self._conn()
             with self._write(conn):
-                self._upsert(conn, list(latest.values()), tokens)
+                self._upsert(conn, batch, texts)
 
-    def _upsert(self, conn: sqlite3.Connection, posts: list[IndexedPost], tokens: dict[str, tuple[str, str]]) -> None:
+    def _categories(self, categories: tuple[str, ...]) -> str:
+        cached = self._categories_json.get(categories)
+        if cached is None:
+            cached = self._categories_json[categories] = json.dumps(list(categories), ensure_ascii=False)
+        return cached
+
+    def _upsert(self, conn: sqlite3.Connection, batch: list[IndexedPost], texts: list[tuple[str, str]]) -> None:
+        n = len(batch)
+        counts: Counter[tuple[str, str]] = Counter()  # facet_count changes
         old: dict[str, int] = {}
-        ids = [p.id for p in posts]
-        for i in range(0, len(ids), _MAX_PARAMS):
+        ids = [p.id for p in batch]
+        for i in range(0, n, _MAX_PARAMS):
             chunk = ids[i:i + _MAX_PARAMS]
-            old.update(conn.execute(f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})",
-                                    chunk).fetchall())
-        stale = [(r,) for r in old.values()]
-        conn.executemany("DELETE FROM post_fts WHERE rowid = ?", stale)
-        conn.executemany("DELETE FROM post_category WHERE rowid = ?", stale)
-        conn.executemany("DELETE FROM posts WHERE rowid = ?", stale)
+            for pid, rowid, source, categories in conn.execute(
+                    f"SELECT id, rowid, source, categories FROM posts WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                old[pid] = rowid
+                counts[source, categories] -= 1
+        if old:
+            stale = [(r,) for r in old.values()]
+            for table in ("post_fts", "post_category", "post_facet", "posts"):
+                conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", stale)
 
-        rowids: dict[str, int] = {}
+        floors = [rowid_floor(p.published_at) for p in batch]
+        rowids: list[int] = [0] * n
         taken: dict[int, int] = {}  # second -> highest slot rowid used by this batch
-        pending: list[IndexedPost] = []
-        for post in posts:
-            base = rowid_floor(post.published_at)
+        pending: list[int] = []
+        for i, post in enumerate(batch):
             previous = old.get(post.id)
-            if previous is not None and previous >> SLOT_BITS == base >> SLOT_BITS:
+            if previous is not None and previous >> SLOT_BITS == floors[i] >> SLOT_BITS:
                 # Same second: keep the rowid, so re-adding a post changes nothing.
-                rowids[post.id] = previous
-                taken[base] = max(taken.get(base, previous), previous)
+                rowids[i] = previous
+                taken[floors[i]] = max(taken.get(floors[i], previous), previous)
             else:
-                pending.append(post)
+                pending.append(i)
         if pending:
             # One scan of the batch's time span finds the highest used slot of every second in it.
-            bases = [rowid_floor(p.published_at) for p in pending]
+            bases = [floors[i] for i in pending]
             for base, top in conn.execute(
                     "SELECT (rowid >> ?) << ?, max(rowid) FROM posts WHERE rowid >= ? AND rowid < ? GROUP BY 1",
                     (SLOT_BITS, SLOT_BITS, min(bases), max(bases) + (1 << SLOT_BITS))):
                 taken[base] = max(taken.get(base, top), top)
-        for post in pending:
-            base = rowid_floor(post.published_at)
-            top = taken.get(base)
-            rowid = base if top is None else top + 1
-            if rowid >= base + (1 << SLOT_BITS):
-                raise SearchError(f"more than {1 << SLOT_BITS} posts published in the same second")
-            rowids[post.id] = rowid
-            taken[base] = rowid
+            for i in pending:
+                base = floors[i]
+                top = taken.get(base)
+                rowid = base if top is None else top + 1
+                if rowid >= base + (1 << SLOT_BITS):
+                    raise SearchError(f"more than {1 << SLOT_BITS} posts published in the same second")
+                rowids[i] = taken[base] = rowid
 
         # FTS5 flushes its pending terms whenever a rowid is not above the previous one, so rows go
         # in rowid order: one segment per batch instead of one per post (5x faster on shuffled input).
-        ordered = sorted(posts, key=lambda p: rowids[p.id])
-        conn.executemany(
-            "INSERT INTO posts (rowid, id, source, url, title, text, author, published_at, published_us,"
-            " fetched_at, primary_category, categories, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(rowids[p.id], p.id, p.source, p.url, p.title, p.text, p.author, p.published_at.isoformat(),
-              epoch_us(p.published_at), p.fetched_at.isoformat(), p.primary,
-              json.dumps(list(p.categories), ensure_ascii=False), p.status) for p in ordered])
-        conn.executemany("INSERT INTO post_fts (rowid, title, body) VALUES (?, ?, ?)",
-                         [(rowids[p.id], *tokens[p.id]) for p in ordered])
-        conn.executemany("INSERT OR IGNORE INTO post_category (rowid, category) VALUES (?, ?)",
-                         [(rowids[p.id], c) for p in ordered for c in p.categories])
+        order = sorted(range(n), key=rowids.__getitem__)
+        post_rows, fts_rows, facet_rows, category_rows = [], [], [], []
+        for i in order:
+            p, rowid = batch[i], rowids[i]
+            categories = self._categories(p.categories)
+            post_rows.append((rowid, p.id, p.source, p.url, p.title, p.text, p.author, p.published_at.isoformat(),
+                              epoch_us(p.published_at), p.fetched_at.isoformat(), p.primary, categories, p.status))
+            (title_words, title_parts), (body_words, body_parts) = texts[i], texts[n + i]
+            fts_rows.append((rowid, title_words, body_words, title_parts, body_parts))
+            facet_rows.append((rowid, p.source, categories))
+            counts[p.source, categories] += 1
+            category_rows.extend((rowid, c) for c in p.categories)
+        conn.executemany("INSERT INTO posts (rowid, id, source, url, title, text, author, published_at, published_us,"
+                         " fetched_at, primary_category, categories, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         post_rows)
+        conn.executemany("INSERT INTO post_fts (rowid, title, body, title_parts, body_parts) VALUES (?,?,?,?,?)",
+                         fts_rows)
+        conn.executemany("INSERT INTO post_facet (rowid, source, categories) VALUES (?,?,?)", facet_rows)
+        conn.executemany("INSERT OR IGNORE INTO post_category (rowid, category) VALUES (?, ?)", category_rows)
+        changed = [(source, categories, delta) for (source, categories), delta in counts.items() if delta]
+        conn.executemany("INSERT INTO facet_count (source, categories, n) VALUES (?,?,?)"
+                         " ON CONFLICT DO UPDATE SET n = n + excluded.n", changed)
+        if any(delta < 0 for _, _, delta in changed):
+            conn.execute("DELETE FROM facet_count WHERE n <= 0")
 
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""
@@ -228,7 +307,8 @@ class SqliteIndex:
 
     def count(self) -> int:
         with self._guard("read"):
-            return self._conn().execute("SELECT count(*) FROM posts").fetchone()[0]
+            # facet_count holds one row per (source, categories) pair: a sum, not a table scan.
+            return self._conn().execute("SELECT coalesce(sum(n), 0) FROM facet_count").fetchone()[0]
 
     def search(self, query: SearchQuery) -> SearchResult:
         if not 1 <= query.limit <= MAX_LIMIT:
@@ -249,16 +329,11 @@ class SqliteIndex:
 
         with self._guard("search"):
             conn = self._conn()
-            keys = conn.execute(*_page_sql(p, after, query.limit + 1)).fetchall()
-            more = len(keys) > query.limit
-            keys = keys[:query.limit]
-            rows = {}
-            if keys:
-                rowids = [k[0] for k in keys]
-                rows = {r[0]: r for r in conn.execute(
-                    f"SELECT p.rowid, {_HIT_COLUMNS} FROM posts p WHERE p.rowid IN ({','.join('?' * len(rowids))})",
-                    rowids)}
-            total, facets = _count_and_facets(conn, p, query.facets)
+            with _snapshot(conn):
+                keys, total, groups, rows = _run(conn, p, after, query.limit, query.facets)
+        more = len(keys) > query.limit
+        keys = keys[:query.limit]
+        facets = _facets(groups) if query.facets else {}
 
         phrases = parsed.positive_phrases()
         hits = []
@@ -275,61 +350,103 @@ class SqliteIndex:
 # ---------------------------------------------------------------------- SQL assembly
 
 
-def _matches_sql(p: Plan, with_score: bool) -> tuple[str, list]:
-    """SELECT rid[, score] of every match, unordered."""
-    if p.match is not None:
-        rowid = "post_fts.rowid"
-        score = f"bm25(post_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
-        # Join the posts table only when a condition needs its columns: the join costs a B-tree
-        # lookup per match, which dominates common-word queries.
-        source = "post_fts JOIN posts p ON p.rowid = post_fts.rowid" if p.conditions else "post_fts"
-        where = ["post_fts MATCH ?"]
-        params = [p.match]
-    else:
-        rowid, score, source, where, params = "p.rowid", "0.0", "posts p", [], []
-    where += [c.format(rowid=rowid) for c in p.conditions]
-    params += p.params
-    columns = f"{rowid} AS rid, {score} AS score" if with_score else f"{rowid} AS rid"
-    sql = f"SELECT {columns} FROM {source}"
-    if where:
-        sql += " WHERE " + " AND ".join(f"({w})" for w in where)
-    return sql, params
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so the page, the total and the hit rows all see the same commit:
+    a post moved by a concurrent add() cannot vanish between the page and its row."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
-def _page_sql(p: Plan, after: list | None, limit: int) -> tuple[str, list]:
-    inner, params = _matches_sql(p, with_score=True)
+def _run(conn: sqlite3.Connection, p: Plan, after: list | None, limit: int, facets: bool):
     if p.match is None:
-        # Newest first straight off the rowid B-tree; no materialisation needed.
-        sql = f"SELECT * FROM ({inner})"
-        if after:
-            sql += " WHERE rid < ?"
-            params = params + [after[1]]
-        return sql + " ORDER BY rid DESC LIMIT ?", params + [limit]
-    # bm25 scores every match anyway (no top-k pruning), so materialising costs nothing extra and
-    # keeps the auxiliary function out of the outer WHERE.
-    if after:
-        sql = f"WITH m AS MATERIALIZED ({inner}) SELECT * FROM m WHERE score > ? OR (score = ? AND rid < ?)"
-        params = params + [after[0], after[0], after[1]]
+        keys = conn.execute(*_recent_page_sql(p, after, limit + 1)).fetchall()
+        total, groups = _count_recent(conn, p, facets)
     else:
-        sql = inner
-    return sql + " ORDER BY score, rid DESC LIMIT ?", params + [limit]
+        keys, total, groups = _ranked(conn, p, after, limit + 1, facets)
+    rows = {}
+    if keys:
+        rowids = [k[0] for k in keys[:limit]]
+        rows = {r[0]: r for r in conn.execute(
+            f"SELECT p.rowid, {_HIT_COLUMNS} FROM posts p WHERE p.rowid IN ({','.join('?' * len(rowids))})",
+            rowids)}
+    return keys, total, groups, rows
 
 
-def _count_and_facets(conn: sqlite3.Connection, p: Plan, facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
-    inner, params = _matches_sql(p, with_score=False)
+def _where(p: Plan, rowid: str, first: list[str], params: list) -> tuple[str, list]:
+    where = first + [c.format(rowid=rowid) for c in p.conditions]
+    return (" WHERE " + " AND ".join(f"({w})" for w in where) if where else ""), params + p.params
+
+
+def _recent_page_sql(p: Plan, after: list | None, limit: int) -> tuple[str, list]:
+    """No words to rank by: newest first straight off the rowid B-tree, no materialisation."""
+    where, params = _where(p, "p.rowid", ["p.rowid < ?"] if after else [], [after[1]] if after else [])
+    return f"SELECT p.rowid, 0.0 FROM posts p{where} ORDER BY p.rowid DESC LIMIT ?", params + [limit]
+
+
+def _count_recent(conn: sqlite3.Connection, p: Plan, facets: bool) -> tuple[int, list[tuple[str, str, int]]]:
+    """Total and facet groups when there are no words. Unfiltered, both come from facet_count,
+    which add() keeps up to date, so the console's opening view costs nothing however big the
+    index; filtered, one pass over the matching posts groups them."""
+    if not p.conditions:
+        groups = conn.execute("SELECT source, categories, n FROM facet_count").fetchall()
+        return sum(g[2] for g in groups), groups
+    where, params = _where(p, "p.rowid", [], [])
     if not facets:
-        return conn.execute(f"SELECT count(*) FROM ({inner})", params).fetchone()[0], {}
-    rows = conn.execute(
-        f"WITH m AS MATERIALIZED ({inner}) "
-        "SELECT 'total', '', count(*) FROM m "
-        "UNION ALL SELECT 'source', p.source, count(*) FROM m JOIN posts p ON p.rowid = m.rid GROUP BY p.source "
-        "UNION ALL SELECT 'category', c.category, count(*) FROM m JOIN post_category c ON c.rowid = m.rid"
-        " GROUP BY c.category", params).fetchall()
-    total = 0
-    out: dict[str, dict[str, int]] = {"category": {}, "source": {}}
-    for facet, value, n in rows:
-        if facet == "total":
-            total = n
+        return conn.execute(f"SELECT count(*) FROM posts p{where}", params).fetchone()[0], []
+    groups = conn.execute(f"SELECT p.source, p.categories, count(*) FROM posts p{where} GROUP BY 1, 2",
+                          params).fetchall()
+    return sum(g[2] for g in groups), groups
+
+
+def _ranked(conn: sqlite3.Connection, p: Plan, after: list | None, limit: int,
+            facets: bool) -> tuple[list[tuple[int, float]], int, list[tuple[str, str, int]]]:
+    """One statement: the MATCH runs once, its rows (with bm25, which has no top-k pruning and so
+    scores every match anyway) are materialised, and both the page and the total/facet groups are
+    read from them."""
+    if p.conditions:
+        # The conditions need the posts row anyway, so its facet columns come along for free.
+        where, params = _where(p, "post_fts.rowid", ["post_fts MATCH ?"], [p.match])
+        matches = (f"SELECT post_fts.rowid AS rid, {_BM25} AS score, p.source AS source, p.categories AS categories"
+                   f" FROM post_fts JOIN posts p ON p.rowid = post_fts.rowid{where}")
+        grouped = "SELECT 1, source, categories, count(*) FROM m GROUP BY 2, 3"
+    else:
+        # Without conditions the MATCH never touches posts; facets read the narrow post_facet
+        # table (a few dozen bytes a row) instead of the posts rows with their full text.
+        matches, params = f"SELECT rowid AS rid, {_BM25} AS score FROM post_fts WHERE post_fts MATCH ?", [p.match]
+        grouped = ("SELECT 1, f.source, f.categories, count(*) FROM m JOIN post_facet f ON f.rowid = m.rid"
+                   " GROUP BY 2, 3")
+    if not facets:
+        grouped = "SELECT 1, NULL, NULL, count(*) FROM m"
+    page = "SELECT rid, score FROM m"
+    if after:
+        page += " WHERE score > ? OR (score = ? AND rid < ?)"
+        params = params + [after[0], after[0], after[1]]
+    sql = (f"WITH m AS MATERIALIZED ({matches}) "
+           f"SELECT * FROM (SELECT 0, rid, score, NULL FROM ({page} ORDER BY score, rid DESC LIMIT ?)) "
+           f"UNION ALL {grouped}")
+    keys, groups, total = [], [], 0
+    for kind, a, b, n in conn.execute(sql, params + [limit]):
+        if kind == 0:
+            keys.append((a, b))
         else:
-            out[facet][value] = n
-    return total, out
+            total += n
+            groups.append((a, b, n))
+    return keys, total, groups
+
+
+def _facets(groups: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """(source, categories JSON, count) groups -> the category and source facets."""
+    out: dict[str, dict[str, int]] = {"category": {}, "source": {}}
+    sources, categories = out["source"], out["category"]
+    for source, labels, n in groups:
+        sources[source] = sources.get(source, 0) + n
+        for label in json.loads(labels):
+            categories[label] = categories.get(label, 0) + n
+    return out

@@ -6,8 +6,12 @@ bound on the time-ordered rowid, which FTS5 and the posts B-tree both use direct
 (PERFORMANCE-NOTES: 5-7x faster than filtering a timestamp column). Text nested under an OR with a
 filter (`博彩 OR category:gambling`) is answered by a rowid sub-select and is not ranked.
 
-FTS5 strings are built only from segmenter tokens, which contain letters and digits alone, and each
-is double-quoted: no character of the user's query reaches FTS5 or SQL as syntax.
+A single word matches every token column, sub-word parts included (天气 finds 今天天气); a phrase
+only the word columns, where tokens are consecutive text (see search/tokens.py).
+
+FTS5 strings are built only from segmenter tokens, which contain letters, digits and symbols
+(emoji) alone, and each is double-quoted: no character of the user's query reaches FTS5 or SQL as
+syntax.
 """
 from __future__ import annotations
 
@@ -39,10 +43,17 @@ def rowid_ceiling(moment: datetime) -> int:
     return (seconds + (1 if rest else 0)) << SLOT_BITS
 
 
+# The FTS5 columns: words (phrases match here) and parts (single words also match here).
+WORD_COLUMNS = ("title", "body")
+PART_COLUMNS = ("title_parts", "body_parts")
+_PHRASE_COLUMNS = "{" + " ".join(WORD_COLUMNS) + "} : "
+
+
 def fts(node: Node) -> str:
     """An FTS5 expression for a text-only subtree."""
     if isinstance(node, Text):
-        return '"' + " ".join(node.tokens).replace('"', '""') + '"'
+        quoted = '"' + " ".join(node.tokens).replace('"', '""') + '"'
+        return quoted if len(node.tokens) == 1 else _PHRASE_COLUMNS + quoted
     if isinstance(node, Or):
         return "(" + " OR ".join(fts(c) for c in node.children) + ")"
     if isinstance(node, And):

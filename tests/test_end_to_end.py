@@ -114,7 +114,8 @@ def test_an_officer_claims_and_confirms_an_alert_and_the_audit_chain_holds(demo)
     alert = _all_alerts(client)[0]
     detail = client.get(f"/api/alerts/{alert['id']}").json()
     assert detail["post"]["content_sha256"] and detail["post"]["url"].startswith("http://127.0.0.1")
-    assert detail["evidence"], "an alert explains itself"
+    # An alert explains itself: matched spans, or the model features behind its category.
+    assert detail["evidence"] or detail["features"].get(detail["category"]), detail
     assert client.post(f"/api/alerts/{alert['id']}/claim").status_code == 200
     decided = client.post(f"/api/alerts/{alert['id']}/decision",
                           json={"action": "confirm", "disposition": "reported", "note": "e2e"})

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from api import alert_views, console_labels
 from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
+from api.console_labels import REVIEW_ACTION, STATUS
 from api.console_text import highlight_post, trail_groups, visible
 from api.deps import Caller, services, session_caller
 from api.errors import query_error_detail
@@ -31,7 +32,7 @@ from api.routes.sources import source_rows
 from api.schemas import DecisionIn
 from nlp.categories import HARM_CATEGORIES
 from patrol.alerts import ACTIVE_STATUSES, STATUSES
-from patrol.reviews import DISMISS_REASONS, DISPOSITIONS
+from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
 from patrol.taxonomy import SEVERITIES
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
@@ -225,6 +226,10 @@ def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, actio
         return redirect_with(request, target, "当前角色无权处置告警。", "error")
     try:
         action()
+    except TransitionError as exc:
+        verb = REVIEW_ACTION.get(exc.action, exc.action)
+        state = STATUS.get(exc.state, exc.state)
+        return redirect_with(request, target, f"操作未完成：无法{verb}此告警（当前状态：{state}）。{exc.message}", "error")
     except tuple(alert_routes.STORE_ERRORS) as exc:
         return redirect_with(request, target, f"操作未完成：{exc}", "error")
     except ValidationError as exc:

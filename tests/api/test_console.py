@@ -221,7 +221,7 @@ def test_post_page_shows_the_post(officer, seed):
 
 def test_a_javascript_url_is_never_a_link(officer, services, seed):
     alert_id, _ = seed.post("出冰 同城", category="drugs")
-    from patrol.store import alerts as alerts_table
+    from patrol.store.schema import alerts as alerts_table
     from sqlalchemy import update
     with services.store.engine.begin() as conn:
         conn.execute(update(alerts_table).where(alerts_table.c.id == alert_id).values(url="javascript:alert(1)"))

@@ -198,3 +198,239 @@ def test_clean_reviews_are_flagged_at_most_one_percent(analyzer):
     sample = random.Random(20260501).sample(rows, 2000)
     flagged = [t for t, a in zip(sample, analyzer.analyse_batch(sample)) if a.labels]
     assert len(flagged) / len(sample) <= 0.01, flagged[:10]
+
+
+# --- variants of the obfuscated posts the rules used to miss --------------------------------
+# Not the demo site's strings: rewrites with other words, separators and orders, so that the
+# lexicon is general rather than fitted to one post. Each must reach the alert rule's threshold.
+
+VARIANTS = [
+    ("gambling", "菠 菜大平台 信誉保障 提款秒到 加V：abc_1234"),
+    ("gambling", "老牌菠.菜网站，充值秒到，带你回本，私聊"),
+    ("gambling", "大额菠-菜平台，注册就送彩金，出款快"),
+    ("illicit_ads", "高价回收 二类银行卡 手机卡 对公账户 当天结款 私聊"),
+    ("illicit_ads", "求购营业执照 对公户 价格好说 加我"),
+    ("illicit_ads", "长期收购一类卡四件套，有意者私我"),
+    ("illicit_ads", "出租 银行卡 一张月入3000 加我详谈"),
+    ("self_harm", "对不起爸妈，我真的撑不下去了，今晚就走，再见了"),
+    ("self_harm", "我已经决定了，明天就结束自己，安眠药准备好了"),
+    ("self_harm", "这是我最后一条动态，谢谢曾经对我好的人"),
+    ("self_harm", "有没有人愿意组团去死，找个地方一起烧炭"),
+    ("self_harm", "活着太累了，我打算今晚去跳河"),
+    ("abuse_hate", "关你屁事，滚远点，老不死的"),
+    ("abuse_hate", "你这种废物少在这里叫"),
+    ("abuse_hate", "这种女人真是下贱，恶心"),
+    ("abuse_hate", "男人全是畜生，没一个好东西"),
+    ("abuse_hate", "你们这帮垃圾，滚犊子"),
+]
+
+
+@pytest.fixture(scope="module")
+def alert_thresholds():
+    from patrol.alerts import load_rules
+
+    return {r.category: r.min_score for r in load_rules() if r.source is None}
+
+
+@pytest.mark.parametrize("category, text", VARIANTS)
+def test_obfuscated_variants_reach_the_alert_threshold(analyzer, alert_thresholds, category, text):
+    a = analyzer.analyse(text)
+    assert category in a.labels, (a.labels, a.scores)
+    # clearly above, not on the edge: a score that only just reaches 0.5 is one lexicon edit from silence
+    assert a.scores[category] >= alert_thresholds[category] + 0.05, a.scores
+
+
+LOOKALIKES_OF_HARM = [
+    "我和男人都喜欢看球",
+    "冰箱到货了，师傅下午来装",
+    "今天开盘价涨了",
+    "家电维修 上门服务 电话联系",
+    "女人都喜欢漂亮衣服吧",
+    "回收旧手机，价格公道",
+    "菜市场的菠菜 新鲜又便宜",
+    "今晚就走了，明天回老家过年",
+    "银行卡丢了，赶紧去挂失",
+    "对公账户怎么开，需要营业执照吗",
+    "蛋白粉和冰淇淋都买了",
+    "这条路口交通很乱",
+    "最后一次发帖求助：电脑蓝屏怎么办",
+    "收卡是违法犯罪，出租银行卡会被判帮信罪，千万别",
+    "本版禁止发布博彩、色情、枪支、毒品等违法信息",
+    "刚接到一个电话说是客服，要我屏幕共享，总觉得不对劲",
+]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES_OF_HARM)
+def test_clean_posts_that_share_words_with_harm_are_not_flagged(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.labels == (), (a.labels, a.scores)
+
+
+# --- minors ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "萝莉资源 网盘链接 私聊",
+    "初中生 援交 上门服务 加微信",
+    "学生妹 全套 包夜 加V：abc12345",
+])
+def test_a_sexual_post_involving_a_minor_carries_the_minor_marker(analyzer, text):
+    a = analyzer.analyse(text)
+    assert "porn_sexual" in a.labels
+    marks = [e for e in a.evidence if e.term.startswith("minor:")]
+    assert marks and all(e.category == "porn_sexual" for e in marks)
+    assert all(text[e.start:e.end] == e.text for e in marks)
+
+
+@pytest.mark.parametrize("text", ["初中生数学辅导，暑假班招生", "楼凤 上门服务 全套 加微信"])
+def test_no_minor_marker_without_both_a_minor_and_a_sexual_label(analyzer, text):
+    a = analyzer.analyse(text)
+    assert not any(e.term.startswith("minor") for e in a.evidence)
+
+
+def test_the_minor_marker_escalates_the_alert_to_critical_with_a_15_minute_deadline(analyzer):
+    from datetime import datetime, timedelta, timezone
+
+    from patrol.alerts import evaluate_rules, load_rules
+    from patrol.posts import RawPost
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+    rules = load_rules()
+
+    def alert_for(text):
+        raw = RawPost(source="forum", url="https://bbs.example.cn/t/1", external_id="1", text=text,
+                      fetched_at=now, content_sha256="ab" * 32)
+        return evaluate_rules(raw, analyzer.analyse(text), rules, now)
+
+    minor = alert_for("萝莉资源 网盘链接 私聊")
+    adult = alert_for("楼凤 上门服务 全套 加微信")
+    assert (minor.severity, minor.due_at - now) == ("critical", timedelta(minutes=15))
+    assert (adult.severity, adult.due_at - now) == ("medium", timedelta(hours=4))
+
+
+# --- reloading lexicons ---------------------------------------------------------------------
+
+def test_a_broken_lexicon_file_on_reload_keeps_the_old_lexicon_and_names_every_problem(tmp_path):
+    from nlp.lexicon import LexiconError
+
+    (tmp_path / "drugs.txt").write_text("# version: 1\n冰毒\t0.9\n", encoding="utf-8")
+    an = Analyzer(Lexicon.load(tmp_path))
+    version = an.model_version
+    (tmp_path / "drugs.txt").write_text("# version: 2\n冰毒\t0.9\n新货\tlots\n麻古\t0.9\tshiny\n", encoding="utf-8")
+    with pytest.raises(LexiconError) as err:
+        an.reload_lexicons()
+    assert "drugs.txt:3" in str(err.value) and "drugs.txt:4" in str(err.value)
+    assert len(err.value.problems) == 2
+    assert an.model_version == version
+    assert an.analyse("冰毒").primary == "drugs" and an.analyse("麻古").primary == NONE
+
+
+def test_a_reload_with_problems_can_be_forced_and_skips_the_broken_lines(tmp_path):
+    (tmp_path / "drugs.txt").write_text("# version: 1\n冰毒\t0.9\n", encoding="utf-8")
+    an = Analyzer(Lexicon.load(tmp_path))
+    (tmp_path / "drugs.txt").write_text("# version: 2\n冰毒\t0.9\n麻古\t0.9\n新货\tlots\n", encoding="utf-8")
+    an.reload_lexicons(allow_problems=True)
+    assert an.analyse("麻古").primary == "drugs"
+    assert [p.line for p in an.lexicon.problems] == [4]
+
+
+def test_a_vanished_lexicon_directory_on_reload_keeps_the_old_lexicon(tmp_path):
+    d = tmp_path / "lex"
+    d.mkdir()
+    (d / "drugs.txt").write_text("# version: 1\n冰毒\t0.9\n", encoding="utf-8")
+    an = Analyzer(Lexicon.load(d))
+    (d / "drugs.txt").unlink()
+    d.rmdir()
+    with pytest.raises(FileNotFoundError, match="lexicon directory"):
+        an.reload_lexicons()
+    assert an.analyse("冰毒").primary == "drugs"
+
+
+def test_analyses_running_during_reloads_each_see_one_whole_lexicon(tmp_path):
+    """Two lexicon versions that disagree on every term: an analysis that saw half of each would
+    label a text with the term of one version and carry the version string of the other."""
+    import threading
+
+    old = "# version: old\n" + "".join(f"旧词{i}\t0.9\n" for i in range(300))
+    new = "# version: new\n" + "".join(f"新词{i}\t0.9\n" for i in range(300))
+    (tmp_path / "drugs.txt").write_text(old, encoding="utf-8")
+    an = Analyzer(Lexicon.load(tmp_path))
+    versions = {}
+    for body in (old, new):
+        (tmp_path / "drugs.txt").write_text(body, encoding="utf-8")
+        versions[body] = f"rules-{Lexicon.load(tmp_path).version}"
+    (tmp_path / "drugs.txt").write_text(old, encoding="utf-8")
+    texts = ["旧词7", "新词7"] * 50
+    bad: list = []
+    stop = threading.Event()
+
+    def analyse_forever():
+        while not stop.is_set():
+            for text, a in zip(texts, an.analyse_batch(texts)):
+                matched_old = text.startswith("旧") and a.primary == "drugs"
+                matched_new = text.startswith("新") and a.primary == "drugs"
+                if (matched_old and a.model_version != versions[old]) or (matched_new and a.model_version != versions[new]):
+                    bad.append((text, a.model_version))
+
+    workers = [threading.Thread(target=analyse_forever) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        for i in range(20):
+            (tmp_path / "drugs.txt").write_text(new if i % 2 == 0 else old, encoding="utf-8")
+            an.reload_lexicons()
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    assert bad == []
+
+
+# --- whole corpora --------------------------------------------------------------------------
+
+DEMO = Path(__file__).resolve().parents[2] / "demosite" / "content"
+
+
+def _demo_items():
+    items = []
+    for line in (DEMO / "threads.jsonl").read_text(encoding="utf-8").splitlines():
+        for floor in json.loads(line)["floors"]:
+            items.append((floor[1], floor[2]))
+    for line in (DEMO / "news.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        items.append((item["label"], item["title"] + "\n" + "\n".join(item["body"])))
+    return items
+
+
+@pytest.mark.skipif(not (DEMO / "threads.jsonl").is_file(), reason="demo content not present")
+def test_the_demo_sites_harmful_floors_alert_and_its_clean_floors_do_not(analyzer, alert_thresholds):
+    items = _demo_items()
+    results = analyzer.analyse_batch([t for _, t in items])
+    alerted = [tuple(c for c in a.labels if a.scores[c] >= alert_thresholds[c]) for a in results]
+    missed = [(label, text) for (label, text), got in zip(items, alerted) if label != NONE and label not in got]
+    clean = [(text, got) for (label, text), got in zip(items, alerted) if label == NONE]
+    flagged = [(text, got) for text, got in clean if got]
+    assert missed == []
+    assert len(flagged) <= 0.02 * len(clean), flagged
+
+
+def _dataset_texts(dataset, category, split=None):
+    rows = []
+    with DATASET.open(encoding="utf-8") as f:
+        for line in f:
+            if f'"{dataset}"' not in line:
+                continue
+            r = json.loads(line)
+            if r["dataset"] == dataset and r["category"] == category and (split is None or r["split"] == split):
+                rows.append(r["text"])
+    return rows
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATASET.is_file(), reason="shared dataset not present")
+@pytest.mark.parametrize("dataset", ["telecom_fraud_texts", "cold"])
+def test_everyday_sms_and_inoffensive_comments_alert_at_most_one_percent(analyzer, alert_thresholds, dataset):
+    texts = _dataset_texts(dataset, "none")
+    texts = random.Random(20260502).sample(texts, min(4000, len(texts)))
+    alerted = [t for t, a in zip(texts, analyzer.analyse_batch(texts))
+               if any(a.scores[c] >= alert_thresholds[c] for c in a.labels)]
+    assert len(alerted) / len(texts) <= 0.01, alerted[:10]

@@ -92,3 +92,32 @@ def test_binary_macro_f1_averages_both_classes():
 def test_a_classifier_without_a_batch_method_is_refused_clearly():
     with pytest.raises(TypeError, match="analyse_batch"):
         evaluate([{"text": "好", "category": "none"}], object())
+
+
+def test_dev_report_scores_each_dataset_on_the_report_half_of_dev(tmp_path):
+    from nlp.evaluate import dev_report
+    from nlp.train import dev_half
+
+    rows = []
+    for i in range(40):
+        rows.append({"id": f"cold:{i}", "text": f"骂人{i}", "category": "abuse_hate", "dataset": "cold", "split": "dev"})
+        rows.append({"id": f"cold:n{i}", "text": f"好人{i}", "category": "none", "dataset": "cold", "split": "dev"})
+        rows.append({"id": f"rev:{i}", "text": f"好评{i}", "category": "none", "dataset": "chinesenlpcorpus_reviews",
+                     "split": "dev"})
+        rows.append({"id": f"sos:{i}", "text": f"不想活{i}", "category": "self_harm", "dataset": "sos1k_suicide",
+                     "split": "dev"})
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    answers = {f"骂人{i}": ("abuse_hate",) for i in range(40)}
+    answers.update({f"不想活{i}": ("self_harm",) for i in range(0, 40, 2)})
+    answers["好评0"] = ("fraud",)
+    report = dev_report(path, FixedAnalyzer(answers), silver_per_file=2)
+    kept = [r for r in rows if dev_half(r["id"]) == "report"]
+    assert report["rows"] == len(kept)
+    assert report["offensive:cold"]["macro_f1"] == 1.0
+    sos = [r for r in kept if r["dataset"] == "sos1k_suicide"]
+    assert report["self_harm_recall"]["rate"] == round(sum(int(r["text"][3:]) % 2 == 0 for r in sos) / len(sos), 4)
+    reviews = [r for r in kept if r["dataset"] == "chinesenlpcorpus_reviews"]
+    assert report["clean_fp_rate:chinesenlpcorpus_reviews"]["rate"] == round(
+        sum(r["text"] == "好评0" for r in reviews) / len(reviews), 4)
+    assert "re-measures" in report["silver_test"]["note"]

@@ -39,7 +39,11 @@ def test_matching_finds_category_and_signal_hits_with_offsets(bundled):
     assert ("trade", "面交") in found
     assert ("contact", "加我") in found
     for h in hits:
-        assert text[h.start:h.end].lower() == h.term
+        if "…" in h.term:  # a co-occurrence spans from its first word to its last
+            first, last = h.term.split("…")
+            assert text[h.start:h.end].startswith(first) and text[h.start:h.end].endswith(last)
+        else:
+            assert text[h.start:h.end].lower() == h.term
 
 
 def test_ascii_terms_match_case_insensitively_but_not_inside_words(bundled):
@@ -118,3 +122,81 @@ def test_no_lexicon_targets_politics_religion_or_protest():
                 continue
             term = line.split("\t")[0]
             assert not any(b in term for b in banned), f"{path.name}: {term}"
+
+
+def test_a_co_occurrence_term_finds_any_left_word_followed_closely_by_any_right_word(tmp_path):
+    write(tmp_path, "illicit_ads.txt", "高价收|回收…银行卡|电话卡\t0.7\n")
+    lx = Lexicon.load(tmp_path)
+    (hit,) = lx.match("长期高价收 一类银行卡 四件套")
+    assert (hit.category, hit.term, hit.weight) == ("illicit_ads", "高价收…银行卡", 0.7)
+    assert "长期高价收 一类银行卡 四件套"[hit.start:hit.end] == "高价收 一类银行卡"
+    assert lx.match("回收闲置电话卡")[0].term == "回收…电话卡"
+
+
+def test_a_co_occurrence_needs_order_closeness_and_one_sentence(tmp_path):
+    write(tmp_path, "illicit_ads.txt", "高价收…银行卡\t0.7\n")
+    lx = Lexicon.load(tmp_path)
+    assert not lx.match("银行卡 高价收")
+    assert not lx.match("高价收" + "的" * 13 + "银行卡")
+    assert not lx.match("高价收旧书。银行卡丢了")
+
+
+def test_a_co_occurrence_counts_once_per_text(tmp_path):
+    write(tmp_path, "illicit_ads.txt", "收购|回收…银行卡|电话卡\t0.7\n")
+    assert len(Lexicon.load(tmp_path).match("收购银行卡 回收电话卡")) == 1
+
+
+def test_a_co_occurrence_part_inside_a_longer_term_is_still_seen(tmp_path):
+    write(tmp_path, "illicit_ads.txt", "收银行卡\t0.6\n高价…银行卡\t0.7\n")
+    terms = {h.term for h in Lexicon.load(tmp_path).match("高价收银行卡")}
+    assert terms == {"收银行卡", "高价…银行卡"}
+
+
+def test_a_broken_co_occurrence_is_reported(tmp_path):
+    write(tmp_path, "fraud.txt", "…银行卡\t0.7\n收|…卡\t0.7\n刷单\t0.8\n")
+    lx = Lexicon.load(tmp_path)
+    assert [p.line for p in lx.problems] == [2, 3]
+    assert lx.match("刷单")
+
+
+def test_a_benign_word_hides_the_term_inside_it(tmp_path):
+    write(tmp_path, "drugs.txt", "冰\t0.3\tweak\n")
+    write(tmp_path, "abuse_hate.txt", "女的都…畜生\t0.6\n")
+    write(tmp_path, "benign.txt", "冰箱\n子女的都\n")
+    lx = Lexicon.load(tmp_path)
+    assert not lx.match("冰箱到货了")
+    assert lx.match("冰 有货")
+    assert not lx.match("杀亲生子女的都是畜生")
+    assert lx.match("女的都是畜生")
+
+
+def test_minor_tagged_terms_are_marked(bundled):
+    minors = {h.term for h in bundled.match("萝莉 初中生 资源") if h.minor}
+    assert minors == {"萝莉", "初中生"}
+    assert not any(h.minor for h in bundled.match("楼凤 上门服务"))
+
+
+def test_fold_words_are_strong_chinese_terms_only(bundled):
+    assert "博彩" in bundled.fold_terms
+    assert "冰" not in bundled.fold_terms  # one character
+    assert "叶子" not in bundled.fold_terms  # weak
+    assert all(t.isascii() is False for t in bundled.fold_terms)
+
+
+def test_terms_can_be_tried_in_memory_and_a_bad_one_is_named():
+    lx = Lexicon.from_terms({"新货": "x", "高价…收卡": "y"})
+    assert {h.term for h in lx.match("新货 高价收卡")} == {"新货", "高价…收卡"}
+    with pytest.raises(ValueError, match="'…收卡'"):
+        Lexicon.from_terms({"…收卡": "x"})
+
+
+@pytest.mark.parametrize("category, minimum", [("pii_leak", 80), ("gambling", 80), ("drugs", 80),
+                                               ("weapons", 80), ("violence_terror", 80), ("illicit_ads", 80)])
+def test_the_thin_lexicons_were_filled_out(category, minimum):
+    lines = (DEFAULT_DIR / f"{category}.txt").read_text(encoding="utf-8").splitlines()
+    assert len([ln for ln in lines if ln.strip() and not ln.startswith("#")]) >= minimum
+
+
+def test_the_doxxing_vocabulary_is_in_pii_leak(bundled):
+    for word in ("开盒", "人肉", "社工库", "户籍", "开房记录", "查档", "轨迹", "身份证正反面"):
+        assert any(word in t for t in bundled.terms("pii_leak")), word

@@ -174,3 +174,20 @@ def test_the_bundled_model_is_small_and_loads_safely():
     m = load_bundled()
     assert m.version.startswith("m-")
     assert set(m.thresholds) == set(HARM_CATEGORIES)
+
+
+def test_the_bundled_model_inside_the_analyzer_catches_obvious_posts_and_leaves_chat_alone():
+    from nlp.analyzer import Analyzer
+    from nlp.model import BUNDLED_MODEL_PATH
+
+    if not BUNDLED_MODEL_PATH.exists():
+        pytest.skip("no bundled model yet")
+    an = Analyzer.default()
+    out = an.analyse_batch(["菠*菜平台首充送100%彩金，加薇 abc8866", "今天天气真好，下班一起吃饭吧",
+                            "你这个傻逼赶紧滚", "", "\x00\udcff" * 10])
+    assert out[0].primary == "gambling"
+    assert out[0].features.get("gambling")  # the model explains what it flagged
+    assert out[1].labels == ()
+    assert "abuse_hate" in out[2].labels
+    assert out[3].labels == () and out[4].primary == "none"
+    assert an.model_version.startswith("m-")

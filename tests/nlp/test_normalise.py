@@ -146,3 +146,35 @@ def test_a_clean_100_character_post_normalises_quickly():
         normalise(post)
     per_post = (time.perf_counter() - start) / n
     assert per_post < 200e-6  # target is < 50 µs; the margin absorbs a busy shared machine
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("老菠.菜平台注册送彩金", "老博彩平台注册送彩金"),  # neither side of the dot is a lone character
+        ("大额菠-菜平台 信誉好 出款快", "大额博彩平台 信誉好 出款快"),
+        ("这里赌 博的人多", "这里赌博的人多"),  # a pinyin-list word is always a word
+    ],
+)
+def test_a_separator_inside_a_known_word_is_folded_even_between_longer_runs(raw, expected):
+    n = normalise(raw)
+    assert n.text == expected
+    assert apply_trail(raw, n.trail) == n.text
+
+
+def test_the_lexicon_words_passed_in_decide_which_separators_fold():
+    assert normalise("快来新.货到了").text == "快来新.货到了"
+    assert normalise("快来新.货到了", frozenset({"新货"})).text == "快来新货到了"
+
+
+def test_a_separator_between_ordinary_words_stays_whatever_the_lexicon():
+    from nlp.lexicon import Lexicon
+
+    fold = Lexicon.load().fold_terms
+    for clean in ("酒店 不错 下次再来", "东湖路 新华街 路口", "价格.实惠 服务.周到", "今天 天气 很好"):
+        assert normalise(clean, fold).text == clean
+
+
+def test_a_spaced_v_before_xin_is_wechat():
+    assert normalise("或者 V 信 abc_123").text == "或者 微信 abc_123"
+    assert normalise("加v.信").text == "加微信"

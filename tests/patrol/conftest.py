@@ -100,8 +100,6 @@ def make():
 @pytest.fixture
 def people(store):
     """An officer, a second officer, a supervisor, an auditor and an admin in the store."""
-    from patrol.users import User
-
     for name, role in (("li", "officer"), ("wang", "officer"), ("zhao", "supervisor"),
                        ("qian", "auditor"), ("sun", "admin")):
         store.add_user(name, role, f"{name}-password", now=NOW)

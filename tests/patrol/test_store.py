@@ -33,6 +33,25 @@ def test_opening_a_migrated_database_again_keeps_its_data(db_url, make, rules):
     second.close()
 
 
+def test_migrations_downgrade_to_nothing_and_upgrade_again(db_url):
+    from alembic import command
+    from alembic.config import Config
+
+    from patrol.store.database import MIGRATIONS_DIR
+
+    store = Store(db_url, password_rounds=4)
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert set(sa.inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    store.close()
+    again = Store(db_url, password_rounds=4)
+    assert again.counts()["posts"] == 0 and again.verify_audit().ok
+    again.close()
+
+
 def test_migrated_schema_matches_the_tables_the_code_uses(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -83,6 +102,24 @@ def test_post_deleted_upstream_keeps_its_evidence(store, make):
     assert post.deleted_upstream and post.text == "证据原文" and post.version == 1
 
 
+def test_one_batch_can_mix_new_unchanged_edited_and_deleted_posts(store, make):
+    store.save_batch([make.record(make.raw(k, text=k)) for k in ("same", "edit", "gone")], [], make.now)
+    batch = [make.raw("same", text="same"), make.raw("edit", text="edit v2"),
+             make.raw("gone", deleted_upstream=True), make.raw("fresh")]
+    report = store.save_batch([make.record(r) for r in batch], [], make.now)
+    ids = {r.external_id: r.id for r in batch}
+    assert (report.unchanged_post_ids, report.edited_post_ids, report.deleted_post_ids, report.new_post_ids) == (
+        [ids["same"]], [ids["edit"]], [ids["gone"]], [ids["fresh"]])
+    assert [store.get_post(ids[k]).version for k in ("same", "edit", "gone", "fresh")] == [1, 2, 1, 1]
+
+
+def test_two_versions_of_a_post_in_one_batch_are_both_kept(store, make):
+    report = store.save_batch([make.record(make.raw(text="初稿")), make.record(make.raw(text="改稿"))], [], make.now)
+    post_id = make.raw().id
+    assert (report.new_post_ids, report.edited_post_ids) == ([post_id], [post_id])
+    assert [v.text for v in store.post_versions(post_id)] == ["初稿", "改稿"]
+
+
 def test_changes_are_classified_against_what_is_stored(store, make):
     store.save_batch([make.record(make.raw("a", text="x")), make.record(make.raw("b", text="y"))], [], make.now)
     raws = [make.raw("a", text="x"), make.raw("b", text="y2"), make.raw("c"), make.raw("a", deleted_upstream=True)]
@@ -95,6 +132,16 @@ def test_unindexed_posts_are_listed_until_marked_indexed(store, make):
     assert len(ids) == 3
     store.mark_indexed(ids[:2])
     assert store.unindexed_post_ids() == ids[2:]
+
+
+def test_indexing_an_old_version_leaves_a_newer_edit_unindexed(store, make):
+    store.save_batch([make.record(make.raw(text="v1"))], [], make.now)
+    seen_by_indexer = store.get_post(make.raw().id)
+    store.save_batch([make.record(make.raw(text="v2"))], [], make.now)  # another crawler, meanwhile
+    store.mark_indexed([seen_by_indexer])
+    assert store.unindexed_post_ids() == [seen_by_indexer.id]
+    store.mark_indexed([store.get_post(seen_by_indexer.id)])
+    assert store.unindexed_post_ids() == []
 
 
 def test_post_with_a_forged_id_is_refused(store, make):

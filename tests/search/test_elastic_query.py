@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from search.elastic_index import MAPPINGS, SETTINGS
-from search.elastic_query import TEXT_FIELDS, search_query
+from search.elastic_query import TEXT_FIELDS, WORD_FIELDS, search_query
 from search.index import IndexUnavailable
 from search.query import parse
 from search.sqlite_query import epoch_us
@@ -22,7 +22,7 @@ def es(q: str, **filters) -> dict:
 
 
 def word(token: str) -> dict:
-    return {"multi_match": {"query": token, "fields": TEXT_FIELDS, "type": "best_fields"}}
+    return {"multi_match": {"query": token, "fields": WORD_FIELDS, "type": "best_fields"}}
 
 
 def phrase(*tokens: str) -> dict:
@@ -33,9 +33,14 @@ def test_an_empty_query_matches_everything():
     assert es("") == {"match_all": {}}
 
 
-def test_a_word_queries_the_token_fields_with_the_title_boosted():
+def test_a_word_queries_the_word_and_part_fields_with_the_title_boosted():
     assert es("博彩") == word("博彩")
-    assert TEXT_FIELDS[0].startswith("title_tokens^")
+    assert WORD_FIELDS == ["title_tokens^3", "body_tokens", "title_parts^1.5", "body_parts^0.5"]
+
+
+def test_a_phrase_queries_only_the_word_fields_where_tokens_are_consecutive_text():
+    assert TEXT_FIELDS == ["title_tokens^3", "body_tokens"]
+    assert es("今天天气") == phrase("今天", "天气")
 
 
 def test_a_word_that_segments_into_several_tokens_is_a_phrase_query():
@@ -91,8 +96,9 @@ def test_only_exclusions_with_request_filters_exclude_from_those_filters():
 
 def test_the_token_fields_are_split_on_whitespace_only():
     assert SETTINGS["analysis"]["analyzer"]["patrol_tokens"] == {"type": "custom", "tokenizer": "whitespace"}
-    for name in ("title_tokens", "body_tokens"):
+    for name in ("title_tokens", "body_tokens", "title_parts", "body_parts"):
         assert MAPPINGS["properties"][name]["analyzer"] == "patrol_tokens"
+        assert name in MAPPINGS["_source"]["excludes"]
 
 
 def free_port() -> int:

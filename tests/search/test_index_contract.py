@@ -89,13 +89,61 @@ def test_a_chinese_word_finds_posts_where_it_is_part_of_a_longer_compound(index)
     assert ids(index, "博彩") == {"gamble", "scatter"}
 
 
-def test_a_character_inside_a_segmented_word_does_not_match_on_its_own(index):
-    # Matching follows the segmenter: 博彩 is one word, so 彩 alone is not in these posts.
-    # Same for 天气 inside 今天天气, which rjieba keeps as one word.
-    assert "彩" not in DEFAULT_SEGMENTER.tokens("澳门博彩网站推荐")
+def test_a_word_inside_a_longer_word_is_found(index):
+    # rjieba keeps 今天天气 whole; its search-mode sub-words 今天 and 天气 are indexed too.
+    assert ids(index, "天气") == {"weather"}
+    assert ids(index, "今天") == {"weather"}
+
+
+def test_a_phrase_matches_across_the_edge_of_a_longer_word(index):
+    # 天气不错 spans the end of 今天天气 and the next word; the post still says it, in order.
+    assert ids(index, "天气不错") == {"weather"}
+    assert ids(index, '"今天天气 不错"') == {"weather"}
+    assert ids(index, '"不错 天气"') == set()
+
+
+def test_overlapping_sub_words_are_found_alone_but_never_as_a_phrase(empty_index):
+    empty_index.add([post("city", "通知", "哈尔滨市政府发布通知，北京大学生参加", "2026-11-01T00:00:00+00:00")])
+    assert ids(empty_index, "哈尔滨") == {"city"}
+    assert ids(empty_index, "学生") == {"city"}
+    # 大学 and 学生 overlap inside 大学生: the text never says 大学学生.
+    assert ids(empty_index, '"大学 学生"') == set()
+    assert ids(empty_index, "大学 学生") == {"city"}
+
+
+def test_a_single_character_inside_a_word_is_not_found_on_its_own(index):
+    # Sub-words stop at dictionary words of two or three characters: 彩 is not one inside 博彩.
     assert ids(index, "彩") == set()
-    assert DEFAULT_SEGMENTER.tokens("今天天气不错") [0] == "今天天气"
-    assert ids(index, "天气") == set()
+
+
+def test_a_word_standing_alone_ranks_above_the_same_word_inside_a_longer_one(empty_index):
+    empty_index.add([
+        post("inside", "通知", "哈尔滨市下雪", "2026-11-02T00:00:00+00:00"),
+        post("alone", "通知", "哈尔滨下雪了", "2026-11-01T00:00:00+00:00"),
+    ])
+    hits = empty_index.search(SearchQuery(q="哈尔滨")).hits
+    assert [h.id for h in hits] == ["alone", "inside"]  # despite "inside" being newer
+    assert hits[0].score > hits[1].score
+
+
+def test_emoji_are_searchable_as_words(empty_index):
+    empty_index.add([
+        post("penguin", "联系", "有需要的加🐧详聊", "2026-11-01T00:00:00+00:00"),
+        post("thumbs", "好评", "服务不错👍🏻", "2026-11-02T00:00:00+00:00"),
+        post("plain", "联系", "有需要的加微信详聊", "2026-11-03T00:00:00+00:00"),
+    ])
+    assert ids(empty_index, "🐧") == {"penguin"}
+    assert ids(empty_index, "加🐧") == {"penguin"}
+    # Skin tones are dropped on both sides: 👍 finds 👍🏻 and the other way round.
+    assert ids(empty_index, "👍") == {"thumbs"}
+    assert ids(empty_index, "👍🏽") == {"thumbs"}
+    (hit,) = empty_index.search(SearchQuery(q="🐧")).hits
+    assert hit.highlights == ("有需要的加<mark>🐧</mark>详聊",)
+
+
+def test_a_zero_width_space_inside_a_word_does_not_hide_it(empty_index):
+    empty_index.add([post("hidden", "推荐", "正规博\u200b彩平台", "2026-11-01T00:00:00+00:00")])
+    assert ids(empty_index, "博彩") == {"hidden"}
 
 
 def test_a_query_word_that_segments_into_several_words_matches_them_adjacent_and_in_order(index):
@@ -273,6 +321,16 @@ def test_highlights_mark_matched_words_in_the_original_text(index):
     (hit,) = index.search(SearchQuery(q="博彩网站")).hits
     assert hit.highlights[0] == "澳门<mark>博彩网站</mark>推荐"
     assert hit.highlights[1] == "这个<mark>博彩网站</mark>可以返水，加微信详聊"
+
+
+def test_highlights_mark_a_word_found_inside_a_longer_word(index):
+    (hit,) = index.search(SearchQuery(q="天气")).hits
+    assert hit.highlights == ("今天<mark>天气</mark>", "今天<mark>天气</mark>不错，去公园散步")
+
+
+def test_highlights_mark_a_phrase_across_the_edge_of_a_longer_word(index):
+    (hit,) = index.search(SearchQuery(q="天气不错")).hits
+    assert hit.highlights == ("今天<mark>天气不错</mark>，去公园散步",)
 
 
 def test_highlights_keep_original_width_and_case(index):

@@ -206,11 +206,62 @@ def test_the_segmenter_survives_pickling_and_cuts_the_same_after():
     assert copy.tokens("澳门博彩网站") == before == ["澳门", "博彩", "网站"]
 
 
+SEG = Segmenter()  # building rjieba's tokenizer takes a while: one for the tests below
+
+
 def test_spans_point_into_the_original_text_even_where_folding_changed_its_length():
-    text = "ＶＰＮ…博彩"
-    spans = Segmenter().spans(text)
-    assert [(t, text[s:e]) for t, s, e in spans] == [("vpn", "ＶＰＮ"), ("博彩", "博彩")]
+    text = "ＶＰＮ…博彩㎏"
+    words, parts = SEG.spans(text)
+    assert [(t, text[s:e]) for t, s, e in words] == [("vpn", "ＶＰＮ"), ("博彩", "博彩"), ("kg", "㎏")]
+    assert parts == []
 
 
-def test_folding_maps_full_width_to_ascii_and_lowercases():
+def test_folding_maps_full_width_to_ascii_lowercases_and_turns_punctuation_into_spaces():
     assert fold("ＡＢＣ１２３　") == "abc123 "
+    assert fold("博彩，网站！") == "博彩 网站 "
+
+
+def test_folding_drops_invisible_characters_so_they_cannot_split_a_word():
+    assert fold("博\u200b彩") == "博彩"
+    assert fold("👍🏻") == "👍 "  # the skin tone is a modifier, not a word
+
+
+def test_a_longer_word_that_its_sub_words_tile_is_replaced_by_them():
+    s = SEG
+    assert s.tokens("今天天气不错") == ["今天", "天气", "不错"]
+    assert s.tokens("中华人民共和国") == ["中华", "人民", "共和国"]
+    assert s.index_text("今天天气不错") == ("今天 天气 不错", "天天")
+
+
+def test_a_longer_word_whose_sub_words_overlap_stays_whole_with_them_as_parts():
+    s = SEG
+    assert s.index_text("北京大学生") == ("北京 大学生", "大学 学生")
+    assert s.index_text("哈尔滨市") == ("哈尔滨市", "哈尔 哈尔滨")
+
+
+def test_parts_point_into_the_original_text():
+    text = "在哈尔滨市"
+    words, parts = SEG.spans(text)
+    assert [(t, text[s:e]) for t, s, e in words] == [("在", "在"), ("哈尔滨市", "哈尔滨市")]
+    assert [(t, text[s:e]) for t, s, e in parts] == [("哈尔", "哈尔"), ("哈尔滨", "哈尔滨")]
+
+
+def test_emoji_are_tokens_of_their_own():
+    assert SEG.tokens("加🐧号码👨\u200d👩\u200d👧") == ["加", "🐧", "号码", "👨", "👩", "👧"]
+
+
+@pytest.mark.parametrize("text", [
+    "今天天气不错，中华人民共和国成立了。", "北京大学生们在哈尔滨市政府门口", "ＶＰＮ service…加🐧 QQ号码：12345",
+    "e-mail c++ 2.5 50% a_b", "привет мир こんにちは", "", "   ", "a\nb\r\nc\td",
+])
+def test_the_index_the_query_and_the_highlighter_cut_a_text_the_same_way(text):
+    s = SEG
+    words, parts = s.spans(text)
+    assert s.index_text(text) == (" ".join(t for t, _, _ in words), " ".join(t for t, _, _ in parts))
+    assert s.tokens(text) == [t for t, _, _ in words]
+
+
+def test_cutting_a_batch_gives_each_text_its_own_tokens():
+    s = SEG
+    texts = ["今天天气不错", "", "第二行\n第三行", "北京大学生"]
+    assert s.index_texts(texts) == [s.index_text(t) for t in texts]

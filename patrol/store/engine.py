@@ -1,0 +1,56 @@
+"""Engines and the few statements whose SQL differs between SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+
+def make_engine(url: str, echo: bool) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+                           poolclass=StaticPool if memory else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's "begin" event below issue BEGIN, so writes can ask for IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A write takes SQLite's write lock up front: two writers reading the same chain head
+        # and then both appending (a fork) is impossible, and no deferred upgrade can deadlock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("patrol_write") else "BEGIN")
+
+    return engine
+
+
+def insert_ignore_stmt(conn: Connection, table: Table):
+    """INSERT that does nothing on a unique conflict (post already stored, alert already open)."""
+    ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+    return ins.on_conflict_do_nothing()
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict) -> int:
+    """1 when the row went in, 0 when a unique constraint said it already exists."""
+    return conn.execute(insert_ignore_stmt(conn, table).values(values)).rowcount
+
+
+def chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]

@@ -1,0 +1,175 @@
+"""The workflow database's tables, as the code uses them. Migrations (patrol/migrations) create them;
+tests/patrol/test_store.py checks that the two agree."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    TypeDecorator, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite has no time zones; it stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"times must be timezone-aware datetimes, got {value!r}")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData()
+
+posts = Table(
+    "posts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_fetched", UTCDateTime, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("version_hash", String(64), nullable=False),
+    Column("deleted_upstream", Boolean, nullable=False),
+    Column("analysis", JSONType, nullable=True),
+    Column("primary", String(40), nullable=False),
+    Column("labels", JSONType, nullable=False),
+    Column("indexed", Boolean, nullable=False),
+    Index("ix_posts_indexed_first_seen", "indexed", "first_seen"),
+    Index("ix_posts_source", "source"),
+)
+
+post_versions = Table(
+    "post_versions", metadata,
+    Column("post_id", String(64), ForeignKey("posts.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("version_hash", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", String(64), primary_key=True),
+    # Unique: at most one alert per post, ever, whichever process tries to open it.
+    Column("post_id", String(64), ForeignKey("posts.id"), nullable=True, unique=True),
+    Column("source", String(200), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("labels", JSONType, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("severity_rank", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("fetched_at", UTCDateTime, nullable=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("analysis", JSONType, nullable=False),
+    Column("post_version", Integer, nullable=False),
+    Column("assignee", String(64), nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("escalated", Boolean, nullable=False),
+    Column("decision", String(20), nullable=True),
+    Column("outcome", String(40), nullable=True),
+    Column("decision_note", Text, nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Index("ix_alerts_queue", "status", "severity_rank", "due_at"),
+    Index("ix_alerts_opened_at", "opened_at"),
+    Index("ix_alerts_category", "category"),
+    Index("ix_alerts_source", "source"),
+    Index("ix_alerts_assignee", "assignee"),
+    # One active operations alert per source: a silent source does not flood the queue.
+    Index("uq_alerts_active_ops_source", "source", unique=True,
+          sqlite_where=text("post_id IS NULL AND status IN ('open', 'claimed', 'escalated')"),
+          postgresql_where=text("post_id IS NULL AND status IN ('open', 'claimed', 'escalated')")),
+)
+
+notes = Table(
+    "notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), ForeignKey("alerts.id"), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_notes_alert", "alert_id", "id"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Index("ix_audit_subject", "subject", "seq"),
+    Index("ix_audit_actor", "actor", "seq"),
+    Index("ix_audit_action", "action", "seq"),
+)
+
+# One row (id 1): the last seq and hash. Appenders lock it, which serialises the chain.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+source_health = Table(
+    "source_health", metadata,
+    Column("source", String(200), primary_key=True),
+    Column("last_pass_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("items_last_pass", Integer, nullable=False),
+    Column("errors_last_pass", JSONType, nullable=False),
+    Column("consecutive_empty", Integer, nullable=False),
+    Column("passes", Integer, nullable=False),
+)
+
+crawl_state = Table(
+    "crawl_state", metadata,
+    Column("source", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", JSONType, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,78 @@
+"""`patrol crawl --loop`: each source on its own interval, health recorded, failures survived."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from crawlers.loop import run_loop
+from crawlers.report import CrawlReport, SourceReport
+from crawlers.runner import CrawlError
+from crawlers.sources import parse_sources
+from patrol.settings import CrawlSettings, Settings
+from patrol.store import Store
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += seconds
+
+
+class Services:
+    def __init__(self, store):
+        self.store = store
+        self.ingestor = self
+
+    def ingest(self, batch):
+        return len(batch)
+
+
+@pytest.fixture
+def services(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'wf.db'}")
+    yield Services(store)
+    store.close()
+
+
+SOURCES = parse_sources({"sources": [
+    {"name": "fast", "kind": "rss", "url": "http://127.0.0.1:9/feed", "interval": "10s"},
+    {"name": "slow", "kind": "rss", "url": "http://127.0.0.1:9/feed2", "interval": "30s"},
+]})
+
+
+def test_each_source_is_revisited_on_its_own_interval(tmp_path, services):
+    clock, rounds = FakeClock(), []
+
+    def crawl(settings, sources, ingest):
+        rounds.append((clock.t - 1000.0, [s.name for s in sources]))
+        clock.t += 2.0  # a pass takes time; the schedule does not drift by it
+        return CrawlReport(sources={s.name: SourceReport(s.name, s.kind, pages_fetched=1, items=1, finish_reason="finished")
+                                    for s in sources})
+
+    run_loop(Settings(home=tmp_path), SOURCES, services, crawl=crawl, clock=clock, sleep=clock.sleep,
+             echo=lambda line: None, max_rounds=5)
+    assert rounds == [(0.0, ["fast", "slow"]), (10.0, ["fast"]), (20.0, ["fast"]),
+                      (30.0, ["fast", "slow"]), (40.0, ["fast"])]
+    assert {h.source: h.passes for h in services.store.source_health()} == {"fast": 5, "slow": 2}
+
+
+def test_a_dead_crawl_process_is_a_failed_pass_and_the_loop_goes_on(tmp_path, services):
+    clock, lines = FakeClock(), []
+
+    def crawl(settings, sources, ingest):
+        raise CrawlError("the crawl process exited with code -9 without a report")
+
+    settings = Settings(home=tmp_path, crawl=CrawlSettings(health_alert_after=2))
+    rounds = run_loop(settings, SOURCES, services, source_names=["fast"], crawl=crawl, clock=clock,
+                      sleep=clock.sleep, echo=lines.append, max_rounds=3,
+                      now=lambda: datetime(2026, 11, 21, 8, int(clock.t) % 60, tzinfo=timezone.utc))
+    assert rounds == 3
+    assert all("error: the crawl process exited" in line for line in lines)
+    assert "operations alert opened" in lines[1]
+    assert services.store.get_crawl_state("fast", "health") == {"consecutive_failed": 3}
