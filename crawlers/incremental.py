@@ -9,7 +9,7 @@ re-reads from the old marks, and the store's deterministic post ids turn every r
 Keys (all JSON):
   mark        newest position seen: an int (status / post ids) or a UTC ISO time string
   validators  {url: {"etag": ..., "last_modified": ...}} for conditional requests
-  known       the most recent external ids, for kinds whose lists carry no usable order
+  known       the most recent external ids (first-read order), for kinds whose lists carry no usable order
   retry       ids or URLs whose fetch failed in the last pass, fetched again first this pass
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 # Enough to recognise a few list pages of recent items; older items fall back to the store's dedupe.
+# The list is trimmed back to KNOWN_LIMIT when it reaches twice that, so it holds up to 2x.
 KNOWN_LIMIT = 5000
 RETRY_LIMIT = 1000
 
@@ -44,7 +45,10 @@ class Incremental:
         self.before = before
         self.after = after
         self._known_before = set(before.get("known") or ())
-        self._known_after: dict[str, None] = dict.fromkeys(after.get("known") or ())
+        # Appended to in place (a pass may remember 20,000 ids; rebuilding the list each time is quadratic).
+        self._known_list: list[str] = list(dict.fromkeys(after.get("known") or ()))
+        self._known_after = set(self._known_list)
+        self.after["known"] = self._known_list
         self._retry_after: dict[str, None] = dict.fromkeys(before.get("retry") or ())
         self.after["retry"] = list(self._retry_after)
 
@@ -104,11 +108,17 @@ class Incremental:
         return known[-n:] if n > 0 else []
 
     def remember(self, external_id: str) -> None:
-        self._known_after.pop(external_id, None)
-        self._known_after[external_id] = None
-        while len(self._known_after) > KNOWN_LIMIT:
-            del self._known_after[next(iter(self._known_after))]
-        self.after["known"] = list(self._known_after)
+        if external_id in self._known_after:
+            return
+        self._known_list.append(external_id)
+        self._known_after.add(external_id)
+        if len(self._known_list) > 2 * KNOWN_LIMIT:
+            self._trim()
+
+    def _trim(self) -> None:
+        dropped = self._known_list[:-KNOWN_LIMIT]
+        del self._known_list[:-KNOWN_LIMIT]
+        self._known_after.difference_update(dropped)
 
     # -- failed fetches, retried next pass --------------------------------------------------
     def pending_retries(self) -> list[str]:
@@ -122,6 +132,6 @@ class Incremental:
         self.after["retry"] = list(self._retry_after)
 
     def done(self, keys: Iterable[str] | str) -> None:
-        for key in [keys] if isinstance(keys, str) else keys:
-            self._retry_after.pop(key, None)
-        self.after["retry"] = list(self._retry_after)
+        removed = [key for key in ([keys] if isinstance(keys, str) else keys) if self._retry_after.pop(key, 0) is None]
+        if removed:
+            self.after["retry"] = list(self._retry_after)

@@ -1,9 +1,10 @@
 """The embedded post index: SQLite FTS5 over pre-segmented tokens (see search/README.md).
 
 Layout: `posts` holds every IndexedPost field under a time-ordered integer rowid
-(published second << 20 | slot), `post_fts` the title and body tokens under the same rowid,
-`post_category` one row per label. Date filters become rowid ranges; bm25 ranks with the title
-weighted above the body.
+(published second << 20 | slot), `post_fts` the title and body words and sub-word parts under the
+same rowid, `post_category` one row per label, `post_facet` the facet columns of each post and
+`facet_count` their running totals. Date filters become rowid ranges; bm25 ranks with the title
+weighted above the body and whole words above parts.
 
 Concurrency: WAL, one connection per thread, writes serialised by a lock in this process and by
 BEGIN IMMEDIATE (with a busy timeout) across processes, so one writer and many readers coexist.

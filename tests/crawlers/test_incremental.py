@@ -49,12 +49,14 @@ def test_validators_become_conditional_headers_on_the_next_pass():
 
 def test_known_ids_are_bounded_and_keep_the_most_recent():
     inc = Incremental({}, {})
-    for n in range(KNOWN_LIMIT + 10):
+    last = 2 * KNOWN_LIMIT
+    for n in range(last + 1):
         inc.remember(f"id-{n}")
-    assert len(inc.after["known"]) == KNOWN_LIMIT and inc.after["known"][-1] == f"id-{KNOWN_LIMIT + 9}"
+        inc.remember("id-0" if n < 5 else f"id-{n}")  # a repeat is not a second entry
+    assert len(inc.after["known"]) == KNOWN_LIMIT and inc.after["known"][-1] == f"id-{last}"
     again = Incremental(inc.after, dict(inc.after))
-    assert again.seen_before(f"id-{KNOWN_LIMIT + 9}") and not again.seen_before("id-0")
-    assert again.recent(2) == [f"id-{KNOWN_LIMIT + 8}", f"id-{KNOWN_LIMIT + 9}"]
+    assert again.seen_before(f"id-{last}") and not again.seen_before("id-0")
+    assert again.recent(2) == [f"id-{last - 1}", f"id-{last}"]
 
 
 def test_failed_fetches_are_retried_next_pass_until_done():

@@ -109,6 +109,9 @@ def test_overlapping_sub_words_are_found_alone_but_never_as_a_phrase(empty_index
     # 大学 and 学生 overlap inside 大学生: the text never says 大学学生.
     assert ids(empty_index, '"大学 学生"') == set()
     assert ids(empty_index, "大学 学生") == {"city"}
+    # A part never takes part in a phrase, even where the text does continue with the next word.
+    assert ids(empty_index, "学生参加") == set()
+    assert ids(empty_index, "大学生参加") == {"city"}
 
 
 def test_a_single_character_inside_a_word_is_not_found_on_its_own(index):
@@ -144,6 +147,8 @@ def test_emoji_are_searchable_as_words(empty_index):
 def test_a_zero_width_space_inside_a_word_does_not_hide_it(empty_index):
     empty_index.add([post("hidden", "推荐", "正规博\u200b彩平台", "2026-11-01T00:00:00+00:00")])
     assert ids(empty_index, "博彩") == {"hidden"}
+    (hit,) = empty_index.search(SearchQuery(q="博彩")).hits
+    assert hit.highlights == ("正规<mark>博\u200b彩</mark>平台",)
 
 
 def test_a_query_word_that_segments_into_several_words_matches_them_adjacent_and_in_order(index):
