@@ -58,10 +58,10 @@ class TrainParams:
     dense_scale: float = 1.0
     alpha: float = 2e-6
     epochs: int = 12
-    positive_weight_cap: float = 20.0
-    # SOS-1K is 800 posts from one tree hole: weighted like the silver categories it turned
-    # first-person chat ("我好累啊想睡觉") into self-harm, so its weight is held lower.
-    self_harm_weight_cap: float = 8.0
+    # Positives are up-weighted towards half the negatives' weight, but at most this much: at 20,
+    # SOS-1K's 800 tree-hole posts turned first-person chat ("下班一起吃饭吧") into self-harm, and
+    # held-out silver recall was no better than at 8.
+    positive_weight_cap: float = 8.0
     silver_per_file: int = 4000
     silver_dev_per_file: int = 800
     silver_test_per_file: int = 800
@@ -167,8 +167,7 @@ def label_matrix(rows: Sequence[dict], labels: Sequence[str]) -> np.ndarray:
     return Y
 
 
-def fit_linear(X, Y: np.ndarray, params: TrainParams, seed: int, labels: Sequence[str] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def fit_linear(X, Y: np.ndarray, params: TrainParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.linear_model import SGDClassifier
 
     W = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
@@ -176,11 +175,10 @@ def fit_linear(X, Y: np.ndarray, params: TrainParams, seed: int, labels: Sequenc
     for j in range(Y.shape[1]):
         y = Y[:, j]
         pos = int(y.sum())
-        cap = params.self_harm_weight_cap if labels is not None and labels[j] == "self_harm" else params.positive_weight_cap
         if pos == 0:
             b[j] = -10.0  # a label with no examples never fires from the model
             continue
-        w_pos = float(np.clip((len(y) - pos) / pos * 0.5, 1.0, cap))
+        w_pos = float(np.clip((len(y) - pos) / pos * 0.5, 1.0, params.positive_weight_cap))
         sw = np.where(y, w_pos, 1.0)
         clf = SGDClassifier(loss="log_loss", alpha=params.alpha, max_iter=params.epochs, tol=None,
                             random_state=seed + j, learning_rate="optimal")
@@ -291,7 +289,7 @@ def train(
 
     X = features(train_rows)
     Y = label_matrix(train_rows, labels)
-    W, b = fit_linear(X, Y, params, seed, labels)
+    W, b = fit_linear(X, Y, params, seed)
     del X
 
     def scores(rows):

@@ -166,7 +166,7 @@ def evaluate(
             bad += 1
             typer.echo(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}", err=True)
     report = run_evaluation(rows, build_analyzer(_settings()))
-    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.to_table())
+    typer.echo(report.to_json() if as_json else report.to_table())
 
 
 @app.command()
@@ -176,13 +176,19 @@ def train(
     seed: int = typer.Option(13, help="Random seed; the same data and seed give the same model."),
 ) -> None:
     """Train the classifier and write it with its model card."""
-    from nlp.train import train as run_training
+    from nlp.train import TrainingDataError, train as run_training
 
     for p in data:
         if not p.exists():
             _fail(f"{p}: no such file")
-    report = run_training([str(p) for p in data], out_path=str(out) if out else None, seed=seed)
-    typer.echo(str(report))
+    kwargs = {"out_path": out} if out else {}
+    try:
+        report = run_training(data, seed=seed, **kwargs)
+    except TrainingDataError as exc:
+        _fail(str(exc))
+    typer.echo(f"model {report.version}: {report.model_path} ({report.artifact_bytes / 1e6:.1f} MB, "
+               f"{report.seconds:.0f} s); model card: {report.card_path}")
+    typer.echo(f"clean posts flagged on dev: {report.clean_fp_rate_report:.2%}")
 
 
 @lexicon_app.command("backtest")

@@ -1,8 +1,9 @@
 """The post index on Elasticsearch, with the behaviour of SqliteIndex (same contract suite).
 
 Documents carry the same pre-segmented tokens as the SQLite index: words in `title_tokens`/
-`body_tokens`, sub-word parts in `title_parts`/`body_parts`, analysed only by splitting on whitespace, so a query finds the same posts on both backends no
-matter which analysis plugins the cluster has. Original title and text are stored unindexed for
+`body_tokens`, sub-word parts in `title_parts`/`body_parts`, those of the normalised text in
+`norm_tokens`/`norm_parts`, analysed only by splitting on whitespace, so a query finds the same
+posts on both backends no matter which analysis plugins the cluster has. Original title and text are stored unindexed for
 display and highlighting (done in Python, see search/highlight.py).
 
 Not run against a live cluster on the development machine (none can be installed there); the
@@ -15,7 +16,7 @@ from typing import Sequence
 
 from search import cursor as cursors
 from search.elastic_query import search_query
-from search.highlight import highlight
+from search.highlight import Highlights, highlight
 from search.index import (
     MAX_LIMIT,
     BadCursor,
@@ -28,6 +29,7 @@ from search.index import (
     SearchResult,
     check_post,
 )
+from search.normalised import searchable
 from search.query import parse
 from search.sqlite_query import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
@@ -40,7 +42,7 @@ SETTINGS = {
 MAPPINGS = {
     "dynamic": "strict",
     # The token fields are derived; keeping them out of _source halves the stored size.
-    "_source": {"excludes": ["title_tokens", "body_tokens", "title_parts", "body_parts"]},
+    "_source": {"excludes": ["title_tokens", "body_tokens", "title_parts", "body_parts", "norm_tokens", "norm_parts"]},
     "properties": {
         "id": {"type": "keyword"},
         "source": {"type": "keyword"},
@@ -58,6 +60,11 @@ MAPPINGS = {
         "body_tokens": {"type": "text", "analyzer": "patrol_tokens"},
         "title_parts": {"type": "text", "analyzer": "patrol_tokens"},
         "body_parts": {"type": "text", "analyzer": "patrol_tokens"},
+        "norm_tokens": {"type": "text", "analyzer": "patrol_tokens"},
+        "norm_parts": {"type": "text", "analyzer": "patrol_tokens"},
+        "normalised": {"type": "text", "index": False},
+        # (norm_start, norm_end, orig_start, orig_end) quadruples, flattened: stored for highlights only.
+        "normalised_spans": {"type": "integer", "index": False, "doc_values": False},
     },
 }
 _SORT = [{"_score": "desc"}, {"published_us": "desc"}, {"id": "asc"}]
@@ -118,11 +125,13 @@ class ElasticIndex:
         if not latest:
             return
         batch = list(latest.values())
-        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch])
+        n = len(batch)
+        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch]
+                                           + [searchable(p.title, p.text, p.normalised) for p in batch])
         operations: list[dict] = []
         for i, post in enumerate(batch):
             operations.append({"index": {"_index": self.index_name, "_id": post.id}})
-            operations.append(self._document(post, texts[i], texts[len(batch) + i]))
+            operations.append(self._document(post, texts[i], texts[n + i], texts[2 * n + i]))
         response = self._call("write to", self.client.bulk, operations=operations, refresh=self.refresh)
         if response.get("errors"):
             failed = [item["index"] for item in response["items"] if item["index"].get("error")]
@@ -130,14 +139,17 @@ class ElasticIndex:
             raise SearchError(f"Elasticsearch rejected {len(failed)} of {len(latest)} posts; "
                               f"first {first.get('_id')!r}: {first['error']}")
 
-    def _document(self, post: IndexedPost, title: tuple[str, str], body: tuple[str, str]) -> dict:
-        """`title`, `body`: (words, parts) token texts from Segmenter.index_texts."""
+    def _document(self, post: IndexedPost, title: tuple[str, str], body: tuple[str, str],
+                  norm: tuple[str, str]) -> dict:
+        """`title`, `body`, `norm`: (words, parts) token texts from Segmenter.index_texts."""
         return {
             "id": post.id, "source": post.source, "url": post.url, "title": post.title, "text": post.text,
             "author": post.author, "published_at": post.published_at.isoformat(),
             "published_us": epoch_us(post.published_at), "fetched_at": post.fetched_at.isoformat(),
             "primary": post.primary, "categories": list(post.categories), "status": post.status,
             "title_tokens": title[0], "body_tokens": body[0], "title_parts": title[1], "body_parts": body[1],
+            "norm_tokens": norm[0], "norm_parts": norm[1], "normalised": post.normalised,
+            "normalised_spans": [x for span in post.normalised_spans for x in span],
         }
 
     def set_status(self, post_id: str, status: str) -> None:
@@ -163,7 +175,8 @@ class ElasticIndex:
             id=s["id"], source=s["source"], url=s["url"], title=s["title"], text=s["text"], author=s["author"],
             published_at=datetime.fromisoformat(s["published_at"]),
             fetched_at=datetime.fromisoformat(s["fetched_at"]), primary=s["primary"],
-            categories=tuple(s["categories"]), status=s["status"])
+            categories=tuple(s["categories"]), status=s["status"], normalised=s.get("normalised", ""),
+            normalised_spans=_spans(s.get("normalised_spans")))
 
     def count(self) -> int:
         return self._call("read", self.client.count, index=self.index_name)["count"]
@@ -183,7 +196,8 @@ class ElasticIndex:
             "sort": _SORT,
             "size": query.limit + 1,
             "track_total_hits": True,
-            "_source": ["id", "source", "url", "title", "text", "published_at", "primary", "categories"],
+            "_source": ["id", "source", "url", "title", "text", "published_at", "primary", "categories",
+                        "normalised", "normalised_spans"],
         }
         if after is not None:
             body["search_after"] = after
@@ -200,11 +214,13 @@ class ElasticIndex:
         hits = []
         for h in raw_hits:
             s = h["_source"]
+            marked = (highlight(self.segmenter, s["title"], s["text"], phrases, normalised=s.get("normalised", ""),
+                                spans=_spans(s.get("normalised_spans"))) if query.highlight else Highlights())
             hits.append(Hit(
                 id=s["id"], score=float(h.get("_score") or h["sort"][0] or 0.0), source=s["source"], url=s["url"],
                 title=s["title"], published_at=datetime.fromisoformat(s["published_at"]), primary=s["primary"],
-                categories=tuple(s["categories"]),
-                highlights=highlight(self.segmenter, s["title"], s["text"], phrases) if query.highlight else ()))
+                categories=tuple(s["categories"]), highlights=marked.fragments,
+                matched_normalised=marked.matched_normalised))
         facets = {}
         if query.facets:
             facets = {name: {b["key"]: b["doc_count"] for b in response["aggregations"][name]["buckets"]}
@@ -216,3 +232,11 @@ class ElasticIndex:
 
 def _is_missing_index(exc) -> bool:
     return exc.meta.status == 404 and "index_not_found" in str(exc)
+
+
+def _spans(flat: list[int] | int | None) -> tuple[tuple[int, int, int, int], ...]:
+    """Stored quadruples back from ES's flat array (a lone value comes back unwrapped)."""
+    if not flat:
+        return ()
+    flat = [flat] if isinstance(flat, int) else flat
+    return tuple(tuple(flat[i:i + 4]) for i in range(0, len(flat), 4))

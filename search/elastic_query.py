@@ -3,7 +3,10 @@
 Text nodes query the pre-segmented token fields (whitespace analyzer), so ES sees exactly the tokens
 FTS5 sees: one token is a `best_fields` match over the word and sub-word part fields, several a
 `phrase` match over the word fields only (parts are not consecutive text; see search/tokens.py).
-Title fields are boosted like the SQLite bm25 title weight, part fields below their word fields. Filters run in filter context
+Title fields are boosted like the SQLite bm25 title weight, part fields below their word fields, the
+normalised text's fields (菠.菜 read as 博彩) a bit below the body's: each word or phrase matches
+where the original or the normalised text says it, and `best_fields` scores it by the best field
+only, so a post is not counted twice for saying a word in both. Filters run in filter context
 so that, as in SQLite, only words affect the score. Dates filter on `published_us`, the same integer
 microseconds the SQLite index compares, so both are exact to the microsecond.
 """
@@ -16,8 +19,10 @@ from search.sqlite_query import epoch_us
 
 TITLE_BOOST = 3
 PART_BOOST = 0.5
-TEXT_FIELDS = [f"title_tokens^{TITLE_BOOST}", "body_tokens"]
-WORD_FIELDS = TEXT_FIELDS + [f"title_parts^{TITLE_BOOST * PART_BOOST}", f"body_parts^{PART_BOOST}"]
+NORMALISED_BOOST = 0.8
+TEXT_FIELDS = [f"title_tokens^{TITLE_BOOST}", "body_tokens", f"norm_tokens^{NORMALISED_BOOST}"]
+WORD_FIELDS = TEXT_FIELDS + [f"title_parts^{TITLE_BOOST * PART_BOOST}", f"body_parts^{PART_BOOST}",
+                             f"norm_parts^{NORMALISED_BOOST * PART_BOOST}"]
 
 
 def text_query(node: Text) -> dict:

@@ -5,12 +5,21 @@ so neither backend's own highlighter can be used. Instead the page's hits are re
 with offsets into the original text, and the query's phrases are found the same way the index
 found them: a phrase on consecutive words, a single word among the words or the sub-word parts
 (天气 inside 今天天气). Everything outside the marks is HTML-escaped.
+
+A post can also match through its normalised text (博彩 finds 菠.菜). Those places are found in the
+normalised text the same way and mapped back through IndexedPost.normalised_spans onto the original
+words they came from, which are marked: the officer reads what the post really says, with the
+evasive spelling highlighted. `Highlights.matched_normalised` tells the console that some mark is
+there only through normalisation. Without a map (spans unknown), nothing can be marked for such a
+match; the post's opening is shown and matched_normalised is still set.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
+from search.normalised import Spans, searchable, split, to_original
 from search.tokens import Segmenter
 
 FRAGMENT_CHARS = 80
@@ -33,6 +42,10 @@ def marked_spans(segmenter: Segmenter, text: str, phrases: Sequence[tuple[str, .
         for i in range(len(tokens) - k + 1):
             if tokens[i] == phrase[0] and tuple(tokens[i:i + k]) == phrase:
                 marked.extend((s, e) for _, s, e in words[i:i + k])
+    return _merge(text, marked)
+
+
+def _merge(text: str, marked: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(marked):
         # Overlapping marks, and marks separated only by nothing or whitespace, read as one
@@ -76,14 +89,45 @@ def fragments(text: str, spans: Sequence[tuple[int, int]], limit: int = MAX_TEXT
     return out
 
 
-def highlight(segmenter: Segmenter, title: str, text: str, phrases: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Highlights:
+    fragments: tuple[str, ...] = ()
+    matched_normalised: bool = False
+
+
+def highlight(segmenter: Segmenter, title: str, text: str, phrases: Sequence[tuple[str, ...]], *,
+              normalised: str = "", spans: Spans = ()) -> Highlights:
     """The title (when it matched) then text fragments; the opening of the text when nothing matched,
-    so a filter-only search still shows what each post says."""
-    out: list[str] = []
+    so a filter-only search still shows what each post says. Places where only the normalised text
+    matched are marked on the original words they came from."""
     title_spans = marked_spans(segmenter, title, phrases)
+    text_spans = marked_spans(segmenter, text, phrases)
+    matched_normalised = False
+    norm = searchable(title, text, normalised)
+    norm_marks = marked_spans(segmenter, norm, phrases) if norm else []
+    if norm_marks and spans:
+        new_title, new_text = [], []
+        for start, end in norm_marks:
+            in_title, in_text = split(title, *to_original(spans, start, end))
+            if in_title and not _overlaps(in_title, title_spans):
+                new_title.append(in_title)
+            if in_text and not _overlaps(in_text, text_spans):
+                new_text.append(in_text)
+        matched_normalised = bool(new_title or new_text)
+        title_spans = _merge(title, title_spans + new_title)
+        text_spans = _merge(text, text_spans + new_text)
+    elif norm_marks:
+        # No map back: only a post that matched nothing in its original is known to have matched
+        # through normalisation alone.
+        matched_normalised = not (title_spans or text_spans)
+    out: list[str] = []
     if title_spans:
         out.append(render(title, title_spans))
-    out.extend(fragments(text, marked_spans(segmenter, text, phrases)))
+    out.extend(fragments(text, text_spans))
     if not out and text:
         out.append(render(text, [], 0, min(len(text), FRAGMENT_CHARS)))
-    return tuple(out)
+    return Highlights(tuple(out), matched_normalised)
+
+
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < span[1] and span[0] < e for s, e in spans)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, Sequence
 
+from search.normalised import check_spans, combined
+
 
 class SearchError(Exception):
     """Base of every error the index raises on purpose."""
@@ -39,6 +41,15 @@ class IndexedPost:
 
     published_at and fetched_at are timezone-aware. categories: the labels the classifier gave;
     primary: the primary category or "none". status: the alert status when an alert exists, else "".
+
+    normalised: what the analyzer's normaliser made of the post (菠.菜 → 博彩, 薇信 → 微信), over the
+    combined text `title + "\n" + text` (just `text` when there is no title; see
+    search.normalised.combined); "" when it equals the original or is unknown. Searched beside the
+    original, so the real word finds the evasive spelling.
+    normalised_spans: the changed regions as (norm_start, norm_end, orig_start, orig_end), offsets
+    into `normalised` and into the combined original, sorted and non-overlapping; everything
+    between them is unchanged. They let highlights mark the original words a normalised match came
+    from. Empty when `normalised` is empty or the map is unknown.
     """
 
     id: str
@@ -52,14 +63,18 @@ class IndexedPost:
     primary: str = "none"
     categories: tuple[str, ...] = ()
     status: str = ""
+    normalised: str = ""
+    normalised_spans: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def check_post(post: IndexedPost) -> None:
-    """Refuses a post whose times are naive: the index would not know which instant they name."""
+    """Refuses a post whose times are naive (the index would not know which instant they name) or
+    whose normalised_spans do not fit its texts (highlights would mark the wrong words)."""
     for name in ("published_at", "fetched_at"):
         moment = getattr(post, name)
         if not isinstance(moment, datetime) or moment.utcoffset() is None:
             raise ValueError(f"post {post.id!r}: {name} must be a timezone-aware datetime, got {moment!r}")
+    check_spans(post.id, combined(post.title, post.text), post.normalised, post.normalised_spans)
 
 
 MAX_LIMIT = 1000
@@ -94,6 +109,9 @@ class Hit:
     categories: tuple[str, ...]
     # Fragments of title/text with matched words wrapped in <mark>…</mark>; HTML-escaped otherwise.
     highlights: tuple[str, ...] = ()
+    # True when some highlighted place matched only through the normalised text (the original spells
+    # it differently: 菠.菜 for 博彩), so the console can say 匹配规范化文本.
+    matched_normalised: bool = False
 
 
 @dataclass(frozen=True)

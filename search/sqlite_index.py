@@ -1,10 +1,10 @@
 """The embedded post index: SQLite FTS5 over pre-segmented tokens (see search/README.md).
 
 Layout: `posts` holds every IndexedPost field under a time-ordered integer rowid
-(published second << 20 | slot), `post_fts` the title and body words and sub-word parts under the
-same rowid, `post_category` one row per label, `post_facet` the facet columns of each post and
+(published second << 20 | slot), `post_fts` the title, body and normalised-text words and
+sub-word parts under the same rowid, `post_category` one row per label, `post_facet` the facet columns of each post and
 `facet_count` their running totals. Date filters become rowid ranges; bm25 ranks with the title
-weighted above the body and whole words above parts.
+weighted above the body, the body above the normalised text and whole words above parts.
 
 Concurrency: WAL, one connection per thread, writes serialised by a lock in this process and by
 BEGIN IMMEDIATE (with a busy timeout) across processes, so one writer and many readers coexist.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from search import cursor as cursors
-from search.highlight import highlight
+from search.highlight import Highlights, highlight
 from search.index import (
     MAX_LIMIT,
     BadCursor,
@@ -34,13 +34,16 @@ from search.index import (
     SearchResult,
     check_post,
 )
+from search.normalised import searchable
 from search.query import parse
 from search.sqlite_query import SLOT_BITS, Plan, epoch_us, plan, rowid_floor
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
-SCHEMA_VERSION = 2  # 2: word and part columns in post_fts, emoji tokens, facet tables
+# 2: word and part columns in post_fts, emoji tokens, facet tables; 3: the normalised text
+SCHEMA_VERSION = 3
 TITLE_WEIGHT, BODY_WEIGHT = 3.0, 1.0
 PART_WEIGHT = 0.5  # a word found inside a longer word ranks below the word standing alone
+NORMALISED_WEIGHT = 0.8  # a word the original only spells evasively ranks a bit below one it says
 _MAX_PARAMS = 500
 _REBUILD_BATCH = 2000
 
@@ -58,7 +61,9 @@ CREATE TABLE IF NOT EXISTS posts (
     fetched_at TEXT NOT NULL,
     primary_category TEXT NOT NULL,
     categories TEXT NOT NULL,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    normalised TEXT NOT NULL DEFAULT '',
+    normalised_spans TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS posts_source ON posts(source);
 CREATE INDEX IF NOT EXISTS posts_author ON posts(author);
@@ -82,13 +87,17 @@ CREATE TABLE IF NOT EXISTS facet_count (
     PRIMARY KEY (source, categories)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(
-    title, body, title_parts, body_parts, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co So'"
+    title, body, title_parts, body_parts, norm, norm_parts, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co So'"
 );
 """
 
-_HIT_COLUMNS = "p.id, p.source, p.url, p.title, p.text, p.published_at, p.primary_category, p.categories"
+_HIT_COLUMNS = ("p.id, p.source, p.url, p.title, p.text, p.published_at, p.primary_category, p.categories,"
+                " p.normalised, p.normalised_spans")
+_NORM_WEIGHT = BODY_WEIGHT * NORMALISED_WEIGHT
 _BM25 = (f"bm25(post_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * PART_WEIGHT}, "
-         f"{BODY_WEIGHT * PART_WEIGHT})")
+         f"{BODY_WEIGHT * PART_WEIGHT}, {_NORM_WEIGHT}, {_NORM_WEIGHT * PART_WEIGHT})")
+_FTS_INSERT = ("INSERT INTO post_fts (rowid, title, body, title_parts, body_parts, norm, norm_parts)"
+               " VALUES (?,?,?,?,?,?,?)")
 
 
 class SqliteIndex:
@@ -121,6 +130,10 @@ class SqliteIndex:
             # derived tables are rebuilt from it here rather than asking for a full re-crawl.
             for table in ("post_fts", "post_facet", "facet_count"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(posts)")}
+            for column in ("normalised", "normalised_spans"):  # layouts 1-2 had none: "" = unknown
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE posts ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
@@ -133,15 +146,12 @@ class SqliteIndex:
         last = -(1 << 63)
         while True:
             rows = conn.execute(
-                "SELECT rowid, title, text, source, categories FROM posts WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                (last, _REBUILD_BATCH)).fetchall()
+                "SELECT rowid, title, text, source, categories, normalised FROM posts WHERE rowid > ?"
+                " ORDER BY rowid LIMIT ?", (last, _REBUILD_BATCH)).fetchall()
             if not rows:
                 break
-            texts = self.segmenter.index_texts([r[1] for r in rows] + [r[2] for r in rows])
-            n = len(rows)
-            conn.executemany("INSERT INTO post_fts (rowid, title, body, title_parts, body_parts) VALUES (?,?,?,?,?)",
-                             [(r[0], texts[i][0], texts[n + i][0], texts[i][1], texts[n + i][1])
-                              for i, r in enumerate(rows)])
+            texts = self._segment([(r[1], r[2], r[5]) for r in rows])
+            conn.executemany(_FTS_INSERT, [(r[0], *texts[i]) for i, r in enumerate(rows)])
             conn.executemany("INSERT INTO post_facet (rowid, source, categories) VALUES (?,?,?)",
                              [(r[0], r[3], r[4]) for r in rows])
             last = rows[-1][0]
@@ -202,11 +212,20 @@ class SqliteIndex:
             return
         batch = list(latest.values())
         # Segmented before taking the write lock: it is half the cost of a batch.
-        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch])
+        texts = self._segment([(p.title, p.text, p.normalised) for p in batch])
         with self._guard("write to"):
             conn = self._conn()
             with self._write(conn):
                 self._upsert(conn, batch, texts)
+
+    def _segment(self, posts: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str, str, str]]:
+        """(title, text, normalised) -> the post_fts columns: title, body, title_parts, body_parts,
+        norm, norm_parts; one rjieba call for the whole batch."""
+        n = len(posts)
+        texts = self.segmenter.index_texts([t for t, _, _ in posts] + [b for _, b, _ in posts]
+                                           + [searchable(t, b, m) for t, b, m in posts])
+        return [(texts[i][0], texts[n + i][0], texts[i][1], texts[n + i][1], texts[2 * n + i][0], texts[2 * n + i][1])
+                for i in range(n)]
 
     def _categories(self, categories: tuple[str, ...]) -> str:
         cached = self._categories_json.get(categories)
@@ -214,7 +233,7 @@ class SqliteIndex:
             cached = self._categories_json[categories] = json.dumps(list(categories), ensure_ascii=False)
         return cached
 
-    def _upsert(self, conn: sqlite3.Connection, batch: list[IndexedPost], texts: list[tuple[str, str]]) -> None:
+    def _upsert(self, conn: sqlite3.Connection, batch: list[IndexedPost], texts: list[tuple[str, ...]]) -> None:
         n = len(batch)
         counts: Counter[tuple[str, str]] = Counter()  # facet_count changes
         old: dict[str, int] = {}
@@ -266,17 +285,16 @@ class SqliteIndex:
             p, rowid = batch[i], rowids[i]
             categories = self._categories(p.categories)
             post_rows.append((rowid, p.id, p.source, p.url, p.title, p.text, p.author, p.published_at.isoformat(),
-                              epoch_us(p.published_at), p.fetched_at.isoformat(), p.primary, categories, p.status))
-            (title_words, title_parts), (body_words, body_parts) = texts[i], texts[n + i]
-            fts_rows.append((rowid, title_words, body_words, title_parts, body_parts))
+                              epoch_us(p.published_at), p.fetched_at.isoformat(), p.primary, categories, p.status,
+                              p.normalised, _spans_json(p.normalised_spans)))
+            fts_rows.append((rowid, *texts[i]))
             facet_rows.append((rowid, p.source, categories))
             counts[p.source, categories] += 1
             category_rows.extend((rowid, c) for c in p.categories)
         conn.executemany("INSERT INTO posts (rowid, id, source, url, title, text, author, published_at, published_us,"
-                         " fetched_at, primary_category, categories, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         post_rows)
-        conn.executemany("INSERT INTO post_fts (rowid, title, body, title_parts, body_parts) VALUES (?,?,?,?,?)",
-                         fts_rows)
+                         " fetched_at, primary_category, categories, status, normalised, normalised_spans)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", post_rows)
+        conn.executemany(_FTS_INSERT, fts_rows)
         conn.executemany("INSERT INTO post_facet (rowid, source, categories) VALUES (?,?,?)", facet_rows)
         conn.executemany("INSERT OR IGNORE INTO post_category (rowid, category) VALUES (?, ?)", category_rows)
         changed = [(source, categories, delta) for (source, categories), delta in counts.items() if delta]
@@ -298,13 +316,14 @@ class SqliteIndex:
         with self._guard("read"):
             row = self._conn().execute(
                 "SELECT id, source, url, title, text, author, published_at, fetched_at, primary_category,"
-                " categories, status FROM posts WHERE id = ?", (post_id,)).fetchone()
+                " categories, status, normalised, normalised_spans FROM posts WHERE id = ?", (post_id,)).fetchone()
         if row is None:
             return None
         return IndexedPost(
             id=row[0], source=row[1], url=row[2], title=row[3], text=row[4], author=row[5],
             published_at=datetime.fromisoformat(row[6]), fetched_at=datetime.fromisoformat(row[7]),
-            primary=row[8], categories=tuple(json.loads(row[9])), status=row[10])
+            primary=row[8], categories=tuple(json.loads(row[9])), status=row[10],
+            normalised=row[11], normalised_spans=_spans(row[12]))
 
     def count(self) -> int:
         with self._guard("read"):
@@ -340,10 +359,12 @@ class SqliteIndex:
         hits = []
         for rowid, score in keys:
             r = rows[rowid]
+            marked = (highlight(self.segmenter, r[4], r[5], phrases, normalised=r[9], spans=_spans(r[10]))
+                      if query.highlight else Highlights())
             hits.append(Hit(
                 id=r[1], score=-score, source=r[2], url=r[3], title=r[4],
                 published_at=datetime.fromisoformat(r[6]), primary=r[7], categories=tuple(json.loads(r[8])),
-                highlights=highlight(self.segmenter, r[4], r[5], phrases) if query.highlight else ()))
+                highlights=marked.fragments, matched_normalised=marked.matched_normalised))
         next_cursor = cursors.encode(query, [keys[-1][1], keys[-1][0]]) if more else None
         return SearchResult(total=total, hits=tuple(hits), facets=facets, next_cursor=next_cursor)
 
@@ -451,3 +472,11 @@ def _facets(groups: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
         for label in json.loads(labels):
             categories[label] = categories.get(label, 0) + n
     return out
+
+
+def _spans_json(spans: tuple[tuple[int, int, int, int], ...]) -> str:
+    return json.dumps([list(s) for s in spans], separators=(",", ":")) if spans else ""
+
+
+def _spans(stored: str) -> tuple[tuple[int, int, int, int], ...]:
+    return tuple(tuple(s) for s in json.loads(stored)) if stored else ()

@@ -7,7 +7,9 @@ bound on the time-ordered rowid, which FTS5 and the posts B-tree both use direct
 filter (`博彩 OR category:gambling`) is answered by a rowid sub-select and is not ranked.
 
 A single word matches every token column, sub-word parts included (天气 finds 今天天气); a phrase
-only the word columns, where tokens are consecutive text (see search/tokens.py).
+only the word columns, where tokens are consecutive text (see search/tokens.py). The normalised
+text of a post (菠.菜 → 博彩) has a word and a part column of its own beside the title and body, so
+each word or phrase matches where the original OR the normalised text says it.
 
 FTS5 strings are built only from segmenter tokens, which contain letters, digits and symbols
 (emoji) alone, and each is double-quoted: no character of the user's query reaches FTS5 or SQL as
@@ -44,8 +46,8 @@ def rowid_ceiling(moment: datetime) -> int:
 
 
 # The FTS5 columns: words (phrases match here) and parts (single words also match here).
-WORD_COLUMNS = ("title", "body")
-PART_COLUMNS = ("title_parts", "body_parts")
+WORD_COLUMNS = ("title", "body", "norm")
+PART_COLUMNS = ("title_parts", "body_parts", "norm_parts")
 _PHRASE_COLUMNS = "{" + " ".join(WORD_COLUMNS) + "} : "
 
 

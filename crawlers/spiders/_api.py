@@ -3,7 +3,8 @@ incremental state, JSON pages, the Link header, and failures counted by kind.
 
 Error kinds (stats `patrol/errors/<kind>/<source>`, next to the base's http_errors/parse_errors):
   http_404, http_410, http_429, http_5xx, http_<code>   an answer that was not the page
-  redirect_loop     the redirect chain went past REDIRECT_MAX_TIMES
+  redirect_loop     a redirect back into its own chain (crawlers.redirects)
+  robots            refused by robots.txt
   timeout           no answer within DOWNLOAD_TIMEOUT
   too_large         the download was cut at DOWNLOAD_MAXSIZE
   connection        refused, reset, DNS
@@ -59,8 +60,10 @@ def failure_kind(failure) -> str:
         status = failure.value.response.status
         return "http_5xx" if 500 <= status < 600 else f"http_{status}"
     if failure.check(IgnoreRequest):
-        text = str(failure.value)
-        return "redirect_loop" if "redirect" in text.lower() else "ignored"
+        text = str(failure.value).lower()
+        if "redirect" in text:
+            return "redirect_loop"
+        return "robots" if "robots" in text else "ignored"
     if failure.check(TxTimeoutError) or "timeout" in type(failure.value).__name__.lower():
         return "timeout"
     if failure.check(CancelledError):

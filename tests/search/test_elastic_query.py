@@ -33,13 +33,14 @@ def test_an_empty_query_matches_everything():
     assert es("") == {"match_all": {}}
 
 
-def test_a_word_queries_the_word_and_part_fields_with_the_title_boosted():
+def test_a_word_queries_the_word_and_part_fields_with_the_title_boosted_and_the_normalised_text_below_the_body():
     assert es("博彩") == word("博彩")
-    assert WORD_FIELDS == ["title_tokens^3", "body_tokens", "title_parts^1.5", "body_parts^0.5"]
+    assert WORD_FIELDS == ["title_tokens^3", "body_tokens", "norm_tokens^0.8",
+                           "title_parts^1.5", "body_parts^0.5", "norm_parts^0.4"]
 
 
 def test_a_phrase_queries_only_the_word_fields_where_tokens_are_consecutive_text():
-    assert TEXT_FIELDS == ["title_tokens^3", "body_tokens"]
+    assert TEXT_FIELDS == ["title_tokens^3", "body_tokens", "norm_tokens^0.8"]
     assert es("今天天气") == phrase("今天", "天气")
 
 
@@ -96,9 +97,15 @@ def test_only_exclusions_with_request_filters_exclude_from_those_filters():
 
 def test_the_token_fields_are_split_on_whitespace_only():
     assert SETTINGS["analysis"]["analyzer"]["patrol_tokens"] == {"type": "custom", "tokenizer": "whitespace"}
-    for name in ("title_tokens", "body_tokens", "title_parts", "body_parts"):
+    for name in ("title_tokens", "body_tokens", "title_parts", "body_parts", "norm_tokens", "norm_parts"):
         assert MAPPINGS["properties"][name]["analyzer"] == "patrol_tokens"
         assert name in MAPPINGS["_source"]["excludes"]
+
+
+def test_every_field_a_query_names_is_in_the_mapping():
+    # The mapping is strict: a query naming a field it lacks would quietly match nothing.
+    for field in WORD_FIELDS + TEXT_FIELDS:
+        assert field.split("^")[0] in MAPPINGS["properties"]
 
 
 def free_port() -> int:
