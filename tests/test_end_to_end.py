@@ -2,13 +2,8 @@
 analyzer, the SQLite stores, and the API served by uvicorn on a real port, driven over HTTP."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from demosite.server import DemoSite
@@ -17,41 +12,28 @@ from patrol.bootstrap import build_services
 from patrol.demo import crawl_demo_site, ensure_demo_user
 from patrol.posts import post_id_for
 from patrol.settings import Settings
+from tests.live_server import live_app
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("patrol-home")
-    settings = Settings(home=home)
+    # Explicit Nones: a PATROL_* variable in the environment must not point the test elsewhere.
+    settings = Settings(home=home, database_url=None, elasticsearch_url=None, redis_url=None)
     services = build_services(settings)
     site = DemoSite()
     site.start()
     report = crawl_demo_site(services, site)
     ensure_demo_user(services, "127.0.0.1")
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20)
-    token = client.post("/api/auth/token", data={"username": "demo", "password": "demo"}).json()["access_token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    yield site, services, report, client
-    client.close()
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_app(create_app(services)) as base_url:
+        client = httpx.Client(base_url=base_url, timeout=20)
+        token = client.post("/api/auth/token", data={"username": "demo", "password": "demo"}).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield site, services, report, client
+        client.close()
     site.stop()
     services.close()
 

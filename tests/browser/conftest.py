@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from demosite.server import DemoSite
@@ -27,6 +23,7 @@ from patrol.demo import crawl_demo_site
 from patrol.settings import ApiSettings, Settings
 from patrol.store import Store
 from tests.browser.people import USERS, login, password_of
+from tests.live_server import live_app
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic (updates, sync, field trials, QUIC probes) is refused on a
@@ -50,12 +47,6 @@ def _need_browser():
         if os.environ.get("CI") == "true":
             pytest.fail("; ".join(problems))
         pytest.skip("; ".join(problems))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -90,17 +81,8 @@ def console(tmp_path_factory):
         users.add_user(name, role, password_of(name))
     users.close()
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Console(f"http://127.0.0.1:{port}", services)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_app(create_app(services)) as base_url:
+        yield Console(base_url, services)
     services.close()
 
 
