@@ -35,12 +35,14 @@ class SearchHitOut(BaseModel):
     highlights: list[str] = Field(
         description="fragments, HTML-escaped, with matched words wrapped in <mark>…</mark>"
     )
+    matched_normalised: bool = Field(
+        False, description="some match is only in the normalised text (an evasive spelling such as 菠菜 for 博彩)")
 
     @classmethod
     def from_hit(cls, h: Hit) -> "SearchHitOut":
         return cls(id=h.id, score=h.score, source=h.source, url=h.url, title=h.title,
                    published_at=h.published_at, primary=h.primary, categories=list(h.categories),
-                   highlights=list(h.highlights))
+                   highlights=list(h.highlights), matched_normalised=h.matched_normalised)
 
 
 class SearchOut(BaseModel):

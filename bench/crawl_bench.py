@@ -194,6 +194,8 @@ def run_ours(base_url: str, n_posts: int) -> dict:
         finally:
             services.close()
     entry = report.sources["bench-site"]
+    if entry.error:
+        raise RuntimeError(f"the html crawl could not run: {entry.error}")
     return {"pages": entry.pages_fetched, "posts": ingested["posts"], "stored": stored,
             "alerts": ingested["alerts"], "seconds": seconds, "ok": entry.ok}
 

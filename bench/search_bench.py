@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from search.index import IndexedPost, SearchQuery
+from search.normalised import searchable
 from search.query import parse
 from search.sqlite_index import SqliteIndex
 from search.sqlite_query import plan
@@ -143,9 +144,11 @@ def measure_segmentation(posts: list[IndexedPost]) -> tuple[list[tuple], dict]:
     with _Clock() as clock:
         for i in range(0, len(posts), BATCH):
             batch = posts[i:i + BATCH]
-            texts = segmenter.index_texts([p.title for p in batch] + [p.text for p in batch])
+            texts = segmenter.index_texts([p.title for p in batch] + [p.text for p in batch]
+                                          + [searchable(p.title, p.text, p.normalised) for p in batch])
             n = len(batch)
-            rows.extend((texts[j][0], texts[n + j][0], texts[j][1], texts[n + j][1]) for j in range(n))
+            rows.extend((texts[j][0], texts[n + j][0], texts[j][1], texts[n + j][1], texts[2 * n + j][0],
+                         texts[2 * n + j][1]) for j in range(n))
     return rows, _rate(len(posts), clock)
 
 
@@ -153,12 +156,13 @@ def baseline_insert(db: Path, token_rows: list[tuple]) -> tuple[sqlite3.Connecti
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("CREATE VIRTUAL TABLE post_fts USING fts5(title, body, title_parts, body_parts,"
+    conn.execute("CREATE VIRTUAL TABLE post_fts USING fts5(title, body, title_parts, body_parts, norm, norm_parts,"
                  " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co So'\")")
     with _Clock() as clock:
         for i in range(0, len(token_rows), BATCH):
             conn.execute("BEGIN")
-            conn.executemany("INSERT INTO post_fts (title, body, title_parts, body_parts) VALUES (?, ?, ?, ?)",
+            conn.executemany("INSERT INTO post_fts (title, body, title_parts, body_parts, norm, norm_parts)"
+                             " VALUES (?, ?, ?, ?, ?, ?)",
                              token_rows[i:i + BATCH])
             conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

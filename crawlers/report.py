@@ -20,6 +20,8 @@ class SourceReport:
     # Set when the source could not be crawled at all (e.g. no spider for its kind yet).
     error: str | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # Errors by kind (redirect_loop, charset, timeout, gone, ...), from stats patrol/errors/<kind>/<source>.
+    errors: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -40,7 +42,19 @@ class SourceReport:
             skipped_requests=int(stats.get(f"patrol/skipped/{name}", 0)),
             finish_reason=str(stats.get("finish_reason", "")),
             state=state,
+            errors=_errors_by_kind(name, stats),
         )
+
+
+def _errors_by_kind(source: str, stats: dict[str, Any]) -> dict[str, int]:
+    suffix = f"/{source}"
+    out: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("patrol/errors/") and key.endswith(suffix):
+            kind = key[len("patrol/errors/"):-len(suffix)]
+            if kind and "/" not in kind and value:
+                out[kind] = int(value)
+    return out
 
 
 @dataclass

@@ -11,7 +11,7 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
 def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[str, Any]:
     crawl = settings.crawl
-    return {
+    result = {
         "BOT_NAME": "patrol",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -50,3 +50,9 @@ def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[s
         "PATROL_INGEST_BATCH_SIZE": crawl.ingest_batch_size,
         "PATROL_RETRY_AFTER_MAX": 120.0,
     }
+    if settings.redis_url:
+        # Several `patrol crawl --loop` processes share one scheduler queue and dupefilter.
+        from crawlers.distributed import redis_scrapy_settings
+
+        result.update(redis_scrapy_settings(settings, result))
+    return result

@@ -11,8 +11,16 @@ Rule scoring, per category (see `score_rules`):
   * detectors add to pii_leak (an ID number alone suffices; a phone number counts only next to
     doxxing words or another identifier, because ads carry phone numbers);
   * counter-speech and reporting (警惕…诈骗, 禁毒宣传, 笑死) multiply the score by the
-    exception's factor (the strongest one found).
+    exception's factor (the strongest one found);
+  * a term listed under several categories (稳赚不赔 is both an investment pitch and gambling
+    talk) is attributed, see `_attribute_shared`: it counts for each sharing category that has a
+    strong hit of its own, and when none has, for its heaviest listing only.
 A category is labelled when its final score reaches its threshold (0.5 by default).
+
+`primary` is the best-supported label (`choose_primary`: the highest score, severity breaking
+near-ties); `labels` lists every label, most severe first. Which label an ALERT leads with is the
+alert rules' business (patrol/alerts.py picks the most severe matched label, TAXONOMY.md): the
+analysis says what the post most likely is, the alert says what to worry about first.
 
 A model plugs in through the constructor: any object with `version: str` and
 `predict(list[ModelInput]) -> list[dict[str, float]]` (and optionally `explain(...)`). How the
@@ -50,6 +58,10 @@ TRADE_CAP = 0.5
 PII_DETECTIONS = {"cn_id_number": 0.8, "bank_card": 0.5, "address": 0.3, "plate_number": 0.25, "mobile": 0.25}
 PII_NEEDS_COMPANY = frozenset({"mobile", "plate_number"})
 WEAK_ONLY_FACTOR = 0.8
+# Scores within this margin of the best label count as a tie, and the more severe label wins it:
+# calibration noise must not demote self-harm below abuse, but a gambling ad scored 0.98 that
+# also trips fraud at 0.80 is a gambling ad.
+PRIMARY_TIE_MARGIN = 0.05
 # The alert rules (patrol/data/rules.yaml, `minor.marker`) escalate a porn_sexual alert whose
 # evidence carries a term "minor" or "minor:<word>"
 MINOR_MARKER = "minor"
@@ -99,10 +111,54 @@ def _distinct(hits: Iterable[LexiconHit]) -> list[LexiconHit]:
     return list(seen.values())
 
 
+def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: float = PRIMARY_TIE_MARGIN) -> str:
+    """The best-supported of `labels`: the highest score, and among labels within `margin` of
+    it the most severe (HARM_CATEGORIES order); `none` without labels.
+
+    Not the alert's primary: an alert leads with its most severe matched label (TAXONOMY.md,
+    patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
+    ad that also says 稳赚不赔 (an investment-fraud word) is a gambling ad.
+    """
+    labels = [c for c in labels if c in HARM_CATEGORIES]
+    if not labels:
+        return NONE
+    best = max(scores.get(c, 0.0) for c in labels)
+    return most_severe(c for c in labels if scores.get(c, 0.0) >= best - margin)
+
+
+def _attribute_shared(hits: Sequence[LexiconHit]) -> list[LexiconHit]:
+    """Drop the readings of shared terms that the rest of the text does not support.
+
+    A term listed in several category files (稳赚不赔 in fraud and gambling) yields one hit per
+    listing on the same span. Each listing counts when its category has a strong hit of its own
+    (a non-shared, non-weak term); when no sharing category has one, only the heaviest listing
+    counts (ties: the most severe). So "百家乐 稳赚不赔" is gambling talk, "荐股 稳赚不赔" is a
+    stock pitch, and "稳赚不赔 加V" alone stays with fraud.
+    """
+    harm = set(HARM_CATEGORIES)
+    spans: dict[tuple[str, int, int], list[LexiconHit]] = {}
+    for h in hits:
+        if h.category in harm:
+            spans.setdefault((h.term, h.start, h.end), []).append(h)
+    shared = {k: v for k, v in spans.items() if len({h.category for h in v}) > 1}
+    if not shared:
+        return list(hits)
+    shared_ids = {id(h) for v in shared.values() for h in v}
+    own = {h.category for h in hits if h.category in harm and not h.weak and id(h) not in shared_ids}
+    drop: set[int] = set()
+    for listings in shared.values():
+        supported = [h for h in listings if h.category in own]
+        if not supported:
+            supported = [min(listings, key=lambda h: (-h.weight, HARM_CATEGORIES.index(h.category)))]
+        keep = {id(h) for h in supported}
+        drop.update(id(h) for h in listings if id(h) not in keep)
+    return [h for h in hits if id(h) not in drop]
+
+
 def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
     by_cat: dict[str, list[LexiconHit]] = {}
-    for h in match.hits:
+    for h in _attribute_shared(match.hits):
         by_cat.setdefault(h.category, []).append(h)
     contact_hits = _distinct(by_cat.pop("contact", ()))
     trade_hits = _distinct(by_cat.pop("trade", ()))
@@ -317,7 +373,7 @@ class Analyzer:
             scores[cat] = round(combine_scores(p.rules.scores[cat], m, p.rules.factors[cat],
                                                model_thresholds.get(cat, DEFAULT_THRESHOLD), self.thresholds[cat]), 4)
         labels = tuple(c for c in HARM_CATEGORIES if scores[c] >= self.thresholds[c])
-        primary = most_severe(labels) if labels else NONE
+        primary = choose_primary(labels, scores)
         evidence = self._evidence(p, labels)
         trail = p.norm.trail + ((p.cut,) if p.cut else ())
         features = {c: tuple((str(n), float(w)) for n, w in explanation.get(c, ())) for c in labels if explanation.get(c)}

@@ -2,7 +2,11 @@
 
 `evaluate(rows, analyzer_or_model)` is what `patrol evaluate FILE` prints. `dev_report(path)` is
 the progress check without the sealed set: the dev split per dataset (offensive language, fraud
-scripts, self-harm recall, clean false positives) and a held-out silver test set.
+scripts, self-harm recall, clean false positives), a held-out silver test set (all classes, and
+the six classes of the sealed set), and the project's hand-written check set
+(`nlp/data/checks/handwritten.jsonl`: posts written by hand, not from the silver templates).
+
+Scoring is single-label on `primary`, the best-supported label (nlp.analyzer.choose_primary).
 """
 from __future__ import annotations
 
@@ -11,11 +15,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from nlp.categories import ALL_CODES, NONE, most_severe
+from nlp.analyzer import choose_primary, combine_scores
+from nlp.categories import ALL_CODES, HARM_CATEGORIES, NONE
 
 BATCH = 512
 OFFENSIVE_DATASETS = ("cold", "swsr", "toxicn")
 CLEAN_DATASETS = ("chinesenlpcorpus_reviews",)
+# The classes of the sealed test set of real moderated posts (issue 4); the silver test is also
+# scored on these alone, so that its figure is comparable in kind.
+SEALED_CLASSES = ("gambling", "porn_sexual", "fraud", "abuse_hate", "illicit_ads", NONE)
+HANDWRITTEN_PATH = Path(__file__).parent / "data" / "checks" / "handwritten.jsonl"
+HANDWRITTEN_NOTE = ("hand-written check set (authored by the project; small; not a substitute for real data)")
 
 
 @dataclass
@@ -73,8 +83,13 @@ def predict_labels(classifier: Any, texts: Sequence[str]) -> list[tuple[str, tup
         if hasattr(classifier, "analyse_batch"):
             out.extend((a.primary, tuple(a.labels)) for a in classifier.analyse_batch(chunk))
         elif hasattr(classifier, "predict_proba") and hasattr(classifier, "labels_for"):
-            for labels in classifier.labels_for(classifier.predict_proba(chunk)):
-                out.append((most_severe(labels), tuple(labels)))
+            probs = classifier.predict_proba(chunk)
+            thresholds = getattr(classifier, "thresholds", None) or {}
+            names = list(getattr(classifier, "labels", HARM_CATEGORIES))
+            for row, labels in zip(probs, classifier.labels_for(probs)):
+                # the Analyzer's own rescaling, so that "highest score" means the same for both
+                scores = {c: combine_scores(0.0, float(p), 1.0, thresholds.get(c, 0.5)) for c, p in zip(names, row)}
+                out.append((choose_primary(labels, scores), tuple(labels)))
         else:
             raise TypeError(f"cannot classify with {type(classifier).__name__}: it needs analyse_batch() "
                             "or predict_proba() + labels_for()")
@@ -131,6 +146,28 @@ def evaluate(rows: Iterable[dict], analyzer_or_model: Any) -> EvalReport:
     return scores_from_pairs(pairs, flagged, gold_none, skipped)
 
 
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Rows of a JSONL file; a broken line names the file and line (ValueError), since a check
+    set that silently loses rows measures something else."""
+    path = Path(path)
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not JSON ({exc.msg})") from exc
+    return rows
+
+
+def _summary(rep: EvalReport, note: str) -> dict:
+    return {"note": note, "n": rep.n, "macro_f1": rep.macro_f1, "accuracy": rep.accuracy,
+            "per_category": {c: asdict(s) for c, s in rep.per_category.items()},
+            "clean_fp_rate": rep.clean_fp_rate}
+
+
 def binary_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
     tp = sum(1 for g, p in zip(gold, pred) if g and p)
     fp = sum(1 for g, p in zip(gold, pred) if not g and p)
@@ -148,8 +185,10 @@ def binary_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float
 
 
 def dev_report(data_path: str | Path, analyzer_or_model: Any = None, half: str = "report",
-               silver_seed: int = 1013, silver_per_file: int = 400) -> dict:
-    """Dev-split figures per dataset, and a held-out silver test.
+               silver_seed: int = 1013, silver_per_file: int = 400,
+               checks_path: str | Path | None = HANDWRITTEN_PATH) -> dict:
+    """Dev-split figures per dataset, a held-out silver test and the hand-written check set
+    (`checks_path`; None leaves it out).
 
     half: "report" (default) measures only the dev rows the trainer did not use to calibrate or
     pick thresholds; "all" measures the whole dev split.
@@ -190,12 +229,12 @@ def dev_report(data_path: str | Path, analyzer_or_model: Any = None, half: str =
         report[f"clean_fp_rate:{ds}"] = _rate([bool(labels) for _, (_, labels) in items])
     silver_rows = silver.silver_rows(silver_per_file, seed=silver_seed, heldout=True)
     sil = evaluate(silver_rows, analyzer_or_model)
-    report["silver_test"] = {
-        "note": "held-out templates, another seed: this only re-measures the project's own rules and templates",
-        "macro_f1": sil.macro_f1,
-        "per_category": {c: asdict(s) for c, s in sil.per_category.items()},
-        "clean_fp_rate": sil.clean_fp_rate,
-    }
+    report["silver_test"] = _summary(sil, "held-out templates, another seed: this only re-measures "
+                                          "the project's own rules and templates")
+    sealed = evaluate([r for r in silver_rows if r["category"] in SEALED_CLASSES], analyzer_or_model)
+    report["silver_test:sealed_classes"] = _summary(sealed, "the same rows, the sealed set's six classes only")
+    if checks_path is not None:
+        report["handwritten"] = _summary(evaluate(read_jsonl(checks_path), analyzer_or_model), HANDWRITTEN_NOTE)
     return report
 
 
@@ -203,16 +242,23 @@ def _rate(flags: Sequence[bool]) -> dict[str, float]:
     return {"rate": round(sum(flags) / len(flags), 4) if flags else 0.0, "n": len(flags)}
 
 
+_SECTIONS = ("silver_test", "silver_test:sealed_classes", "handwritten")
+
+
 def dev_report_table(report: dict) -> str:
     lines = [f"dev report ({report['half']} half, {report['rows']} rows)"]
     for k, v in report.items():
-        if k in ("half", "rows", "silver_test"):
+        if k in ("half", "rows") or k in _SECTIONS:
             continue
         lines.append(f"  {k:34s} " + "  ".join(f"{a}={b}" for a, b in v.items()))
-    s = report["silver_test"]
-    lines.append(f"  silver_test macro-F1={s['macro_f1']} clean_fp={s['clean_fp_rate']}  ({s['note']})")
-    for c, m in s["per_category"].items():
-        lines.append(f"    {c:16s} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} n={m['support']}")
+    for name in _SECTIONS:
+        s = report.get(name)
+        if s is None:
+            continue
+        acc = f" accuracy={s['accuracy']}" if "accuracy" in s else ""
+        lines.append(f"  {name} macro-F1={s['macro_f1']}{acc} clean_fp={s['clean_fp_rate']}  ({s['note']})")
+        for c, m in s["per_category"].items():
+            lines.append(f"    {c:16s} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} n={m['support']}")
     return "\n".join(lines)
 
 
@@ -221,5 +267,14 @@ if __name__ == "__main__":  # python -m nlp.evaluate DATA [MODEL]
 
     from nlp.model import HarmModel
 
-    model = HarmModel.load(sys.argv[2]) if len(sys.argv) > 2 else None
-    print(dev_report_table(dev_report(sys.argv[1], model)))
+    from nlp.analyzer import Analyzer
+
+    # the Analyzer (lexicons + detectors + model) is what Patrol runs; `--model-only` measures
+    # the model file alone
+    args = [a for a in sys.argv[1:] if a != "--model-only"]
+    model = HarmModel.load(args[1]) if len(args) > 1 else None
+    if "--model-only" in sys.argv:
+        clf = model
+    else:
+        clf = Analyzer.default(model_path=args[1] if len(args) > 1 else None)
+    print(dev_report_table(dev_report(args[0], clf)))

@@ -70,20 +70,24 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
 
 
-def char_ngram_matrix(texts: Sequence[str], bits: int, max_n: int) -> sp.csr_matrix:
-    """Rows of l2-normalised, log-scaled counts of hashed character 1..max_n-grams."""
+def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int):
+    """For every character n-gram (n = 1..max_n) of every text: (doc, start, n, column), as arrays
+    in the order n = 1, 2, ..., positions ascending within each n."""
     n_docs = len(texts)
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_docs)
     total = int(lens.sum())
+    empty = np.zeros(0, dtype=np.int64)
     if total == 0:
-        return sp.csr_matrix((n_docs, 1 << bits), dtype=np.float32)
+        return empty, empty, empty, empty
     codes = _codes("".join(texts))
     starts = np.zeros(n_docs, dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
-    remaining = np.repeat(starts + lens, lens) - np.arange(total, dtype=np.int64)  # chars left in doc
+    pos = np.arange(total, dtype=np.int64)
+    remaining = np.repeat(starts + lens, lens) - pos  # chars left in doc
+    offset = pos - np.repeat(starts, lens)
     mask = np.uint64((1 << bits) - 1)
-    rows, cols = [], []
+    docs, offs, ns, cols = [], [], [], []
     h = np.zeros(total, dtype=np.uint64)
     for n in range(1, max_n + 1):
         # h[i] is the rolling hash of codes[i : i+n]
@@ -91,12 +95,43 @@ def char_ngram_matrix(texts: Sequence[str], bits: int, max_n: int) -> sp.csr_mat
         shifted[: total - n + 1] = codes[n - 1:]
         h = h * _MUL + shifted + np.uint64(1)
         ok = remaining >= n
-        rows.append(doc[ok])
+        docs.append(doc[ok])
+        offs.append(offset[ok])
+        ns.append(np.full(int(ok.sum()), n, dtype=np.int64))
         cols.append((_mix(h[ok] ^ _ORDER_SALT[n]) & mask).astype(np.int64))
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    m = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_docs, 1 << bits))
-    m.sum_duplicates()
+    return np.concatenate(docs), np.concatenate(offs), np.concatenate(ns), np.concatenate(cols)
+
+
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """The canonical CSR matrix of how often each (row, col) occurs, float32: exactly what
+    `csr_matrix((ones, (rows, cols))).sum_duplicates()` builds, by one sort of combined keys
+    instead of scipy's conversion and per-row sorts (the counts are small whole numbers, so
+    adding ones in any order gives the same floats)."""
+    if len(rows) == 0:
+        return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
+    keys = rows * np.int64(n_cols) + cols
+    keys.sort()
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    uniq = keys[at]
+    counts = np.diff(np.append(at, len(keys))).astype(np.float32)
+    row_of = uniq // n_cols
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+    idx_dtype = np.int32 if max(n_cols, len(uniq)) < np.iinfo(np.int32).max else np.int64
+    m = sp.csr_matrix((counts, (uniq - row_of * n_cols).astype(idx_dtype), indptr.astype(idx_dtype)),
+                      shape=(n_rows, n_cols), copy=False)
+    m.has_sorted_indices = True
+    m.has_canonical_format = True
+    return m
+
+
+def char_ngram_matrix(texts: Sequence[str], bits: int, max_n: int) -> sp.csr_matrix:
+    """Rows of l2-normalised, log-scaled counts of hashed character 1..max_n-grams."""
+    doc, _, _, cols = _char_ngram_columns(texts, bits, max_n)
+    m = _count_matrix(doc, cols, len(texts), 1 << bits)
     np.log1p(m.data, out=m.data)
     return _l2_rows(m)
 
@@ -111,7 +146,12 @@ def ngram_index(ngram: str, bits: int) -> int:
 
 
 def _l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
-    sq = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    # the very reduction `m.multiply(m).sum(axis=1)` runs inside scipy, minus its overhead:
+    # the same float32 sums in the same order, so the same norms to the last bit
+    sq = np.zeros(m.shape[0], dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(m.indptr))
+    if len(nonempty):
+        sq[nonempty] = np.add.reduceat(m.data * m.data, m.indptr[nonempty].astype(np.intp))
     norms = np.sqrt(sq, dtype=np.float64)
     norms[norms == 0] = 1.0
     inv = (1.0 / norms).astype(np.float32)
@@ -138,22 +178,31 @@ def segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """(words, document index of each word) from ONE rjieba call over the batch joined by
     newlines: per-call overhead is most of the cost of short posts, and so is a Python loop over
     tokens, which is why the boundaries are found with numpy."""
+    words, rows, _ = _segment_batch(texts)
+    return words, rows
+
+
+def _segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray, bool]:
+    """`segment_batch`, and whether each text was cut as given (no line breaks to blank out),
+    so that its words are `segment(text)`'s once whitespace tokens are dropped."""
     if not texts:
-        return [], np.zeros(0, dtype=np.int64)
+        return [], np.zeros(0, dtype=np.int64), True
     joined = "\n".join(texts)
+    exact = True
     if "\r" in joined or joined.count("\n") != len(texts) - 1:
         joined = "\n".join(t.replace("\r", " ").replace("\n", " ") for t in texts)
+        exact = False
     tokens = _SEGMENTER._tokenizer().cut(joined)
     if not tokens:
-        return [], np.zeros(0, dtype=np.int64)
+        return [], np.zeros(0, dtype=np.int64), exact
     arr = np.array(tokens, dtype=object)
     is_sep = arr == "\n"
     doc = np.cumsum(is_sep)
     keep = ~is_sep & (arr != " ")
     if int(doc[-1]) != len(texts) - 1:  # the segmenter merged a boundary: one call a text
         per = [segment(t) for t in texts]
-        return [w for d in per for w in d], np.repeat(np.arange(len(per)), [len(d) for d in per])
-    return arr[keep].tolist(), doc[keep]
+        return [w for d in per for w in d], np.repeat(np.arange(len(per)), [len(d) for d in per]), True
+    return arr[keep].tolist(), doc[keep], exact
 
 
 def _word_hashes(tokens: Sequence[str], n_features: int) -> np.ndarray:
@@ -181,12 +230,16 @@ def word_index(word: str, n_features: int) -> int:
 
 
 def word_matrix(texts: Sequence[str], n_features: int) -> sp.csr_matrix:
-    words, rows = segment_batch(texts)
+    return _word_matrix(texts, n_features)[0]
+
+
+def _word_matrix(texts: Sequence[str], n_features: int):
+    words, rows, exact = _segment_batch(texts)
+    rows = np.asarray(rows, dtype=np.int64)
     cols = _word_hashes(words, n_features)
-    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(texts), n_features))
-    m.sum_duplicates()
+    m = _count_matrix(rows, cols, len(texts), n_features)
     np.log1p(m.data, out=m.data)
-    return _l2_rows(m)
+    return _l2_rows(m), (words, rows, cols) if exact else None
 
 
 # --- dense rule signals --------------------------------------------------------------------------
@@ -261,6 +314,64 @@ def dense_row(p: Prepared) -> np.ndarray:
     v[_DENSE_POS["shape:handle"]] = 1.0 if _HANDLE.search(text) else 0.0
     v[_DENSE_POS["shape:link"]] = 1.0 if _LINK.search(text) else 0.0
     v[_DENSE_POS["shape:emoji"]] = 1.0 if _EMOJI.search(p.raw) else 0.0
+    np.minimum(v, 1.5, out=v)
+    return v
+
+
+_SIGNAL_POS = {c: _DENSE_POS[f"signal:{c}"] for c in ("contact", "trade")}
+_LEX_POS = {(c, weak): _DENSE_POS[("lexweak:" if weak else "lex:") + c] for c in HARM_CATEGORIES for weak in (False, True)}
+_COUNTER_POS = {c: (_DENSE_POS[f"counter:{c}"],) for c in HARM_CATEGORIES}
+_COUNTER_POS["*"] = tuple(_DENSE_POS[f"counter:{c}"] for c in HARM_CATEGORIES)
+_DETECTOR_POS = {kind: _DENSE_POS[f"detector:{f}"] for kind, f in DETECTOR_FEATURE.items()}
+_SHAPES = ((_DENSE_POS["shape:long_digits"], _LONG_DIGITS, False), (_DENSE_POS["shape:handle"], _HANDLE, False),
+           (_DENSE_POS["shape:link"], _LINK, False), (_DENSE_POS["shape:emoji"], _EMOJI, True))
+
+
+def dense_matrix(prepared: Sequence[Prepared]) -> np.ndarray:
+    """`dense_row` of every item as one (n, len(DENSE_NAMES)) float32 array, bit for bit: weights
+    are added in float32 in the same order (`np.add.at` is sequential), counter-speech takes the
+    same maxima, so a model trained on `dense_row` reads the same numbers."""
+    v = np.zeros((len(prepared), len(DENSE_NAMES)), dtype=np.float32)
+    add_r, add_c, add_w = [], [], []
+    max_r, max_c, max_w = [], [], []
+    set_r, set_c = [], []
+    for i, p in enumerate(prepared):
+        match = p.lexicon
+        if match is not None:
+            for h in getattr(match, "hits", ()):
+                cat = h.category
+                pos = _SIGNAL_POS.get(cat)
+                if pos is not None:
+                    add_r.append(i)
+                    add_c.append(pos)
+                    add_w.append(0.5)
+                    continue
+                pos = _LEX_POS.get((cat, bool(getattr(h, "weak", False))))
+                if pos is not None:
+                    add_r.append(i)
+                    add_c.append(pos)
+                    add_w.append(float(h.weight))
+            for e in getattr(match, "exceptions", ()):
+                for pos in _COUNTER_POS.get(e.category, ()):
+                    max_r.append(i)
+                    max_c.append(pos)
+                    max_w.append(1.0 - float(e.factor))
+        for d in p.detections or ():
+            pos = _DETECTOR_POS.get(str(getattr(d, "kind", "")))
+            if pos is not None:
+                set_r.append(i)
+                set_c.append(pos)
+        text, raw = p.normalised, p.raw
+        for pos, rx, on_raw in _SHAPES:
+            if rx.search(raw if on_raw else text):
+                set_r.append(i)
+                set_c.append(pos)
+    if add_r:
+        np.add.at(v, (np.array(add_r), np.array(add_c)), np.array(add_w, dtype=np.float32))
+    if max_r:
+        np.maximum.at(v, (np.array(max_r), np.array(max_c)), np.array(max_w, dtype=np.float32))
+    if set_r:
+        v[np.array(set_r), np.array(set_c)] = 1.0
     np.minimum(v, 1.5, out=v)
     return v
 
@@ -370,6 +481,30 @@ def model_text(p: Prepared) -> str:
     return text
 
 
+class FeatureBatch:
+    """The model texts of one transformed batch and, when the batch was cut as given, its words
+    with their document rows and hash columns (for naming features without cutting again)."""
+
+    __slots__ = ("texts", "_words", "_bounds")
+
+    def __init__(self, texts: list[str], words):
+        self.texts = texts
+        self._words = words
+        self._bounds = None
+
+    def words_of(self, row: int, text: str, n_word: int) -> list[tuple[str, int]]:
+        """(word, column in the word block) for each word of `segment(text)`, in order."""
+        if self._words is None:
+            words = segment(text)
+            return list(zip(words, _word_hashes(words, n_word).tolist()))
+        words, rows, cols = self._words
+        if self._bounds is None:
+            self._bounds = np.searchsorted(rows, np.arange(len(self.texts) + 1)).tolist()
+        lo, hi = self._bounds[row], self._bounds[row + 1]
+        # `segment` drops every whitespace token; the batch cut dropped only its separators
+        return [(w, c) for w, c in zip(words[lo:hi], cols[lo:hi].tolist()) if not w.isspace()]
+
+
 class FeatureExtractor:
     def __init__(self, config: FeatureConfig):
         self.config = config
@@ -379,14 +514,62 @@ class FeatureExtractor:
         return self.config.n_char + self.config.n_word + len(DENSE_NAMES)
 
     def transform(self, prepared: Sequence[Prepared]) -> sp.csr_matrix:
+        return self.transform_batch(prepared)[0]
+
+    def transform_batch(self, prepared: Sequence[Prepared]) -> tuple[sp.csr_matrix, "FeatureBatch"]:
+        """The feature matrix, and what `names_batch` needs to name its columns later without
+        cutting the texts into words again."""
         cfg = self.config
         texts = [model_text(p) for p in prepared]
         blocks = [char_ngram_matrix(texts, cfg.char_bits, cfg.char_max_n)]
+        words = None
         if cfg.n_word:
-            blocks.append(word_matrix(texts, cfg.n_word))
-        dense = np.vstack([dense_row(p) for p in prepared]) if prepared else np.zeros((0, len(DENSE_NAMES)))
+            m, words = _word_matrix(texts, cfg.n_word)
+            blocks.append(m)
+        dense = dense_matrix(prepared)
         blocks.append(sp.csr_matrix(dense * np.float32(cfg.dense_scale), dtype=np.float32))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+        return sp.hstack(blocks, format="csr", dtype=np.float32), FeatureBatch(texts, words)
+
+    def names_batch(self, items: Sequence[tuple["FeatureBatch", int, Iterable[int]]]) -> list[dict[int, str]]:
+        """`names(p, columns)` for many items at once: (batch, row in it, columns) each.
+
+        Character n-grams of all the items are hashed in one go and the first occurrence of each
+        wanted column is picked with one sort (the n-gram `names` would meet first: shortest n,
+        then leftmost); words come from the batch's own segmentation. Same names as `names`.
+        """
+        cfg = self.config
+        out: list[dict[int, str]] = [{} for _ in items]
+        wanted = [sorted({int(c) for c in cols}) for _, _, cols in items]
+        texts = [b.texts[r] for b, r, _ in items]
+        char_items = [i for i, w in enumerate(wanted) if texts[i] and w and w[0] < cfg.n_char]
+        if char_items:
+            doc, start, n, col = _char_ngram_columns([texts[i] for i in char_items], cfg.char_bits, cfg.char_max_n)
+            want_keys = np.array([k * cfg.n_char + c for k, i in enumerate(char_items) for c in wanted[i] if c < cfg.n_char],
+                                 dtype=np.int64)
+            keys = doc * cfg.n_char + col
+            hit = np.flatnonzero(np.isin(keys, want_keys))
+            if len(hit):
+                order = hit[np.lexsort((start[hit], n[hit], keys[hit]))]
+                k = keys[order]
+                firsts = order[np.concatenate(([True], k[1:] != k[:-1]))]
+                for d, s_, n_, c in zip(doc[firsts].tolist(), start[firsts].tolist(), n[firsts].tolist(),
+                                        col[firsts].tolist()):
+                    text = texts[char_items[d]]
+                    out[char_items[d]][c] = f"char:{text[s_:s_ + n_]}"
+        base = cfg.n_char + cfg.n_word
+        for i, (batch, row, _) in enumerate(items):
+            names = out[i]
+            word_cols = [c for c in wanted[i] if cfg.n_char <= c < base]
+            if cfg.n_word and word_cols:
+                want = set(word_cols)
+                for w, c in batch.words_of(row, texts[i], cfg.n_word):
+                    c += cfg.n_char
+                    if c in want and c not in names:
+                        names[c] = f"word:{w}"
+            for c in wanted[i]:
+                if base <= c < base + len(DENSE_NAMES):
+                    names[c] = DENSE_NAMES[c - base]
+        return out
 
     def names(self, p: Prepared, columns: Iterable[int] | None = None) -> dict[int, str]:
         """Column -> readable name for features active in one text (for explain). With `columns`,

@@ -10,6 +10,7 @@ sparse-times-dense product; per-post prediction in a loop would copy it every ca
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -181,8 +182,6 @@ class HarmModel:
 
     @classmethod
     def load(cls, path: str | Path) -> "HarmModel":
-        import skops.io as sio
-
         path = Path(path)
         if not path.is_file():
             raise ModelLoadError(f"model file not found: {path}")
@@ -193,7 +192,12 @@ class HarmModel:
         refused = sorted(found - set(TRUSTED_TYPES))
         if refused:
             raise ModelLoadError(f"{path}: refusing to load untrusted types {refused}")
-        state = sio.load(path, trusted=sorted(found))
+        try:
+            state = read_plain_skops(path)
+        except _NotPlain:
+            import skops.io as sio
+
+            state = sio.load(path, trusted=sorted(found))
         return cls.from_state(state, str(path))
 
 
@@ -216,6 +220,61 @@ def types_in(path: Path) -> set[str]:
         elif isinstance(node, list):
             stack.extend(node)
     return found
+
+
+class _NotPlain(ValueError):
+    """A node the plain reader does not handle; skops itself reads the file then."""
+
+
+def read_plain_skops(path: Path) -> Any:
+    """Read a skops file made only of dicts, lists, tuples, JSON scalars and numeric arrays.
+
+    The same values `skops.io.load` returns for such a file, without importing skops, whose
+    import pulls in scikit-learn and ~100 MB with it: every classifying process (and each of
+    `patrol classify`'s workers) would pay that for four arrays. Arrays are read with
+    `allow_pickle=False`; any other node raises `_NotPlain`, and `load` hands the file to skops.
+    """
+    with zipfile.ZipFile(path) as z:
+        schema = json.loads(z.read("schema.json"))
+        if schema.get("protocol") != 2:
+            raise _NotPlain(f"skops protocol {schema.get('protocol')!r}")
+
+        def build(node: Any) -> Any:
+            if not isinstance(node, dict):
+                raise _NotPlain(f"unexpected schema entry {type(node).__name__}")
+            loader = node.get("__loader__")
+            if loader == "JsonNode":
+                return json.loads(node["content"])
+            if loader == "ListNode":
+                return [build(n) for n in node["content"]]
+            if loader == "TupleNode":
+                return tuple(build(n) for n in node["content"])
+            if loader == "DictNode" and (node.get("__module__"), node.get("__class__")) == ("builtins", "dict"):
+                kinds = build_key_types(node["key_types"])
+                if len(kinds) != len(node["content"]):
+                    raise _NotPlain("dict key types do not match its keys")
+                return {kind(k): build(v) for kind, (k, v) in zip(kinds, node["content"].items())}
+            if (loader == "NdArrayNode" and node.get("type") == "numpy"
+                    and (node.get("__module__"), node.get("__class__")) == ("numpy", "ndarray")):
+                with z.open(node["file"]) as fh:
+                    return np.load(io.BytesIO(fh.read()), allow_pickle=False)
+            raise _NotPlain(f"node {loader!r} of {node.get('__module__')}.{node.get('__class__')}")
+
+        def build_key_types(node: Any) -> list:
+            if not isinstance(node, dict) or node.get("__loader__") != "ListNode":
+                raise _NotPlain("dict key types are not a list")
+            kinds = []
+            for n in node["content"]:
+                name = (n.get("__loader__"), n.get("__module__"), n.get("__class__"))
+                if name == ("TypeNode", "builtins", "str"):
+                    kinds.append(str)
+                elif name == ("TypeNode", "builtins", "int"):
+                    kinds.append(int)
+                else:
+                    raise _NotPlain(f"dict key type {name}")
+            return kinds
+
+        return build(schema)
 
 
 def load_bundled() -> HarmModel | None:

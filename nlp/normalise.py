@@ -298,14 +298,25 @@ _SPLIT_CHARS = {
 _SPLIT_GUARDS = {"女票": re.compile("娼|客|资|妓")}
 _SPLIT_RE = re.compile("|".join(map(re.escape, _SPLIT_CHARS)))
 
-# Pinyin spellings of harm words. Full pinyin is computed with pypinyin at import; initials
-# are curated because most two-letter initials are ordinary abbreviations.
-_PINYIN_TERMS = (
-    "赌博", "博彩", "约炮", "兼职", "刷单", "毒品", "吸毒", "冰毒", "大麻", "卖淫", "嫖娼", "色情",
-    "裸聊", "援交", "枪支", "自杀", "跳楼", "返利", "贷款", "网赚", "开盒", "杀猪盘", "楼凤", "外围",
-    "迷药", "办证", "套现", "洗钱", "百家乐", "时时彩", "微信", "上门", "一夜情", "黄片", "毒贩",
-    "自残", "割腕", "炸弹", "砍死", "杀人", "代孕", "跑分", "接码", "引流", "老虎机", "棋牌",
-)
+# Pinyin spellings of harm words, as pypinyin (Style.NORMAL) gives them; spelled out here because
+# importing pypinyin costs ~50 MB of dictionaries in every classifying process, and a test holds
+# this table equal to pypinyin's output. Initials are curated because most two-letter initials
+# are ordinary abbreviations.
+_PINYIN: dict[str, tuple[str, ...]] = {
+    "赌博": ("du", "bo"), "博彩": ("bo", "cai"), "约炮": ("yue", "pao"), "兼职": ("jian", "zhi"),
+    "刷单": ("shua", "dan"), "毒品": ("du", "pin"), "吸毒": ("xi", "du"), "冰毒": ("bing", "du"),
+    "大麻": ("da", "ma"), "卖淫": ("mai", "yin"), "嫖娼": ("piao", "chang"), "色情": ("se", "qing"),
+    "裸聊": ("luo", "liao"), "援交": ("yuan", "jiao"), "枪支": ("qiang", "zhi"), "自杀": ("zi", "sha"),
+    "跳楼": ("tiao", "lou"), "返利": ("fan", "li"), "贷款": ("dai", "kuan"), "网赚": ("wang", "zhuan"),
+    "开盒": ("kai", "he"), "杀猪盘": ("sha", "zhu", "pan"), "楼凤": ("lou", "feng"), "外围": ("wai", "wei"),
+    "迷药": ("mi", "yao"), "办证": ("ban", "zheng"), "套现": ("tao", "xian"), "洗钱": ("xi", "qian"),
+    "百家乐": ("bai", "jia", "le"), "时时彩": ("shi", "shi", "cai"), "微信": ("wei", "xin"),
+    "上门": ("shang", "men"), "一夜情": ("yi", "ye", "qing"), "黄片": ("huang", "pian"), "毒贩": ("du", "fan"),
+    "自残": ("zi", "can"), "割腕": ("ge", "wan"), "炸弹": ("zha", "dan"), "砍死": ("kan", "si"),
+    "杀人": ("sha", "ren"), "代孕": ("dai", "yun"), "跑分": ("pao", "fen"), "接码": ("jie", "ma"),
+    "引流": ("yin", "liu"), "老虎机": ("lao", "hu", "ji"), "棋牌": ("qi", "pai"),
+}
+_PINYIN_TERMS = tuple(_PINYIN)
 _INITIALS = {
     "yp": "约炮", "jz": "兼职", "zf": "转发", "bjl": "百家乐", "ssc": "时时彩", "yyq": "一夜情",
 }
@@ -386,12 +397,9 @@ _HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮
 @lru_cache(maxsize=1)
 def _pinyin_regex():
     """One regex for all pinyin and mixed char/pinyin spellings of `_PINYIN_TERMS`."""
-    from pypinyin import Style, lazy_pinyin
-
     alts = []
     targets: dict[str, str] = {}
-    for term in _PINYIN_TERMS:
-        sylls = lazy_pinyin(term, style=Style.NORMAL)
+    for term, sylls in _PINYIN.items():
         parts = [f"(?:{re.escape(ch)}|{re.escape(py)})" for ch, py in zip(term, sylls)]
         alts.append(r"[\s.\-_*]?".join(parts))
         targets["".join(sylls)] = term
@@ -408,11 +416,9 @@ _KEEP_CASE_INITIALS = {"QQ"}
 
 @lru_cache(maxsize=1)
 def _pinyin_heads() -> frozenset[str]:
-    from pypinyin import Style, lazy_pinyin
-
     heads = {ini[:2] for ini in _INITIALS}
-    for term in _PINYIN_TERMS:
-        heads.update(py[:2] for py in lazy_pinyin(term, style=Style.NORMAL))
+    for sylls in _PINYIN.values():
+        heads.update(py[:2] for py in sylls)
     return frozenset(heads)
 
 
@@ -448,11 +454,8 @@ def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
 
 @lru_cache(maxsize=4096)
 def _term_for_mixed(raw: str) -> str | None:
-    from pypinyin import Style, lazy_pinyin
-
     flat = re.sub(r"[\s.\-_*]", "", raw).lower()
-    for term in _PINYIN_TERMS:
-        sylls = lazy_pinyin(term, style=Style.NORMAL)
+    for term, sylls in _PINYIN.items():
         pos = 0
         ok = True
         for ch, py in zip(term, sylls):

@@ -332,6 +332,15 @@ def lexicon_terms(category: str, lexicon_dir: Path = LEXICON_DIR) -> list[str]:
     return terms
 
 
+def realise(term: str, rng: random.Random) -> str:
+    """A lexicon term as a post would write it: a co-occurrence `A…B` becomes one word of A
+    followed by one of B (`高价收|回收…银行卡` -> "回收银行卡"), never the pattern itself."""
+    if "…" not in term:
+        return term
+    left, right = term.split("…", 1)
+    return rng.choice(left.split("|")) + rng.choice(right.split("|"))
+
+
 class Composer:
     """Fills templates from one seed file, falling back to the common slots and the generators.
 
@@ -353,7 +362,7 @@ class Composer:
             if values:
                 return self.fill(rng.choice(values), rng, depth + 1)
             if name == "lex" and self.lex:
-                return rng.choice(self.lex)
+                return realise(rng.choice(self.lex), rng)
             if name in GENERATORS:
                 return GENERATORS[name](rng)
             raise SeedFileError(f"{self.seed.name}: unknown slot {{{name}}} in {template!r}")

@@ -96,7 +96,7 @@ def crawl(
     loop: bool = typer.Option(False, "--loop", help="Keep going, revisiting each source on its interval."),
 ) -> None:
     """One pass over the configured sources, ingesting what it finds."""
-    from crawlers.runner import CrawlError, run_crawl
+    from crawlers.loop import crawl_and_record
     from crawlers.sources import SourcesFileError, load_sources
 
     settings = _settings()
@@ -114,15 +114,17 @@ def crawl(
         run_loop(settings, configured, services, source_names=source, echo=typer.echo)
         return
     try:
-        report = run_crawl(settings, configured, services.ingestor.ingest, source_names=source)
+        report, verdicts = crawl_and_record(settings, configured, services, source_names=source)
     except KeyError as exc:  # an unknown --source name
         _fail(str(exc.args[0]))
-    except CrawlError as exc:
-        _fail(str(exc), 3)
     for name, s in report.sources.items():
         status = f"error: {s.error}" if s.error else "ok"
-        typer.echo(f"{name:<24} {s.pages_fetched:>5} page(s) {s.items:>6} item(s) {s.ingested:>6} ingested "
-                   f"{s.parse_errors:>3} parse error(s) {s.http_errors:>3} http error(s)  {status}")
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items()))
+        typer.echo(f"{name:<24} {s.pages_fetched:>5} page(s) {s.items:>6} item(s) {s.ingested:>6} ingested  "
+                   f"{status}{'  errors: ' + errors if errors else ''}")
+    for verdict in verdicts:
+        if verdict.alert_opened:
+            typer.echo(f"operations alert opened for {verdict.source}: {verdict.alert_reason}", err=True)
 
 
 # --------------------------------------------------------------------------- classify / evaluate / train

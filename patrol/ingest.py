@@ -60,10 +60,36 @@ class IngestReport:
 
 
 def to_indexed(p: PostRecord, status: str = "") -> IndexedPost:
+    """The post for the index, with the analyzer's normalised text so that searching the real word
+    finds an evasive spelling (博彩 finds 菠.菜), and the map of what changed, so the console can
+    highlight the original spelling. The map is rebuilt from the trail and checked against the
+    normalised text; if they disagree, the text is still searchable but the map is left out."""
+    original = analysed_text(p.title, p.text)
+    normalised = str((p.analysis or {}).get("normalised") or "")
+    spans: list[tuple[int, int, int, int]] = []
+    if normalised == original:
+        normalised = ""
+    if normalised:
+        # Trail steps are non-overlapping spans of the original ("truncated" included: it drops the
+        # tail the analyzer never saw); "error" steps change nothing.
+        steps = sorted(((int(t["start"]), int(t["end"]), str(t["replacement"]))
+                        for t in (p.analysis or {}).get("trail") or () if t.get("kind") != "error"))
+        rebuilt, shift, at = [], 0, 0
+        for start, end, replacement in steps:
+            if start < at:
+                spans, rebuilt = [], None
+                break
+            spans.append((start + shift, start + shift + len(replacement), start, end))
+            rebuilt += [original[at:start], replacement]
+            shift += len(replacement) - (end - start)
+            at = end
+        if rebuilt is None or "".join(rebuilt) + original[at:] != normalised:
+            spans = []
     return IndexedPost(
         id=p.id, source=p.source, url=p.url, title=p.title, text=p.text, author=p.author,
         published_at=p.published_at or p.fetched_at, fetched_at=p.fetched_at,
         primary=p.primary or "none", categories=tuple(p.labels), status=status,
+        normalised=normalised, normalised_spans=tuple(spans),
     )
 
 

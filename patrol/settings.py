@@ -24,7 +24,8 @@ class CrawlSettings(BaseModel):
     retry_times: int = 3
     # Passes that fail or come back empty this many times in a row raise an operations alert.
     health_alert_after: int = 3
-    ingest_batch_size: int = 64
+    # Posts handed to the ingest step at once: the analyzer and the index both work per batch.
+    ingest_batch_size: int = 256
 
 
 class ApiSettings(BaseModel):

@@ -29,6 +29,19 @@ from typing import Sequence
 _VANISH = {"Mn", "Me", "Cf"}
 _MAX_MEMO = 200_000
 
+# Words officers search for that rjieba's dictionary (older than these platforms and schemes)
+# lacks. Without them rjieba's HMM glues an unknown word to its neighbours (加微信 is one token,
+# so 微信 did not find 加微信详聊) or the dictionary splits it wrongly (微信号 → 微 信号). Only words
+# missing from the dictionary are added, at a frequency that wins those splits (微信号 → 微信 号)
+# without joining across real words (细微信号 stays 细微 信号). Changing the list changes the
+# tokens: it needs the rebuild of search/README.md.
+EXTRA_WORDS = (
+    "微信 抖音 快手 陌陌 拼多多 闲鱼 公众号 小程序 主播 网红 "  # contact channels and platforms
+    "网贷 套路贷 校园贷 裸贷 刷单 跑分 荐股 杀猪盘 电诈 日结 详聊 "  # fraud
+    "返水 上分 下分 网赌 彩金 时时彩"  # gambling
+).split()
+_EXTRA_FREQ = 2000
+
 
 def _is_token_char(ch: str) -> bool:
     # Letters, digits and symbols like emoji (🐧 stands for QQ in evasive posts). FTS5 is told the
@@ -111,7 +124,11 @@ class Segmenter:
         if self._jieba is None:
             import rjieba
 
-            self._jieba = rjieba.Jieba()
+            jieba = rjieba.Jieba()
+            for word in EXTRA_WORDS:
+                if not jieba.has_word(word):
+                    jieba.add_word(word, _EXTRA_FREQ, None)
+            self._jieba = jieba
         return self._jieba
 
     # -------------------------------------------------------------- one word

@@ -23,6 +23,7 @@ def run_search(svc, caller: Caller, *, q: str, category: str | None, source: str
         q=q, category=category or None, source=source or None,
         published_from=as_utc(published_from), published_to=as_utc(published_to),
         limit=limit, cursor=cursor or None,
+        facets=not cursor,  # a later page's facets are the first page's: not worth counting again
     )
     result = svc.index.search(query)
     audit_trail.record(svc, "search.performed", caller.username, subject=None, data={

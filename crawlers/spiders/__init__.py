@@ -1,14 +1,18 @@
-"""One spider class per source kind. The next kinds (wordpress, discourse, mastodon, html, sitemap)
-register here the same way."""
+"""One spider class per source kind (INTERFACES.md `kind:`)."""
 from __future__ import annotations
 
 from crawlers.spiders.base import PageParseError, SourceSpider
+from crawlers.spiders.discourse import DiscourseSpider
 from crawlers.spiders.discuz import DiscuzSpider
+from crawlers.spiders.html import HtmlSpider
+from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.rss import RssSpider
+from crawlers.spiders.sitemap import SitemapSpider
+from crawlers.spiders.wordpress import WordpressSpider
 
 SPIDERS: dict[str, type[SourceSpider]] = {
-    DiscuzSpider.kind: DiscuzSpider,
-    RssSpider.kind: RssSpider,
+    cls.kind: cls
+    for cls in (RssSpider, WordpressSpider, DiscourseSpider, MastodonSpider, DiscuzSpider, HtmlSpider, SitemapSpider)
 }
 
 

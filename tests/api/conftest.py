@@ -101,7 +101,9 @@ class Seeder:
         """Returns (alert id or None, post id)."""
         n = next(self._n)
         now = opened_at or datetime.now(timezone.utc)
-        published = published_at or now - timedelta(minutes=5)
+        # A few minutes ago, but never before today's UTC midnight: per-day views count it as today.
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        published = published_at or max(now - timedelta(minutes=5), midnight)
         raw = RawPost(source=source, url=f"https://bbs.example.cn/t/{n}", external_id=f"t{n}", text=text,
                       title=title, author=f"user{n}", published_at=published, fetched_at=now,
                       content_sha256=f"{n:064x}")

@@ -17,7 +17,6 @@ from crawlers.distributed import KEY_PREFIX, pass_window, redis_scrapy_settings,
 from patrol.settings import Settings
 from patrol.store import Store
 from tests.crawlers.fixtures.loopback import LoopbackSite
-from tests.crawlers.fixtures.passes import SHIM
 from tests.crawlers.fixtures.sitegen import SELECTORS, generated_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +66,7 @@ def worker(tmp_path: Path, name: str, sources: Path, database_url: str) -> subpr
         "PATROL_CRAWL__USER_AGENT": f"PatrolTest-{name} (+ops@example.cn)",
         "PATROL_CRAWL__AUTOTHROTTLE": "false",
         "PATROL_CRAWL__CONCURRENT_PER_DOMAIN": "4",
-        "PYTHONPATH": os.pathsep.join([str(SHIM), str(REPO), env.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
     })
     env.pop("PATROL_ELASTICSEARCH_URL", None)
     return subprocess.Popen([sys.executable, "-m", "patrol.cli", "crawl"], cwd=tmp_path, env=env,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nlp.analysis import Analysis
-from nlp.analyzer import MAX_CHARS, Analyzer, ModelInput, combine_scores
+from nlp.analyzer import MAX_CHARS, Analyzer, ModelInput, choose_primary, combine_scores
 from nlp.categories import HARM_CATEGORIES, NONE
 from nlp.lexicon import Lexicon
 
@@ -71,11 +71,145 @@ def test_counter_speech_hyperbole_and_clean_text_are_not_flagged(analyzer, text)
     assert a.primary == NONE
 
 
-def test_a_post_can_carry_two_labels_with_the_most_severe_primary(analyzer):
+def test_a_post_can_carry_two_labels_listed_most_severe_first(analyzer):
     a = analyzer.analyse("博彩平台 百家乐 注册送彩金 开盒曝光：身份证11010519491231002X")
     assert {"gambling", "pii_leak"} <= set(a.labels)
-    assert a.primary == "gambling"
+    assert a.primary == choose_primary(a.labels, a.scores)
     assert list(a.labels) == sorted(a.labels, key=HARM_CATEGORIES.index)
+
+
+# --- the primary label: best supported, severity breaks near-ties ----------------------------
+
+def test_the_primary_is_the_highest_scoring_label_not_the_most_severe():
+    assert choose_primary(("fraud", "gambling"), {"fraud": 0.80, "gambling": 0.98}) == "gambling"
+
+
+def test_a_near_tie_goes_to_the_more_severe_label():
+    assert choose_primary(("self_harm", "abuse_hate"), {"self_harm": 0.62, "abuse_hate": 0.65}) == "self_harm"
+    assert choose_primary(("fraud", "gambling"), {"fraud": 0.96, "gambling": 1.0}) == "fraud"
+
+
+def test_no_labels_means_no_primary_whatever_the_scores():
+    assert choose_primary((), {"fraud": 0.49}) == NONE
+
+
+@pytest.mark.parametrize("text", [
+    "百家乐 稳赚不赔 导师带单 加V abc123",
+    "时时彩计划群 导师带单 稳赚不赔 私聊",
+    "PC28 稳赚不赔 日入2000 加我微信",
+])
+def test_a_betting_ad_using_investment_words_is_gambling_and_not_fraud(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.primary == "gambling", (a.labels, a.scores)
+    assert "fraud" not in a.labels, a.scores
+
+
+@pytest.mark.parametrize("text", ["稳赚不赔 导师带单 加V abc123", "荐股群 稳赚不赔 带单 加我"])
+def test_investment_words_without_a_betting_game_stay_fraud(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.primary == "fraud", (a.labels, a.scores)
+    assert "gambling" not in a.labels, a.scores
+
+
+def test_the_alert_still_leads_with_the_most_severe_label_while_the_primary_follows_the_score():
+    from datetime import datetime, timezone
+
+    from patrol.alerts import evaluate_rules, load_rules
+    from patrol.posts import RawPost
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+    an = Analyzer(Lexicon.load(), model=_FixedModel({"fraud": 0.7, "gambling": 0.99}))
+    a = an.analyse("一条帖子")
+    raw = RawPost(source="forum", url="https://bbs.example.cn/t/2", external_id="2", text="一条帖子",
+                  fetched_at=now, content_sha256="cd" * 32)
+    alert = evaluate_rules(raw, a, load_rules(), now)
+    assert a.primary == "gambling"
+    assert alert.category == "fraud" and alert.labels == ("fraud", "gambling")
+
+
+class _FixedModel:
+    version = "fixed"
+    thresholds = {c: 0.5 for c in HARM_CATEGORIES}
+
+    def __init__(self, probs):
+        self.probs = probs
+
+    def predict(self, batch):
+        return [{c: self.probs.get(c, 0.0) for c in HARM_CATEGORIES} for _ in batch]
+
+
+# --- what the brief's reviewers found: counter-speech, helplines, attempts, new scams --------
+
+@pytest.mark.parametrize("text", [
+    "千万别信什么稳赚不赔的投资，都是骗局",
+    "骗子常说“刷单返利动动手指就能赚钱”，大家别上当",
+    "这是诈骗！自称客服让你共享屏幕退款的都是骗子",
+    "别上当，所谓的黑户可贷都是先收手续费的骗子",
+    "有人私信我说带我炒股荐牛股，千万别信",
+    "停息挂账的广告千万别信，交了钱就拉黑",
+])
+def test_warnings_that_quote_a_scam_are_not_fraud(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.labels == (), (a.labels, a.scores)
+
+
+@pytest.mark.parametrize("text", [
+    "如果你正在经历痛苦，请拨打心理援助热线12356，或希望24热线400-161-9995",
+    "全国统一心理援助热线12356正式开通，24小时有人接听",
+    "心情不好的时候可以打12356，有人会听你说",
+])
+def test_a_helpline_post_is_neither_fraud_nor_self_harm(analyzer, text):
+    a = analyzer.analyse(text)
+    assert "fraud" not in a.labels and "self_harm" not in a.labels, a.scores
+
+
+@pytest.mark.parametrize("text", [
+    "我昨晚吃了一整瓶安眠药，醒来在医院",
+    "今天又割腕了，看着血流下来才觉得平静",
+    "买好了炭，今晚关好门窗烧炭",
+    "现在站在楼顶，风好大，再见了",
+    "遗书已经写好放在抽屉里了",
+    "真的不想活了，没有人在乎我",
+    "刚吞了几十片安眠药，对不起爸妈",
+])
+def test_a_suicide_attempt_or_plan_is_self_harm(analyzer, alert_thresholds, text):
+    a = analyzer.analyse(text)
+    assert a.primary == "self_harm", (a.labels, a.scores)
+    assert a.scores["self_harm"] >= alert_thresholds["self_harm"] + 0.05, a.scores
+
+
+@pytest.mark.parametrize("text", [
+    "我好累啊想睡觉", "笑死，今天累死了", "加班到十点，累死了，只想躺平", "好想死你们啊，下周回家见",
+    "老人误喝了农药，已送医抢救",
+])
+def test_tiredness_hyperbole_and_missing_someone_are_not_self_harm(analyzer, text):
+    a = analyzer.analyse(text)
+    assert "self_harm" not in a.labels, a.scores
+
+
+@pytest.mark.parametrize("category, text", [
+    ("fraud", "荐股群 带你抓涨停 内幕消息 免费进群"),
+    ("fraud", "老师每天免费推荐牛股，带你抓涨停，私我"),
+    ("fraud", "网贷逾期？专业停息挂账，只还本金，私信"),
+    ("fraud", "停息挂账 债务优化 包成功 不成功不收费"),
+    ("illicit_ads", "收闲置银行卡 一张800 当天结 滴滴我"),
+    ("illicit_ads", "有闲置电话卡的来，高价收"),
+    ("porn_sexual", "资源群 懂的来"),
+])
+def test_short_real_world_scams_and_ads_are_caught(analyzer, alert_thresholds, category, text):
+    a = analyzer.analyse(text)
+    assert a.primary == category, (a.labels, a.scores)
+    assert a.scores[category] >= alert_thresholds[category] + 0.05, a.scores
+
+
+@pytest.mark.parametrize("text", [
+    "信用卡逾期了两个月，怎么跟银行协商还款？",
+    "律师事务所周六免费法律咨询，债务纠纷、劳动仲裁都可以来，电话13912345678",
+    "这只股票昨天涨停了，可惜我没买",
+])
+def test_debt_questions_legal_advice_and_market_talk_are_not_fraud(analyzer, text):
+    a = analyzer.analyse(text)
+    assert a.labels == (), (a.labels, a.scores)
 
 
 def test_evidence_points_at_the_original_text_and_the_trail_says_why(analyzer):

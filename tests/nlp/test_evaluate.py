@@ -121,3 +121,73 @@ def test_dev_report_scores_each_dataset_on_the_report_half_of_dev(tmp_path):
     assert report["clean_fp_rate:chinesenlpcorpus_reviews"]["rate"] == round(
         sum(r["text"] == "好评0" for r in reviews) / len(reviews), 4)
     assert "re-measures" in report["silver_test"]["note"]
+
+
+# --- the hand-written check set and the sealed set's classes --------------------------------
+
+def test_dev_report_scores_the_hand_written_checks_and_the_sealed_classes_of_silver(tmp_path):
+    from nlp.evaluate import SEALED_CLASSES, dev_report
+
+    data = tmp_path / "dev.jsonl"
+    data.write_text(json.dumps({"id": "cold:1", "text": "好人", "category": "none", "dataset": "cold", "split": "dev"},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    checks = tmp_path / "checks.jsonl"
+    checks.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "百家乐 加我", "category": "gambling"}, {"text": "今天天气好", "category": "none"},
+        {"text": "刷单返利", "category": "fraud"}, {"text": "菠菜炒蛋", "category": "none"}]), encoding="utf-8")
+    answers = {"百家乐 加我": ("gambling",), "刷单返利": ("illicit_ads",), "菠菜炒蛋": ("gambling",)}
+    report = dev_report(data, FixedAnalyzer(answers), silver_per_file=2, checks_path=checks)
+    hw = report["handwritten"]
+    assert (hw["n"], hw["accuracy"], hw["clean_fp_rate"]) == (4, 0.5, 0.5)
+    assert "not a substitute for real data" in hw["note"]
+    assert set(report["silver_test:sealed_classes"]["per_category"]) <= set(SEALED_CLASSES)
+    assert "handwritten macro-F1=" in __import__("nlp.evaluate", fromlist=["x"]).dev_report_table(report)
+
+
+def test_a_broken_line_in_a_check_file_names_the_file_and_line(tmp_path):
+    from nlp.evaluate import read_jsonl
+
+    path = tmp_path / "checks.jsonl"
+    path.write_text('{"text": "好", "category": "none"}\n{"text": \n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"checks.jsonl:2: not JSON"):
+        read_jsonl(path)
+
+
+def test_the_shipped_hand_written_checks_are_varied_and_half_harmful_across_the_sealed_classes():
+    from nlp import silver
+    from nlp.evaluate import HANDWRITTEN_PATH, SEALED_CLASSES, read_jsonl
+
+    rows = read_jsonl(HANDWRITTEN_PATH)
+    cats = [r["category"] for r in rows]
+    assert len(rows) >= 60 and len({r["text"] for r in rows}) == len(rows)
+    assert set(cats) == set(SEALED_CLASSES)
+    assert abs(cats.count("none") - len(rows) / 2) <= 2
+    # written by hand: no check post is a silver post
+    made = {p.text for p in silver.generate(300, seed=7)} | {p.text for p in silver.generate(100, seed=8, heldout=True)}
+    assert not made & {r["text"] for r in rows}
+
+
+class _ProbModel:
+    """A bare model (no Analyzer): probabilities per label and its own thresholds."""
+
+    labels = ["fraud", "gambling"]
+    thresholds = {"fraud": 0.2, "gambling": 0.6}
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def predict_proba(self, chunk):
+        import numpy as np
+
+        return np.array([self.rows[t] for t in chunk])
+
+    def labels_for(self, probs):
+        return [tuple(c for c, p in zip(self.labels, row) if p >= self.thresholds[c]) for row in probs]
+
+
+def test_a_bare_model_takes_its_primary_from_the_probability_relative_to_each_threshold():
+    from nlp.evaluate import predict_labels
+
+    # 0.5 is far above fraud's cut of 0.2; 0.7 only just above gambling's 0.6: fraud is the better supported
+    model = _ProbModel({"a": [0.5, 0.7], "b": [0.21, 0.99]})
+    assert predict_labels(model, ["a", "b"]) == [("fraud", ("fraud", "gambling")), ("gambling", ("fraud", "gambling"))]

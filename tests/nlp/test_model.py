@@ -191,3 +191,32 @@ def test_the_bundled_model_inside_the_analyzer_catches_obvious_posts_and_leaves_
     assert "abuse_hate" in out[2].labels
     assert out[3].labels == () and out[4].primary == "none"
     assert an.model_version.startswith("m-")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return type(b) is dict and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def test_the_plain_reader_returns_what_skops_returns(tmp_path):
+    from nlp.model import read_plain_skops
+
+    m = tiny_model()
+    m.meta = {"nested": {"a": [1, 2.5, None, True], "t": (1, "x")}, "empty": {}, "text": "菠菜"}
+    path = m.save(tmp_path / "m.skops")
+    assert _same(read_plain_skops(path), sio.load(path, trusted=sorted(types_in(path))))
+
+
+def test_loading_the_bundled_model_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from nlp.model import load_bundled; m = load_bundled(); "
+            "print(m is not None, 'sklearn' in sys.modules, 'skops' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[1:] == ["False", "False"]

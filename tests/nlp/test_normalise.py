@@ -178,3 +178,21 @@ def test_a_separator_between_ordinary_words_stays_whatever_the_lexicon():
 def test_a_spaced_v_before_xin_is_wechat():
     assert normalise("或者 V 信 abc_123").text == "或者 微信 abc_123"
     assert normalise("加v.信").text == "加微信"
+
+
+def test_the_spelled_out_pinyin_table_is_what_pypinyin_says():
+    from pypinyin import Style, lazy_pinyin
+
+    from nlp.normalise import _PINYIN
+
+    assert {t: tuple(lazy_pinyin(t, style=Style.NORMAL)) for t in _PINYIN} == _PINYIN
+
+
+def test_normalising_does_not_load_pypinyin():
+    import subprocess
+    import sys
+
+    code = ("import sys; from nlp.normalise import normalise; "
+            "normalise('du博 dubo 加薇信 賭博 yp'); print('pypinyin' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

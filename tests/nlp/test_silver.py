@@ -88,3 +88,10 @@ def test_silver_rows_are_marked_as_silver():
     rows = silver.silver_rows(3, seed=1)
     assert all(r["dataset"] == "silver" and r["split"] == "train" for r in rows)
     assert all(r["id"].startswith("silver:") for r in rows)
+
+
+def test_co_occurrence_terms_of_the_lexicon_become_words_not_patterns():
+    rng = random.Random(1)
+    assert silver.realise("高价收|回收…银行卡|电话卡", rng) in {"高价收银行卡", "高价收电话卡", "回收银行卡", "回收电话卡"}
+    assert silver.realise("刷单返利", rng) == "刷单返利"
+    assert not [p.text for p in silver.generate(150, seed=11) if "…" in p.text]

@@ -118,3 +118,9 @@ def test_dev_rows_split_in_two_stable_halves():
     halves = [dev_half(f"row:{i}") for i in range(1000)]
     assert halves == [dev_half(f"row:{i}") for i in range(1000)]
     assert 400 < halves.count("tune") < 600
+
+
+def test_the_character_n_gram_length_is_a_training_parameter_the_model_keeps():
+    params = TrainParams(char_max_n=4)
+    assert params.feature_config().char_max_n == 4
+    assert TrainParams().feature_config().char_max_n == 3

@@ -101,3 +101,13 @@ def test_ingest_jsonl_reports_bad_lines_by_number_and_keeps_the_rest():
     assert [e.split(":")[1] for e in errors] == ["2", "3", "4"]
     assert "text" in errors[1] and "published_at" in errors[2]
     assert posts[1].published_at.utcoffset().total_seconds() == 8 * 3600
+
+
+def test_searching_the_real_word_finds_a_post_that_spells_it_evasively_and_marks_the_spelling(parts):
+    store, index, ingestor = parts
+    ingestor.ingest([raw("9", "正规菠.菜老平台，天天返水", title="推荐"), raw("10", CLEAN)])
+    (hit,) = index.search(SearchQuery(q="博彩")).hits
+    assert hit.id == raw("9", "").id
+    assert hit.highlights == ("正规<mark>菠.菜</mark>老平台，天天返水",)
+    assert hit.matched_normalised
+    assert index.get(hit.id).normalised == "推荐\n正规博彩老平台，天天返水"

@@ -196,6 +196,24 @@ def test_an_index_in_the_first_layout_is_rebuilt_from_its_posts_on_open(tmp_path
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_an_index_in_the_second_layout_gains_the_normalised_text_on_open(tmp_path):
+    path = tmp_path / "index.db"
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA.replace("PRAGMA user_version = 1", "PRAGMA user_version = 2"))
+        conn.execute("INSERT INTO posts VALUES (?, 'w', 'blog', 'u', '通知', '加微信详聊', 'a', ?, 0, ?, 'none',"
+                     " '[]', '')", (int(t.timestamp()) << SLOT_BITS, t.isoformat(), t.isoformat()))
+    index = SqliteIndex(path)
+    assert index.get("w").normalised == ""  # unknown until the post is added again
+    assert [h.id for h in index.search(SearchQuery(q="微信")).hits] == ["w"]  # re-segmented
+    index.add([IndexedPost("e", "blog", "u", "", "菠菜老平台", "a", t, t, normalised="博彩老平台",
+                           normalised_spans=((0, 2, 0, 2),))])
+    assert [h.id for h in index.search(SearchQuery(q="博彩")).hits] == ["e"]
+    index.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def test_an_index_written_by_a_newer_version_is_refused_untouched(tmp_path):
     path = tmp_path / "index.db"
     with sqlite3.connect(path) as conn:

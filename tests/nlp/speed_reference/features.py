@@ -1,0 +1,420 @@
+"""The model's features: hashed character n-grams and words of the normalised text, plus a small
+dense block of rule signals (lexicon hits per category, counter-speech, contact and trade words,
+detector hits, shapes such as long digit runs, handles and links).
+
+Speed matters more than elegance here: the whole Analyzer has to beat `jieba.lcut` 3.5 times, and
+scikit-learn's HashingVectorizer spends ~100 µs per 100-character post building n-gram strings in
+Python. So character n-grams are hashed for the whole batch at once in numpy: the batch is joined,
+encoded to UTF-32 code points, and every n-gram's hash is computed as array arithmetic. The same
+hash is computed for one n-gram string in `ngram_index`, which is how `explain` names features.
+
+Everything here is stateless: an extractor is rebuilt from its `FeatureConfig` when a model
+loads, so nothing but numbers and strings goes into the saved artifact.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from nlp.categories import HARM_CATEGORIES
+from nlp.segment import Segmenter
+
+# Harmful posts are short; past this many characters more text only costs time, and a 1 MB post
+# must not cost 1 MB of n-grams. Lexicons and detectors still see the whole text (Analyzer).
+MAX_MODEL_CHARS = 4000
+
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MUL = np.uint64(0x100000001B3)
+_ORDER_SALT = (np.uint64(0), np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F),
+               np.uint64(0x165667B19E3779F9), np.uint64(0x27D4EB2F165667C5))
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    char_bits: int = 18
+    char_max_n: int = 3
+    word_bits: int = 16
+    dense_scale: float = 1.0
+
+    @property
+    def n_char(self) -> int:
+        return 1 << self.char_bits
+
+    @property
+    def n_word(self) -> int:
+        return (1 << self.word_bits) if self.word_bits else 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- character n-grams ---------------------------------------------------------------------------
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    # splitmix64 finaliser: neighbouring code points must not land in neighbouring buckets.
+    h = h ^ (h >> np.uint64(30))
+    h = h * _MIX1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+def _codes(text: str) -> np.ndarray:
+    # surrogatepass: binary garbage decoded with surrogateescape must not crash the batch.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+
+
+def char_ngram_matrix(texts: Sequence[str], bits: int, max_n: int) -> sp.csr_matrix:
+    """Rows of l2-normalised, log-scaled counts of hashed character 1..max_n-grams."""
+    n_docs = len(texts)
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_docs)
+    total = int(lens.sum())
+    if total == 0:
+        return sp.csr_matrix((n_docs, 1 << bits), dtype=np.float32)
+    codes = _codes("".join(texts))
+    starts = np.zeros(n_docs, dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
+    remaining = np.repeat(starts + lens, lens) - np.arange(total, dtype=np.int64)  # chars left in doc
+    mask = np.uint64((1 << bits) - 1)
+    rows, cols = [], []
+    h = np.zeros(total, dtype=np.uint64)
+    for n in range(1, max_n + 1):
+        # h[i] is the rolling hash of codes[i : i+n]
+        shifted = np.zeros(total, dtype=np.uint64)
+        shifted[: total - n + 1] = codes[n - 1:]
+        h = h * _MUL + shifted + np.uint64(1)
+        ok = remaining >= n
+        rows.append(doc[ok])
+        cols.append((_mix(h[ok] ^ _ORDER_SALT[n]) & mask).astype(np.int64))
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    m = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n_docs, 1 << bits))
+    m.sum_duplicates()
+    np.log1p(m.data, out=m.data)
+    return _l2_rows(m)
+
+
+def ngram_index(ngram: str, bits: int) -> int:
+    """The column of one character n-gram; the same arithmetic as `char_ngram_matrix`."""
+    h = np.zeros(1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in _codes(ngram):
+            h = h * _MUL + np.uint64(c) + np.uint64(1)
+        return int((_mix(h ^ _ORDER_SALT[len(ngram)]) & np.uint64((1 << bits) - 1))[0])
+
+
+def _l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
+    sq = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    norms = np.sqrt(sq, dtype=np.float64)
+    norms[norms == 0] = 1.0
+    inv = (1.0 / norms).astype(np.float32)
+    m.data *= np.repeat(inv, np.diff(m.indptr))
+    return m
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+_SEGMENTER = Segmenter()
+_WORD_P = np.uint64(0x9E3779B97F4A7C15 | 1)
+_WORD_P_INV = np.uint64(pow(0x9E3779B97F4A7C15 | 1, -1, 1 << 64))  # P is odd, so it has an inverse
+_WORD_SALT = np.uint64(0x5851F42D4C957F2D)
+_BOUNDARY = str.maketrans({"\n": " ", "\r": " "})
+
+
+def segment(text: str) -> list[str]:
+    """rjieba words via the shared picklable wrapper (the search index cuts the same way)."""
+    return _SEGMENTER.cut(text)
+
+
+def segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(words, document index of each word) from ONE rjieba call over the batch joined by
+    newlines: per-call overhead is most of the cost of short posts, and so is a Python loop over
+    tokens, which is why the boundaries are found with numpy."""
+    if not texts:
+        return [], np.zeros(0, dtype=np.int64)
+    joined = "\n".join(texts)
+    if "\r" in joined or joined.count("\n") != len(texts) - 1:
+        joined = "\n".join(t.replace("\r", " ").replace("\n", " ") for t in texts)
+    tokens = _SEGMENTER._tokenizer().cut(joined)
+    if not tokens:
+        return [], np.zeros(0, dtype=np.int64)
+    arr = np.array(tokens, dtype=object)
+    is_sep = arr == "\n"
+    doc = np.cumsum(is_sep)
+    keep = ~is_sep & (arr != " ")
+    if int(doc[-1]) != len(texts) - 1:  # the segmenter merged a boundary: one call a text
+        per = [segment(t) for t in texts]
+        return [w for d in per for w in d], np.repeat(np.arange(len(per)), [len(d) for d in per])
+    return arr[keep].tolist(), doc[keep]
+
+
+def _word_hashes(tokens: Sequence[str], n_features: int) -> np.ndarray:
+    """Column of each token: a polynomial hash over its code points, computed for all tokens at
+    once from prefix sums (h = sum c_k P^k, shifted to the token's start by P^-start)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    codes = _codes("".join(tokens)) + np.uint64(1)
+    k = len(codes)
+    powers = np.cumprod(np.full(k, _WORD_P, dtype=np.uint64))  # P^1 .. P^k
+    prefix = np.zeros(k + 1, dtype=np.uint64)
+    np.cumsum(codes * powers, out=prefix[1:])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    inv = np.cumprod(np.full(k + 1, _WORD_P_INV, dtype=np.uint64))  # P^-1 .. P^-(k+1)
+    h = (prefix[ends] - prefix[starts]) * inv[starts]  # = sum c P^(j - start + 1)
+    h = _mix(h ^ (lens.astype(np.uint64) * _WORD_SALT))
+    return (h % np.uint64(n_features)).astype(np.int64)
+
+
+def word_index(word: str, n_features: int) -> int:
+    """The column of one word; the same arithmetic as `word_matrix`, so explain() can name it."""
+    return int(_word_hashes([word], n_features)[0])
+
+
+def word_matrix(texts: Sequence[str], n_features: int) -> sp.csr_matrix:
+    words, rows = segment_batch(texts)
+    cols = _word_hashes(words, n_features)
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(texts), n_features))
+    m.sum_duplicates()
+    np.log1p(m.data, out=m.data)
+    return _l2_rows(m)
+
+
+# --- dense rule signals --------------------------------------------------------------------------
+
+# No length feature: the public clean text is long and every harmful source is short, so a
+# length bucket became the strongest "self-harm" weight of all ("下班一起吃饭吧" -> 0.93).
+_LONG_DIGITS = re.compile(r"[0-9]{5,}")
+_HANDLE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{5,}")
+_LINK = re.compile(r"https?://|www\.|\.(?:top|vip|xyz|cc|club|icu|me|fun|app|link|site|shop)\b", re.I)
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+_DETECTOR_KINDS = ("phone", "id", "card", "contact", "address", "link", "plate")
+
+DENSE_NAMES: tuple[str, ...] = (
+    tuple(f"lex:{c}" for c in HARM_CATEGORIES)
+    + tuple(f"lexweak:{c}" for c in HARM_CATEGORIES)
+    + tuple(f"counter:{c}" for c in HARM_CATEGORIES)
+    + ("signal:contact", "signal:trade")
+    + tuple(f"detector:{k}" for k in _DETECTOR_KINDS)
+    + ("shape:long_digits", "shape:handle", "shape:link", "shape:emoji")
+)
+_DENSE_POS = {name: i for i, name in enumerate(DENSE_NAMES)}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One text as the model sees it: the normalised text and what the rules found in it.
+
+    `lexicon` is anything with `.hits` (category, weight, weak) and `.exceptions` (category,
+    factor), e.g. `nlp.lexicon.Match`; `detections` anything with a `.kind` or `.name`.
+    """
+
+    raw: str
+    normalised: str
+    lexicon: Any = None
+    detections: Sequence[Any] = ()
+
+
+# nlp.detectors kinds -> the model's detector features; unknown kinds are ignored, so a new
+# detector changes nothing until the model is retrained with it.
+DETECTOR_FEATURE = {
+    "mobile": "phone", "cn_id_number": "id", "bank_card": "card", "address": "address",
+    "plate_number": "plate", "wechat_id": "contact", "qq_number": "contact", "telegram": "contact",
+    "cheap_url": "link",
+}
+
+
+def _detector_kind(d: Any) -> str | None:
+    return DETECTOR_FEATURE.get(str(getattr(d, "kind", "")))
+
+
+def dense_row(p: Prepared) -> np.ndarray:
+    v = np.zeros(len(DENSE_NAMES), dtype=np.float32)
+    match = p.lexicon
+    if match is not None:
+        for h in getattr(match, "hits", ()):
+            cat = h.category
+            if cat in ("contact", "trade"):
+                v[_DENSE_POS[f"signal:{cat}"]] += 0.5
+            elif f"lex:{cat}" in _DENSE_POS:
+                v[_DENSE_POS[("lexweak:" if getattr(h, "weak", False) else "lex:") + cat]] += float(h.weight)
+        for e in getattr(match, "exceptions", ()):
+            cats = HARM_CATEGORIES if e.category == "*" else (e.category,)
+            for cat in cats:
+                if f"counter:{cat}" in _DENSE_POS:
+                    v[_DENSE_POS[f"counter:{cat}"]] = max(v[_DENSE_POS[f"counter:{cat}"]], 1.0 - float(e.factor))
+    for d in p.detections or ():
+        kind = _detector_kind(d)
+        if kind:
+            v[_DENSE_POS[f"detector:{kind}"]] = 1.0
+    text = p.normalised
+    v[_DENSE_POS["shape:long_digits"]] = 1.0 if _LONG_DIGITS.search(text) else 0.0
+    v[_DENSE_POS["shape:handle"]] = 1.0 if _HANDLE.search(text) else 0.0
+    v[_DENSE_POS["shape:link"]] = 1.0 if _LINK.search(text) else 0.0
+    v[_DENSE_POS["shape:emoji"]] = 1.0 if _EMOJI.search(p.raw) else 0.0
+    np.minimum(v, 1.5, out=v)
+    return v
+
+
+# --- the extractor -------------------------------------------------------------------------------
+
+
+class RuleSide:
+    """The rule engineer's normaliser, lexicon and detectors, used when they are importable.
+
+    Built lazily and tolerant of their absence so that the model side can be trained and tested
+    on its own; `available` says what was used, and the model records it.
+    """
+
+    def __init__(self, lexicon=None, use_detectors: bool = True):
+        self._lexicon = lexicon
+        self._use_detectors = use_detectors
+        self._normalise = None
+        self._detect = None
+        self._loaded = False
+
+    def _load(self):
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            from speed_reference.normalise import normalise
+
+            self._normalise = normalise
+        except ImportError:
+            self._normalise = None
+        if self._lexicon is None:
+            try:
+                from speed_reference.lexicon import Lexicon
+
+                self._lexicon = Lexicon.load()
+            except (ImportError, FileNotFoundError):
+                self._lexicon = None
+        if self._use_detectors:
+            try:
+                from speed_reference import detectors
+
+                self._detect = getattr(detectors, "detect", None)
+            except ImportError:
+                self._detect = None
+
+    @property
+    def available(self) -> dict[str, bool]:
+        self._load()
+        return {"normaliser": self._normalise is not None, "lexicon": self._lexicon is not None,
+                "detectors": self._detect is not None}
+
+    def prepare(self, texts: Iterable[str]) -> list[Prepared]:
+        self._load()
+        out = []
+        for raw in texts:
+            raw = raw if isinstance(raw, str) else str(raw)
+            if self._normalise is not None:
+                norm = self._normalise(raw).text
+            else:
+                norm = raw
+            match = self._lexicon.scan(norm) if self._lexicon is not None else None
+            dets = ()
+            if self._detect is not None:
+                try:
+                    # on the normalised text, as the Analyzer does: train and serve must agree
+                    dets = tuple(self._detect(norm))
+                except Exception:  # a detector bug must cost a feature, not the batch
+                    dets = ()
+            out.append(Prepared(raw, norm, match, dets))
+        return out
+
+
+def as_prepared(batch: Sequence[Any], rules: RuleSide) -> list[Prepared]:
+    """Accept raw strings, `Prepared`, or any object with `.normalised` (the Analyzer's own work)."""
+    if all(isinstance(b, Prepared) for b in batch):
+        return list(batch)
+    raws = [i for i, b in enumerate(batch) if isinstance(b, str) or not hasattr(b, "normalised")]
+    prepared: list[Prepared | None] = [None] * len(batch)
+    for i, p in zip(raws, rules.prepare([b if isinstance(b, str) else str(b) for b in (batch[i] for i in raws)])):
+        prepared[i] = p
+    for i, b in enumerate(batch):
+        if prepared[i] is None:
+            if isinstance(b, Prepared):
+                prepared[i] = b
+            else:
+                norm = getattr(b, "normalised")
+                norm = getattr(norm, "text", norm)
+                prepared[i] = Prepared(
+                    raw=str(getattr(b, "text", getattr(b, "raw", norm))),
+                    normalised=str(norm),
+                    lexicon=getattr(b, "lexicon", None) or getattr(b, "match", None),
+                    detections=tuple(getattr(b, "detections", ()) or ()),
+                )
+    return prepared  # type: ignore[return-value]
+
+
+def model_text(p: Prepared) -> str:
+    """The part of the normalised text the model reads: bounded, lower-cased, and with lone
+    surrogates (binary garbage) replaced, since the Rust segmenter only takes valid UTF-8."""
+    text = p.normalised[:MAX_MODEL_CHARS].lower()
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+class FeatureExtractor:
+    def __init__(self, config: FeatureConfig):
+        self.config = config
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_char + self.config.n_word + len(DENSE_NAMES)
+
+    def transform(self, prepared: Sequence[Prepared]) -> sp.csr_matrix:
+        cfg = self.config
+        texts = [model_text(p) for p in prepared]
+        blocks = [char_ngram_matrix(texts, cfg.char_bits, cfg.char_max_n)]
+        if cfg.n_word:
+            blocks.append(word_matrix(texts, cfg.n_word))
+        dense = np.vstack([dense_row(p) for p in prepared]) if prepared else np.zeros((0, len(DENSE_NAMES)))
+        blocks.append(sp.csr_matrix(dense * np.float32(cfg.dense_scale), dtype=np.float32))
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def names(self, p: Prepared, columns: Iterable[int] | None = None) -> dict[int, str]:
+        """Column -> readable name for features active in one text (for explain). With `columns`,
+        only those are named, which keeps explaining a batch cheap."""
+        cfg = self.config
+        text = model_text(p)
+        wanted = None if columns is None else set(int(c) for c in columns)
+        wanted_arr = None if wanted is None else np.fromiter(wanted, dtype=np.int64, count=len(wanted))
+        names: dict[int, str] = {}
+        if text and (wanted is None or any(c < cfg.n_char for c in wanted)):
+            codes = _codes(text)
+            h = np.zeros(len(codes), dtype=np.uint64)
+            mask = np.uint64(cfg.n_char - 1)
+            for n in range(1, min(cfg.char_max_n, len(text)) + 1):
+                shifted = np.zeros(len(codes), dtype=np.uint64)
+                shifted[: len(codes) - n + 1] = codes[n - 1:]
+                h = h * _MUL + shifted + np.uint64(1)
+                idx = (_mix(h[: len(codes) - n + 1] ^ _ORDER_SALT[n]) & mask).astype(np.int64)
+                starts = np.arange(len(idx)) if wanted is None else np.flatnonzero((idx[:, None] == wanted_arr[None, :]).any(axis=1))
+                for start in starts.tolist():
+                    names.setdefault(int(idx[start]), f"char:{text[start:start + n]}")
+        if cfg.n_word and (wanted is None or any(cfg.n_char <= c < cfg.n_char + cfg.n_word for c in wanted)):
+            words = segment(text)
+            for w, col in zip(words, (_word_hashes(words, cfg.n_word) + cfg.n_char).tolist()):
+                if (wanted is None or col in wanted) and col not in names:
+                    names[col] = f"word:{w}"
+        base = cfg.n_char + cfg.n_word
+        for j, name in enumerate(DENSE_NAMES):
+            if wanted is None or base + j in wanted:
+                names[base + j] = name
+        return names

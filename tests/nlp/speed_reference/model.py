@@ -1,0 +1,228 @@
+"""The harm model: one-vs-rest linear scorers over hashed features, Platt-calibrated, with a
+threshold per category chosen on dev data.
+
+The saved artifact holds only numbers, strings and plain containers (no estimator objects), so
+loading it with skops needs no custom type to be trusted: `load` lists the trusted types
+explicitly and refuses a file that asks for anything else. The learned state is a dense weight
+matrix stored pre-transposed (features x labels) because the Analyzer scores whole batches as one
+sparse-times-dense product; per-post prediction in a loop would copy it every call.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from speed_reference.features import DENSE_NAMES, FeatureConfig, FeatureExtractor, Prepared, RuleSide, as_prepared
+
+BUNDLED_MODEL_PATH = Path(__file__).parent / "data" / "model" / "patrol-model.skops"
+FORMAT = "patrol-harm-model/1"
+
+# What a model file may contain. Anything else (an estimator, a function, a custom class) makes
+# `load` refuse the file: a model file is data and must never be a way to run code.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int",
+    "builtins.float", "builtins.bool", "builtins.NoneType",
+    "numpy.ndarray",
+)
+
+
+class ModelLoadError(ValueError):
+    """A model file that cannot be used; the message names the file and the reason."""
+
+
+class HarmModel:
+    """Scores texts for each harm category. `predict` returns calibrated probabilities;
+    `labels_for` applies the per-category thresholds."""
+
+    def __init__(
+        self,
+        config: FeatureConfig,
+        labels: Sequence[str],
+        weights: np.ndarray,  # (n_features, n_labels)
+        intercepts: np.ndarray,  # (n_labels,)
+        platt: np.ndarray,  # (n_labels, 2): p = sigmoid(a * score + b)
+        thresholds: np.ndarray,  # (n_labels,)
+        version: str,
+        meta: dict | None = None,
+        rules: RuleSide | None = None,
+    ):
+        self.config = config
+        self.labels = tuple(labels)
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.intercepts = np.asarray(intercepts, dtype=np.float32)
+        self.platt = np.asarray(platt, dtype=np.float64)
+        self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
+        self.version = version
+        self.meta = dict(meta or {})
+        self.extractor = FeatureExtractor(config)
+        self.rules = rules or RuleSide()
+        expected = (self.extractor.n_features, len(self.labels))
+        if self.weights.shape != expected:
+            raise ModelLoadError(f"weights have shape {self.weights.shape}, features need {expected}")
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {c: float(t) for c, t in zip(self.labels, self.thresholds_)}
+
+    # --- scoring ----------------------------------------------------------------------------
+
+    def _score(self, prepared: list[Prepared]):
+        X = self.extractor.transform(prepared)
+        S = np.asarray(X @ self.weights, dtype=np.float64) + self.intercepts
+        probs = self.calibrate(S)
+        # explain() usually follows predict() on some of the same items (the Analyzer explains
+        # only what was flagged): keep the last batch so it is not featurised twice.
+        self._last = ({(p.raw, p.normalised): i for i, p in enumerate(prepared)}, X, probs)
+        return X, probs
+
+    def decision_function(self, batch: Sequence[Any]) -> np.ndarray:
+        prepared = as_prepared(list(batch), self.rules)
+        if not prepared:
+            return np.zeros((0, len(self.labels)))
+        X = self.extractor.transform(prepared)
+        return np.asarray(X @ self.weights, dtype=np.float64) + self.intercepts
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        z = scores * self.platt[:, 0] + self.platt[:, 1]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    def predict_proba(self, batch: Sequence[Any]) -> np.ndarray:
+        prepared = as_prepared(list(batch), self.rules)
+        if not prepared:
+            return np.zeros((0, len(self.labels)))
+        return self._score(prepared)[1]
+
+    def predict(self, batch: Sequence[Any]) -> list[dict[str, float]]:
+        """Per item, category -> calibrated probability. Items are raw texts, `Prepared`, or any
+        object with `.normalised` (so the Analyzer need not normalise twice)."""
+        probs = self.predict_proba(batch)
+        return [dict(zip(self.labels, row)) for row in np.round(probs, 6).tolist()]
+
+    def labels_for(self, probs: np.ndarray) -> list[tuple[str, ...]]:
+        hit = probs >= self.thresholds_
+        return [tuple(c for c, h in zip(self.labels, row) if h) for row in hit]
+
+    def explain(self, batch: Sequence[Any], top: int = 5, labels: Sequence[str] | None = None
+                ) -> list[dict[str, tuple[tuple[str, float], ...]]]:
+        """Per item, for each label it reached (or each of `labels`), the `top` features that
+        pushed the score up most (weight x value)."""
+        prepared = as_prepared(list(batch), self.rules)
+        if not prepared:
+            return []
+        index, X_last, P_last = getattr(self, "_last", ({}, None, None))
+        rows = [index.get((p.raw, p.normalised)) for p in prepared]
+        if all(r is not None for r in rows):
+            X, probs = X_last[rows], P_last[rows]
+        else:
+            X, probs = self._score(prepared)
+        X = X.tocsr()
+        asked = None if labels is None else [self.labels.index(c) for c in labels if c in self.labels]
+        out = []
+        for i, p in enumerate(prepared):
+            # by default only the labels this item reached: nobody reads why a label was not given
+            wanted = asked if asked is not None else [j for j in range(len(self.labels)) if probs[i, j] >= self.thresholds_[j]]
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            cols, vals = X.indices[lo:hi], X.data[lo:hi]
+            tops = {}
+            if wanted and len(cols):
+                contrib = vals[:, None] * self.weights[cols][:, wanted]  # (active features, labels)
+                for k, j in enumerate(wanted):
+                    order = np.argsort(-contrib[:, k])[:top]
+                    tops[j] = [(int(cols[o]), float(contrib[o, k])) for o in order if contrib[o, k] > 0]
+            names = self.extractor.names(p, {c for t in tops.values() for c, _ in t}) if tops else {}
+            out.append({self.labels[j]: tuple((names.get(c, f"hash:{c}"), round(v, 4)) for c, v in t)
+                        for j, t in tops.items()})
+        return out
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def to_state(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "config": self.config.to_dict(),
+            "labels": list(self.labels),
+            "dense_names": list(DENSE_NAMES),
+            # float16 halves the file; the scores move by < 1e-3, far below any threshold margin.
+            "weights": self.weights.astype(np.float16),
+            "intercepts": self.intercepts.astype(np.float32),
+            "platt": self.platt.astype(np.float64),
+            "thresholds": self.thresholds_.astype(np.float64),
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        import skops.io as sio
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        sio.dump(self.to_state(), tmp, compression=8)  # zipfile.ZIP_DEFLATED
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def from_state(cls, state: dict, source: str = "<state>") -> "HarmModel":
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ModelLoadError(f"{source}: not a Patrol harm model (format {state.get('format') if isinstance(state, dict) else type(state).__name__!r})")
+        if list(state["dense_names"]) != list(DENSE_NAMES):
+            raise ModelLoadError(f"{source}: trained with other dense features than this code has; retrain with `patrol train`")
+        try:
+            config = FeatureConfig(**state["config"])
+        except TypeError as exc:
+            raise ModelLoadError(f"{source}: bad feature config: {exc}") from exc
+        return cls(config, state["labels"], state["weights"].astype(np.float32), state["intercepts"],
+                   state["platt"], state["thresholds"], state["version"], state.get("meta", {}))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "HarmModel":
+        import skops.io as sio
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelLoadError(f"model file not found: {path}")
+        try:
+            found = types_in(path)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ModelLoadError(f"{path}: not a readable skops model file ({exc})") from exc
+        refused = sorted(found - set(TRUSTED_TYPES))
+        if refused:
+            raise ModelLoadError(f"{path}: refusing to load untrusted types {refused}")
+        state = sio.load(path, trusted=sorted(found))
+        return cls.from_state(state, str(path))
+
+
+def types_in(path: Path) -> set[str]:
+    """Every `module.Class` a skops file asks to build, read from its schema without loading it.
+
+    skops trusts scikit-learn estimators by default; a Patrol model file holds plain data only,
+    so this stricter list is checked first.
+    """
+    with zipfile.ZipFile(path) as z:
+        schema = json.loads(z.read("schema.json"))
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def load_bundled() -> HarmModel | None:
+    """The model shipped in nlp/data/model/, or None when none ships."""
+    return HarmModel.load(BUNDLED_MODEL_PATH) if BUNDLED_MODEL_PATH.is_file() else None
+
+
+def model_version(data_digest: str, params: dict, when: str) -> str:
+    h = hashlib.sha256((data_digest + repr(sorted(params.items()))).encode()).hexdigest()[:10]
+    return f"m-{when}-{h}"
