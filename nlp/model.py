@@ -13,12 +13,17 @@ import hashlib
 import io
 import json
 import zipfile
+from collections import deque
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from nlp.features import DENSE_NAMES, FeatureConfig, FeatureExtractor, Prepared, RuleSide, as_prepared
+
+# predict() batches explain() can reuse without featurising again; the Analyzer predicts a batch
+# in chunks of 256 and then explains the flagged items of all of them
+RECENT_BATCHES = 8
 
 BUNDLED_MODEL_PATH = Path(__file__).parent / "data" / "model" / "patrol-model.skops"
 FORMAT = "patrol-harm-model/1"
@@ -62,6 +67,7 @@ class HarmModel:
         self.meta = dict(meta or {})
         self.extractor = FeatureExtractor(config)
         self.rules = rules or RuleSide()
+        self._recent: deque = deque(maxlen=RECENT_BATCHES)
         expected = (self.extractor.n_features, len(self.labels))
         if self.weights.shape != expected:
             raise ModelLoadError(f"weights have shape {self.weights.shape}, features need {expected}")
@@ -73,12 +79,13 @@ class HarmModel:
     # --- scoring ----------------------------------------------------------------------------
 
     def _score(self, prepared: list[Prepared]):
-        X = self.extractor.transform(prepared)
+        X, batch = self.extractor.transform_batch(prepared)
         S = np.asarray(X @ self.weights, dtype=np.float64) + self.intercepts
         probs = self.calibrate(S)
-        # explain() usually follows predict() on some of the same items (the Analyzer explains
-        # only what was flagged): keep the last batch so it is not featurised twice.
-        self._last = ({(p.raw, p.normalised): i for i, p in enumerate(prepared)}, X, probs)
+        # explain() usually follows predict() on some of the same items (the Analyzer predicts in
+        # chunks, then explains what was flagged in any of them): keep the last few batches so
+        # nothing is featurised or cut into words twice.
+        self._recent.append(({(p.raw, p.normalised): i for i, p in enumerate(prepared)}, X, probs, batch))
         return X, probs
 
     def decision_function(self, batch: Sequence[Any]) -> np.ndarray:
@@ -115,19 +122,19 @@ class HarmModel:
         prepared = as_prepared(list(batch), self.rules)
         if not prepared:
             return []
-        index, X_last, P_last = getattr(self, "_last", ({}, None, None))
-        rows = [index.get((p.raw, p.normalised)) for p in prepared]
-        if all(r is not None for r in rows):
-            X, probs = X_last[rows], P_last[rows]
-        else:
-            X, probs = self._score(prepared)
-        X = X.tocsr()
+        found = self._find_recent(prepared)
+        missing = [i for i, f in enumerate(found) if f is None]
+        if missing:
+            self._score([prepared[i] for i in missing])
+            again = self._find_recent([prepared[i] for i in missing])
+            for i, f in zip(missing, again):
+                found[i] = f
         asked = None if labels is None else [self.labels.index(c) for c in labels if c in self.labels]
-        out = []
-        for i, p in enumerate(prepared):
+        tops_per_item = []
+        for (_, X, probs, fb), row in found:
             # by default only the labels this item reached: nobody reads why a label was not given
-            wanted = asked if asked is not None else [j for j in range(len(self.labels)) if probs[i, j] >= self.thresholds_[j]]
-            lo, hi = X.indptr[i], X.indptr[i + 1]
+            wanted = asked if asked is not None else [j for j in range(len(self.labels)) if probs[row, j] >= self.thresholds_[j]]
+            lo, hi = X.indptr[row], X.indptr[row + 1]
             cols, vals = X.indices[lo:hi], X.data[lo:hi]
             tops = {}
             if wanted and len(cols):
@@ -135,9 +142,29 @@ class HarmModel:
                 for k, j in enumerate(wanted):
                     order = np.argsort(-contrib[:, k])[:top]
                     tops[j] = [(int(cols[o]), float(contrib[o, k])) for o in order if contrib[o, k] > 0]
-            names = self.extractor.names(p, {c for t in tops.values() for c, _ in t}) if tops else {}
-            out.append({self.labels[j]: tuple((names.get(c, f"hash:{c}"), round(v, 4)) for c, v in t)
-                        for j, t in tops.items()})
+            tops_per_item.append(tops)
+        to_name = [i for i, tops in enumerate(tops_per_item) if tops]
+        named = self.extractor.names_batch([(found[i][0][3], found[i][1], {c for t in tops_per_item[i].values() for c, _ in t})
+                                            for i in to_name])
+        names_per_item: list[dict] = [{} for _ in prepared]
+        for i, names in zip(to_name, named):
+            names_per_item[i] = names
+        return [{self.labels[j]: tuple((names.get(c, f"hash:{c}"), round(v, 4)) for c, v in t) for j, t in tops.items()}
+                for tops, names in zip(tops_per_item, names_per_item)]
+
+    def _find_recent(self, prepared: list[Prepared]) -> list:
+        """For each item, (cached batch, row) from the recent `_score` calls (newest first), or None."""
+        recent = list(self._recent)[::-1]  # a snapshot: another thread may be appending
+        out = []
+        for p in prepared:
+            key = (p.raw, p.normalised)
+            for entry in recent:
+                row = entry[0].get(key)
+                if row is not None:
+                    out.append((entry, row))
+                    break
+            else:
+                out.append(None)
         return out
 
     # --- persistence ------------------------------------------------------------------------

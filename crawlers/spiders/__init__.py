@@ -16,8 +16,4 @@ SPIDERS: dict[str, type[SourceSpider]] = {
 }
 
 
-def spider_for(kind: str) -> type[SourceSpider] | None:
-    return SPIDERS.get(kind)
-
-
-__all__ = ["SPIDERS", "PageParseError", "SourceSpider", "spider_for"]
+__all__ = ["SPIDERS", "PageParseError", "SourceSpider"]

@@ -2,8 +2,7 @@
 import pytest
 
 from crawlers.runner import run_crawl
-from crawlers.sources import KINDS, parse_sources
-from crawlers.spiders import SPIDERS
+from crawlers.sources import parse_sources
 from crawlers.state import CrawlState
 from demosite import DemoSite
 from demosite.sources import demo_sources
@@ -42,17 +41,6 @@ def test_ingest_reports_are_returned_one_per_batch(site, make_settings, tmp_path
     settings = make_settings(tmp_path, ingest_batch_size=7)
     report = run_crawl(settings, news_only(site), lambda batch: {"posts": len(batch)})
     assert report.ingest_reports == [{"posts": 7}, {"posts": 7}, {"posts": 6}]
-
-
-def test_a_kind_without_a_spider_yet_is_reported_and_the_others_still_run(site, make_settings, tmp_path):
-    missing = [kind for kind in KINDS if kind not in SPIDERS]
-    if not missing:
-        pytest.skip("every source kind has a spider now")
-    entries = demo_sources(site)[-1:] + [{"name": "other", "kind": missing[0], "url": site.base_url + "/other/"}]
-    collected = []
-    report = run_crawl(make_settings(tmp_path), parse_sources({"sources": entries}), collected.extend)
-    assert f"no spider for kind '{missing[0]}'" in report.sources["other"].error
-    assert report.sources["demo-news"].ok and collected
 
 
 def test_only_the_named_sources_are_crawled(site, make_settings, tmp_path):

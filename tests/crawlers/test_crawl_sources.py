@@ -111,3 +111,10 @@ def test_selecting_an_unknown_source_name_is_an_error_not_an_empty_crawl(tmp_pat
     assert [s.name for s in select_sources(sources, ["fedi"])] == ["fedi"]
     with pytest.raises(KeyError, match="nope"):
         select_sources(sources, ["nope"])
+
+
+def test_every_kind_the_sources_file_accepts_has_a_spider():
+    from crawlers.sources import KINDS
+    from crawlers.spiders import SPIDERS
+
+    assert set(KINDS) == set(SPIDERS)
