@@ -48,7 +48,8 @@ class Evidence:
 class Analysis:
     """The result of analysing one text.
 
-    primary: the highest-severity label, or "none".
+    primary: the best-supported label (highest score; severity breaks near-ties), or "none".
+             Alerts choose their own category among `labels` by severity (patrol/alerts.py).
     labels: every category whose score reached its threshold, most severe first.
     scores: category code -> probability-like score in [0, 1] for every harm category.
     evidence: spans in the original text that support the labels.

@@ -62,6 +62,9 @@ WEAK_ONLY_FACTOR = 0.8
 # calibration noise must not demote self-harm below abuse, but a gambling ad scored 0.98 that
 # also trips fraud at 0.80 is a gambling ad.
 PRIMARY_TIE_MARGIN = 0.05
+# A category whose only lexicon evidence was shared terms given to another category ("百家乐
+# 稳赚不赔": fraud) keeps this share of its model score: the model read the same words.
+EXPLAINED_AWAY_FACTOR = 0.5
 # The alert rules (patrol/data/rules.yaml, `minor.marker`) escalate a porn_sexual alert whose
 # evidence carries a term "minor" or "minor:<word>"
 MINOR_MARKER = "minor"
@@ -126,7 +129,7 @@ def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: floa
     return most_severe(c for c in labels if scores.get(c, 0.0) >= best - margin)
 
 
-def _attribute_shared(hits: Sequence[LexiconHit]) -> list[LexiconHit]:
+def _attribute_shared(hits: Sequence[LexiconHit]) -> tuple[list[LexiconHit], frozenset[str]]:
     """Drop the readings of shared terms that the rest of the text does not support.
 
     A term listed in several category files (稳赚不赔 in fraud and gambling) yields one hit per
@@ -134,6 +137,10 @@ def _attribute_shared(hits: Sequence[LexiconHit]) -> list[LexiconHit]:
     (a non-shared, non-weak term); when no sharing category has one, only the heaviest listing
     counts (ties: the most severe). So "百家乐 稳赚不赔" is gambling talk, "荐股 稳赚不赔" is a
     stock pitch, and "稳赚不赔 加V" alone stays with fraud.
+
+    Returns the hits kept and the categories explained away: those whose every hit was a shared
+    term given to another category. The model read the same words, so `score_rules` scales
+    its side for them too (EXPLAINED_AWAY_FACTOR).
     """
     harm = set(HARM_CATEGORIES)
     spans: dict[tuple[str, int, int], list[LexiconHit]] = {}
@@ -142,7 +149,7 @@ def _attribute_shared(hits: Sequence[LexiconHit]) -> list[LexiconHit]:
             spans.setdefault((h.term, h.start, h.end), []).append(h)
     shared = {k: v for k, v in spans.items() if len({h.category for h in v}) > 1}
     if not shared:
-        return list(hits)
+        return list(hits), frozenset()
     shared_ids = {id(h) for v in shared.values() for h in v}
     own = {h.category for h in hits if h.category in harm and not h.weak and id(h) not in shared_ids}
     drop: set[int] = set()
@@ -152,13 +159,17 @@ def _attribute_shared(hits: Sequence[LexiconHit]) -> list[LexiconHit]:
             supported = [min(listings, key=lambda h: (-h.weight, HARM_CATEGORIES.index(h.category)))]
         keep = {id(h) for h in supported}
         drop.update(id(h) for h in listings if id(h) not in keep)
-    return [h for h in hits if id(h) not in drop]
+    kept = [h for h in hits if id(h) not in drop]
+    still = {h.category for h in kept}
+    away = frozenset(h.category for h in hits if id(h) in drop and h.category not in still)
+    return kept, away
 
 
 def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
     by_cat: dict[str, list[LexiconHit]] = {}
-    for h in _attribute_shared(match.hits):
+    kept, explained_away = _attribute_shared(match.hits)
+    for h in kept:
         by_cat.setdefault(h.category, []).append(h)
     contact_hits = _distinct(by_cat.pop("contact", ()))
     trade_hits = _distinct(by_cat.pop("trade", ()))
@@ -171,6 +182,8 @@ def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     for e in match.exceptions:
         for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
             factors[cat] = min(factors.get(cat, 1.0), e.factor)
+    for cat in explained_away:
+        factors[cat] = min(factors.get(cat, 1.0), EXPLAINED_AWAY_FACTOR)
 
     scores: dict[str, float] = {}
     counted: dict[str, tuple[LexiconHit, ...]] = {}

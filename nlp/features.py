@@ -103,28 +103,12 @@ def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int):
 
 
 def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """The canonical CSR matrix of how often each (row, col) occurs, float32: exactly what
-    `csr_matrix((ones, (rows, cols))).sum_duplicates()` builds, by one sort of combined keys
-    instead of scipy's conversion and per-row sorts (the counts are small whole numbers, so
-    adding ones in any order gives the same floats)."""
-    if len(rows) == 0:
-        return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
-    keys = rows * np.int64(n_cols) + cols
-    keys.sort()
-    first = np.empty(len(keys), dtype=bool)
-    first[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    at = np.flatnonzero(first)
-    uniq = keys[at]
-    counts = np.diff(np.append(at, len(keys))).astype(np.float32)
-    row_of = uniq // n_cols
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    idx_dtype = np.int32 if max(n_cols, len(uniq)) < np.iinfo(np.int32).max else np.int64
-    m = sp.csr_matrix((counts, (uniq - row_of * n_cols).astype(idx_dtype), indptr.astype(idx_dtype)),
-                      shape=(n_rows, n_cols), copy=False)
-    m.has_sorted_indices = True
-    m.has_canonical_format = True
+    """The canonical (sorted, summed) CSR matrix of how often each (row, col) occurs, float32.
+    Its entry order fixes the order of the float32 sums in the norms and in X @ W, so it must
+    stay what the model was trained with; a global numpy sort of the keys was tried and is slower
+    than scipy's per-row sort."""
+    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
+    m.sum_duplicates()
     return m
 
 

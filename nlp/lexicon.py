@@ -162,6 +162,12 @@ class Lexicon:
         self._pair_ac = (
             ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard) if parts else None
         )
+        # which co-occurrence rules a found left part can start: most texts find a few common
+        # parts, and looking only at their rules spares a pass over every rule and word
+        self._pairs_by_left: dict[str, list[int]] = {}
+        for i, r in enumerate(self._pairs):
+            for w in set(r.lefts):
+                self._pairs_by_left.setdefault(w, []).append(i)
         self.fold_terms = frozenset(
             t for t, es in entries.items()
             if _CJK_TERM_RE.fullmatch(t) and any(not e.weak and e.weight >= FOLD_MIN_WEIGHT for e in es)
@@ -172,6 +178,8 @@ class Lexicon:
             if r.regex is None:
                 self._plain_rules.setdefault(r.pattern, []).append(r)
         self._gap_rules = [r for r in rules if r.regex is not None]
+        # the words of an A…B rule must all be in the text before its regex can match
+        self._gap_parts = [tuple(r.pattern.split("…")) for r in self._gap_rules]
         # benign words join the automaton so that leftmost-longest matching lets them swallow
         # the shorter terms inside them; a benign hit itself reports nothing
         patterns = list(entries) + [p for p in self._plain_rules if p not in entries]
@@ -266,7 +274,7 @@ class Lexicon:
     def scan(self, text: str) -> Match:
         if not text or (self._ac is None and self._pair_ac is None):
             return Match((), ())
-        low = text.translate(_ASCII_LOWER)
+        low = lower_ascii(text)
         hits: list[LexiconHit] = []
         exceptions: list[ExceptionHit] = []
         for idx, start, end in (self._ac.find_matches_as_indexes(low) if self._ac is not None else ()):
@@ -281,7 +289,9 @@ class Lexicon:
             hits.extend(self._pair_hits(low))
         if hits and self._gap_rules:
             # the A…B rules are regexes; only worth running when something harmful matched
-            for r in self._gap_rules:
+            for r, parts in zip(self._gap_rules, self._gap_parts):
+                if not all(p in low for p in parts):
+                    continue
                 m = r.regex.search(low)
                 if m:
                     exceptions.append(ExceptionHit(r.category, r.pattern, m.start(), m.end(), r.factor))
@@ -307,7 +317,11 @@ class Lexicon:
         if not found:
             return []
         out = []
-        for r in self._pairs:
+        candidates = sorted({i for part in found for i in self._pairs_by_left.get(part, ())})
+        for i in candidates:
+            r = self._pairs[i]
+            if not any(b in found for b in r.rights):
+                continue
             best = None
             for a in r.lefts:
                 for a_start, a_end in found.get(a, ()):
@@ -440,6 +454,16 @@ def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):
         yield _ExceptionRule(cat, pattern, factor, regex)
 
 
+_ASCII_UPPER_RE = re.compile("[A-Z]+")
+
+
 def lower_ascii(text: str) -> str:
-    """The case folding terms and texts get before matching (Chinese is left as it is)."""
-    return text.translate(_ASCII_LOWER)
+    """The case folding terms and texts get before matching (Chinese is left as it is).
+
+    `text.translate(_ASCII_LOWER)` in effect, which looks every character up in a dict; most
+    texts are pure ASCII (`str.lower` is the same there) or have no capital to fold at all."""
+    if text.isascii():
+        return text.lower()
+    if not _ASCII_UPPER_RE.search(text):
+        return text
+    return _ASCII_UPPER_RE.sub(lambda m: m.group().lower(), text)

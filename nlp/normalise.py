@@ -259,7 +259,30 @@ def _class_of(chars) -> re.Pattern:
     return re.compile("[" + "".join(parts) + "]")
 
 
-_FULLWIDTH_RE = _class_of(chr(c) for c in _FULLWIDTH)
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _CharProbe:
+    """Does a text hold any of these characters? `re` tests a class with characters beyond the
+    BMP (emoji, mathematical letters) range by range, ~10x slower than a BMP-only class, and
+    almost no text has such characters; so the BMP ones are one class, the others are tested
+    only when the text has any character beyond the BMP at all."""
+
+    __slots__ = ("_bmp", "_astral")
+
+    def __init__(self, chars):
+        chars = set(chars)
+        bmp = {c for c in chars if ord(c) < 0x10000}
+        self._bmp = _class_of(bmp) if bmp else None
+        self._astral = _class_of(chars - bmp) if chars - bmp else None
+
+    def search(self, text: str) -> bool:
+        if self._bmp is not None and self._bmp.search(text):
+            return True
+        return self._astral is not None and _ASTRAL_RE.search(text) is not None and self._astral.search(text) is not None
+
+
+_FULLWIDTH_RE = _CharProbe(chr(c) for c in _FULLWIDTH)
 _VARIANT_RE = _class_of(chr(c) for c in _VARIANT)
 
 # Symbols and emoji that stand for a word. Only ones with one common reading in evader posts.
@@ -272,6 +295,7 @@ _LOOKALIKES = {
     "🎲": "骰子", "🀄": "麻将", "🐸": "蛙",
 }
 _LOOKALIKE_RE = _class_of(_LOOKALIKES)
+_LOOKALIKE_PROBE = _CharProbe(_LOOKALIKES)
 # "+V", "+我", "+Q": a plus sign before a contact token means 加
 _PLUS_RE = re.compile(r"\+(?=\s?(?:[vVqQ微薇威我]|扣扣|企鹅|QQ|qq))")
 
@@ -297,6 +321,7 @@ _SPLIT_CHARS = {
 # 女票 is also slang for girlfriend; it means 嫖 only before 娼/客/资
 _SPLIT_GUARDS = {"女票": re.compile("娼|客|资|妓")}
 _SPLIT_RE = re.compile("|".join(map(re.escape, _SPLIT_CHARS)))
+_SPLIT_PROBE = _class_of(pair[0] for pair in _SPLIT_CHARS)
 
 # Pinyin spellings of harm words, as pypinyin (Style.NORMAL) gives them; spelled out here because
 # importing pypinyin costs ~50 MB of dictionaries in every classifying process, and a test holds
@@ -547,6 +572,8 @@ def _lookalike_pass(rw: _Rewriter) -> None:
     if "+" in t:
         _regex_pass(rw, "lookalike", _PLUS_RE, lambda m: "加")
         t = rw.text
+    if not _LOOKALIKE_PROBE.search(t):
+        return
     subs = []
     for m in _LOOKALIKE_RE.finditer(t):
         ch = m.group(0)
@@ -599,17 +626,44 @@ def _joins_a_term(t: str, s: int, e: int, fold_terms: frozenset[str]) -> bool:
     while j < len(t) and j - e < _FOLD_MAX - 1 and _CJK_RE.match(t, j):
         j += 1
     left, right = t[i:s], t[e:j]
+    if not left or not right:
+        return False
+    tails_of = _fold_splits(fold_terms)
     for k in range(1, len(left) + 1):
-        head = left[-k:]
-        for n in range(1, min(len(right), _FOLD_MAX - k) + 1):
-            word = head + right[:n]
-            if word in _BUILTIN_FOLD or word in fold_terms:
-                return True
+        tails = tails_of.get(left[-k:])
+        if tails:
+            for n in range(1, min(len(right), _FOLD_MAX - k) + 1):
+                if right[:n] in tails:
+                    return True
     return False
+
+
+_SPLITS_CACHE: dict[int, tuple[object, dict[str, frozenset[str]]]] = {}
+
+
+def _fold_splits(fold_terms) -> dict[str, frozenset[str]]:
+    """Every way to cut a fold word in two: head -> the tails that complete it. Looking up the
+    text left of a separator as a head first means most separators cost one or two dict
+    lookups instead of building and testing every head + tail string."""
+    cached = _SPLITS_CACHE.get(id(fold_terms))
+    if cached is not None and cached[0] is fold_terms:
+        return cached[1]
+    splits: dict[str, set[str]] = {}
+    for word in _BUILTIN_FOLD | set(fold_terms):
+        for k in range(1, len(word)):
+            splits.setdefault(word[:k], set()).add(word[k:])
+    frozen = {h: frozenset(ts) for h, ts in splits.items()}
+    if isinstance(fold_terms, frozenset):  # a set may change after this call; rebuild for those
+        if len(_SPLITS_CACHE) >= 8:
+            _SPLITS_CACHE.clear()
+        _SPLITS_CACHE[id(fold_terms)] = (fold_terms, frozen)
+    return frozen
 
 
 def _split_pass(rw: _Rewriter) -> None:
     t = rw.text
+    if not _SPLIT_PROBE.search(t):
+        return
 
     def repl(m):
         pair = m.group(0)
@@ -621,12 +675,30 @@ def _split_pass(rw: _Rewriter) -> None:
     _regex_pass(rw, "split_char", _SPLIT_RE, repl)
 
 
+def _finditer_from(rx: re.Pattern, starts: re.Pattern, t: str):
+    """`rx.finditer(t)` for a pattern whose matches can only begin on a character of `starts`
+    (and are never empty): trying it only there spares the regex engine a failed attempt of
+    every alternative at every other position. Lookbehinds still see the whole text."""
+    pos = 0
+    n = len(t)
+    while pos < n:
+        s = starts.search(t, pos)
+        if s is None:
+            return
+        m = rx.match(t, s.start())
+        if m is None:
+            pos = s.start() + 1
+        else:
+            yield m
+            pos = m.end()
+
+
 def _homophone_pass(rw: _Rewriter) -> None:
     t = rw.text
     if not _HOMOPHONE_PREFILTER.search(t):
         return
     subs = []
-    for m in _HOMOPHONE_RE.finditer(t):
+    for m in _finditer_from(_HOMOPHONE_RE, _HOMOPHONE_PREFILTER, t):
         idx = int(m.lastgroup[1:])
         _p, rep, guard = _HOMOPHONES[idx]
         if guard(t, m) and rep != m.group(0):

@@ -127,6 +127,14 @@ def test_the_alert_still_leads_with_the_most_severe_label_while_the_primary_foll
     assert alert.category == "fraud" and alert.labels == ("fraud", "gambling")
 
 
+def test_a_model_reading_of_fraud_resting_on_betting_talk_is_scaled_down_too():
+    an = Analyzer(Lexicon.load(), model=_FixedModel({"fraud": 0.9, "gambling": 0.9}))
+    betting = an.analyse("百家乐 稳赚不赔 加V abc123")
+    pitch = an.analyse("稳赚不赔 加V abc123")
+    assert betting.labels == ("gambling",) and betting.primary == "gambling", betting.scores
+    assert "fraud" in pitch.labels, pitch.scores
+
+
 class _FixedModel:
     version = "fixed"
     thresholds = {c: 0.5 for c in HARM_CATEGORIES}
