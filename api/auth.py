@@ -23,6 +23,8 @@ READERS = frozenset(ROLES)
 REVIEWERS = frozenset({OFFICER, SUPERVISOR})
 SUPERVISORS = frozenset({SUPERVISOR})
 AUDITORS = frozenset({AUDITOR, ADMIN})
+# Who may put edited lexicons live (after `patrol lexicon backtest`): supervisors and admins.
+LEXICON_KEEPERS = frozenset({SUPERVISOR, ADMIN})
 
 SESSION_COOKIE = "patrol_session"
 LOGIN_CSRF_COOKIE = "patrol_login_csrf"

@@ -7,7 +7,8 @@ from typing import Callable
 
 from fastapi import Depends, HTTPException, Request
 
-from api.auth import AUDITORS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS, Credential, TokenSigner
+from api.auth import (AUDITORS, LEXICON_KEEPERS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS, Credential,
+                      TokenSigner)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -118,3 +119,4 @@ READERS_DEP = Depends(require(READERS))
 REVIEWERS_DEP = Depends(require(REVIEWERS))
 SUPERVISORS_DEP = Depends(require(SUPERVISORS))
 AUDITORS_DEP = Depends(require(AUDITORS))
+LEXICON_KEEPERS_DEP = Depends(require(LEXICON_KEEPERS))

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
-from api.routes import alerts, audit, auth, console, health, posts, search, sources, trends
+from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -36,7 +36,7 @@ def create_app(services) -> FastAPI:
     app.add_exception_handler(console.LoginRequired, console.login_redirect)
     app.middleware("http")(app.state.metrics.record)
 
-    for module in (health, auth, alerts, search, posts, sources, trends, audit, console):
+    for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 

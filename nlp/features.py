@@ -476,17 +476,21 @@ class FeatureBatch:
         self._words = words
         self._bounds = None
 
-    def words_of(self, row: int, text: str, n_word: int) -> list[tuple[str, int]]:
-        """(word, column in the word block) for each word of `segment(text)`, in order."""
+    def words_of(self, row: int, text: str, n_word: int) -> tuple[list[str], list[int]]:
+        """The words of `segment(text)`, in order, and the column of each in the word block."""
         if self._words is None:
             words = segment(text)
-            return list(zip(words, _word_hashes(words, n_word).tolist()))
+            return words, _word_hashes(words, n_word).tolist()
         words, rows, cols = self._words
         if self._bounds is None:
             self._bounds = np.searchsorted(rows, np.arange(len(self.texts) + 1)).tolist()
         lo, hi = self._bounds[row], self._bounds[row + 1]
-        # `segment` drops every whitespace token; the batch cut dropped only its separators
-        return [(w, c) for w, c in zip(words[lo:hi], cols[lo:hi].tolist()) if not w.isspace()]
+        mine, mine_cols = words[lo:hi], cols[lo:hi].tolist()
+        if any(w.isspace() for w in mine):
+            # `segment` drops every whitespace token; the batch cut dropped only its separators
+            keep = [k for k, w in enumerate(mine) if not w.isspace()]
+            mine, mine_cols = [mine[k] for k in keep], [mine_cols[k] for k in keep]
+        return mine, mine_cols
 
 
 class FeatureExtractor:
@@ -530,8 +534,13 @@ class FeatureExtractor:
             doc, start, n, col = _char_ngram_columns([texts[i] for i in char_items], cfg.char_bits, cfg.char_max_n)
             want_keys = np.array([k * cfg.n_char + c for k, i in enumerate(char_items) for c in wanted[i] if c < cfg.n_char],
                                  dtype=np.int64)
+            # a column filter first (a table over the columns), then the exact (doc, column) test
+            # on the few n-grams that pass: np.isin over every n-gram of the batch sorts them all
+            table = np.zeros(cfg.n_char, dtype=bool)
+            table[want_keys % cfg.n_char] = True
+            cand = np.flatnonzero(table[col])
             keys = doc * cfg.n_char + col
-            hit = np.flatnonzero(np.isin(keys, want_keys))
+            hit = cand[np.isin(keys[cand], want_keys)]
             if len(hit):
                 order = hit[np.lexsort((start[hit], n[hit], keys[hit]))]
                 k = keys[order]
@@ -545,11 +554,14 @@ class FeatureExtractor:
             names = out[i]
             word_cols = [c for c in wanted[i] if cfg.n_char <= c < base]
             if cfg.n_word and word_cols:
-                want = set(word_cols)
-                for w, c in batch.words_of(row, texts[i], cfg.n_word):
-                    c += cfg.n_char
-                    if c in want and c not in names:
-                        names[c] = f"word:{w}"
+                words, cols = batch.words_of(row, texts[i], cfg.n_word)
+                for c in word_cols:
+                    if c in names:
+                        continue
+                    try:
+                        names[c] = f"word:{words[cols.index(c - cfg.n_char)]}"
+                    except ValueError:  # the column is not one of this text's words
+                        pass
             for c in wanted[i]:
                 if base <= c < base + len(DENSE_NAMES):
                     names[c] = DENSE_NAMES[c - base]

@@ -24,6 +24,7 @@ ACTIONS = frozenset({
     "user.login",
     "search.performed",
     "watchlist.changed",
+    "lexicon.reloaded",
     "source.health_alert",
 })
 
