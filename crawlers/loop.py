@@ -48,6 +48,16 @@ def _line(report: SourceReport, verdict: HealthVerdict) -> str:
     return text
 
 
+def _pick_up_lexicon_edits(services, echo: Callable[[str], None]) -> None:
+    """Lexicon files edited since the last pass go live before the next one; broken ones are
+    reported and the lexicons in use stay (the analyzer keeps them)."""
+    try:
+        if services.analyzer.reload_lexicons_if_changed():
+            echo(f"lexicons reloaded: {services.analyzer.model_version}")
+    except (ValueError, FileNotFoundError) as exc:  # LexiconError is a ValueError
+        echo(f"lexicons NOT reloaded, the ones in use stay: {exc}")
+
+
 def run_loop(settings: Settings, sources: list[Source], services, *, source_names: list[str] | None = None,
              echo: Callable[[str], None] = print, crawl=run_crawl, clock: Callable[[], float] = time.monotonic,
              sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = _utcnow,
@@ -64,6 +74,7 @@ def run_loop(settings: Settings, sources: list[Source], services, *, source_name
             started = clock()
             names = [s.name for s in chosen if due[s.name] <= started]
             if names:
+                _pick_up_lexicon_edits(services, echo)
                 report, verdicts = crawl_and_record(settings, chosen, services, source_names=names, crawl=crawl, now=now)
                 for verdict in verdicts:
                     echo(_line(report.sources[verdict.source], verdict))

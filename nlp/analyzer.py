@@ -249,6 +249,14 @@ def combine_scores(rule: float, model: float | None, factor: float, model_thresh
     return max(rule, scaled * factor)
 
 
+def _files_signature(directory: Path | None) -> tuple:
+    """What changes when anyone edits the lexicon files: names, sizes and modification times."""
+    if directory is None or not Path(directory).is_dir():
+        return ()
+    return tuple(sorted((p.name, st.st_size, st.st_mtime_ns)
+                        for p in Path(directory).glob("*.txt") for st in [p.stat()]))
+
+
 class Analyzer:
     def __init__(self, lexicon: Lexicon, model: Model | None = None, thresholds: dict[str, float] | None = None,
                  max_chars: int = MAX_CHARS):
@@ -263,6 +271,7 @@ class Analyzer:
         self.max_chars = max_chars
         self._evidence_has_trail = "trail" in {f.name for f in dataclasses.fields(Evidence)}
         self._reload_lock = threading.Lock()
+        self._files_seen = _files_signature(lexicon.directory)
 
     @classmethod
     def default(cls, lexicon_dir: str | Path | None = None, model_path: str | Path | None = None) -> "Analyzer":
@@ -294,10 +303,27 @@ class Analyzer:
         files with their broken lines skipped, as a start-up load does.
         """
         with self._reload_lock:
+            signature = _files_signature(self._lexicon.directory)
             new = self._lexicon.reload()
             if new.problems and not allow_problems:
                 raise LexiconError(new.directory, new.problems)
             self._lexicon = new
+            self._files_seen = signature
+
+    def reload_lexicons_if_changed(self) -> bool:
+        """Reload when a lexicon file was added, removed or written since the last load; the
+        long-running `patrol crawl --loop` calls this before each pass. Returns True when new
+        lexicons went live. Broken files raise as in `reload_lexicons` and are not retried until
+        they change again, so one typo is reported once per edit, not once per pass."""
+        signature = _files_signature(self._lexicon.directory)
+        if signature == self._files_seen:
+            return False
+        try:
+            self.reload_lexicons()
+        except (LexiconError, FileNotFoundError):
+            self._files_seen = signature
+            raise
+        return True
 
     # ---------------------------------------------------------------- analysis
 

@@ -3,6 +3,9 @@
 An officer tries a term with `patrol lexicon backtest` first; a supervisor or admin then edits
 the files and reloads here. A file with any broken line is refused as a whole and the lexicons in
 use stay, so a typo can never silently drop a term. Every reload is in the audit trail.
+
+This reloads the lexicons of the API's own process (and of `patrol demo`, which crawls in it).
+A separate `patrol crawl --loop` process picks up edited files by itself before its next pass.
 """
 from __future__ import annotations
 

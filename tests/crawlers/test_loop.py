@@ -1,14 +1,20 @@
 """`patrol crawl --loop`: each source on its own interval, health recorded, failures survived."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+
+import nlp
 
 from crawlers.loop import run_loop
 from crawlers.report import CrawlReport, SourceReport
 from crawlers.runner import CrawlError
 from crawlers.sources import parse_sources
+from nlp.analyzer import Analyzer
+from nlp.lexicon import Lexicon
 from patrol.settings import CrawlSettings, Settings
 from patrol.store import Store
 
@@ -25,8 +31,9 @@ class FakeClock:
 
 
 class Services:
-    def __init__(self, store):
+    def __init__(self, store, analyzer):
         self.store = store
+        self.analyzer = analyzer
         self.ingestor = self
 
     def ingest(self, batch):
@@ -34,9 +41,16 @@ class Services:
 
 
 @pytest.fixture
-def services(tmp_path):
+def lexicon_dir(tmp_path):
+    copy = tmp_path / "lexicons"
+    shutil.copytree(Path(nlp.__file__).parent / "data" / "lexicons", copy)
+    return copy
+
+
+@pytest.fixture
+def services(tmp_path, lexicon_dir):
     store = Store(f"sqlite:///{tmp_path / 'wf.db'}")
-    yield Services(store)
+    yield Services(store, Analyzer(Lexicon.load(lexicon_dir)))
     store.close()
 
 
@@ -76,3 +90,25 @@ def test_a_dead_crawl_process_is_a_failed_pass_and_the_loop_goes_on(tmp_path, se
     assert all("error: the crawl process exited" in line for line in lines)
     assert "operations alert opened" in lines[1]
     assert services.store.get_crawl_state("fast", "health") == {"consecutive_failed": 3}
+
+
+def test_lexicon_edits_go_live_before_the_next_pass_and_broken_ones_are_reported(tmp_path, services, lexicon_dir):
+    clock, lines, versions = FakeClock(), [], []
+
+    def crawl(settings, sources, ingest):
+        versions.append(services.analyzer.model_version)
+        if len(versions) == 1:
+            with (lexicon_dir / "drugs.txt").open("a", encoding="utf-8") as fh:
+                fh.write("\n蓝精灵糖豆\n")
+        elif len(versions) == 2:
+            with (lexicon_dir / "drugs.txt").open("a", encoding="utf-8") as fh:
+                fh.write("\n坏行\tnot-a-weight\n")
+        clock.t += 1.0  # distinct modification times between edits are not needed: sizes differ
+        return CrawlReport(sources={s.name: SourceReport(s.name, s.kind, pages_fetched=1, items=1, finish_reason="finished")
+                                    for s in sources})
+
+    run_loop(Settings(home=tmp_path), SOURCES, services, source_names=["fast"], crawl=crawl, clock=clock,
+             sleep=clock.sleep, echo=lines.append, max_rounds=3)
+    assert versions[0] != versions[1] == versions[2]
+    assert any(line.startswith("lexicons reloaded") for line in lines)
+    assert any("NOT reloaded" in line and "drugs.txt" in line for line in lines)
