@@ -2,11 +2,15 @@
 a 500 means a bug in Patrol, is logged with its traceback, and says nothing about internals."""
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from patrol.store import StoreUnavailable
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
@@ -29,6 +33,13 @@ def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | Non
     """`extra` maps the core's own error types (unknown alert, invalid transition, ...) to their
     status codes; their message is the detail."""
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own handler echoes the input as UTF-8, and a lone surrogate ("\ud800" in a
+        # JSON body) cannot be encoded: the caller's 422 became a 500. ASCII JSON escapes it.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
@@ -47,6 +58,12 @@ def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | Non
         return JSONResponse(
             {"detail": f"the search index is unavailable, try again later ({exc})"}, status_code=503
         )
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: StoreUnavailable):
+        log.warning("workflow database unavailable: %s", exc)  # the URL goes to the log only
+        return JSONResponse({"detail": "the workflow database is unavailable, nothing was changed; "
+                                       "try again later"}, status_code=503)
 
     for exc_type, status in (extra or {}).items():
         app.add_exception_handler(exc_type, _status_handler(status))

@@ -4,13 +4,12 @@ Chinese sites often declare UTF-8 and send GBK (or the reverse) after a template
 declared charset is tried first, then GB18030 (a superset of GBK and GB2312) and UTF-8, each
 strictly; the first clean decode wins. Bytes that are valid multi-byte UTF-8 are taken as UTF-8
 even when GBK is declared, because GBK text is almost never valid UTF-8 by accident while
-UTF-8 text often decodes as (wrong) GBK without error.
+UTF-8 text often decodes as (wrong) GBK without error. crawlers.charset builds on this to tell
+Big5 from GBK; spiders call crawlers.charset.decode_best.
 """
 from __future__ import annotations
 
 import codecs
-
-from scrapy.http import TextResponse
 
 _GB_FAMILY = {"gbk", "gb2312", "gb18030", "cp936", "hz", "gb_2312-80"}
 
@@ -42,13 +41,3 @@ def best_encoding(body: bytes, declared: str | None) -> str:
         if _decodes(body, candidate):
             return candidate
     return declared  # nothing decodes cleanly: keep the declaration and let replacement chars show
-
-
-def with_best_encoding(response: TextResponse, forced: str | None = None) -> TextResponse:
-    """The same response, re-decoded if its declared charset does not fit its bytes."""
-    if forced:
-        return response.replace(encoding=forced)
-    chosen = best_encoding(response.body, response.encoding)
-    if _canonical(chosen) == _canonical(response.encoding):
-        return response
-    return response.replace(encoding=chosen)

@@ -18,6 +18,7 @@ from crawlers.report import CrawlReport, SourceReport
 from crawlers.runner import CrawlError, run_crawl
 from crawlers.sources import Source, select_sources
 from patrol.settings import Settings
+from patrol.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,22 @@ def _utcnow() -> datetime:
 
 def crawl_and_record(settings: Settings, sources: list[Source], services, *, source_names: list[str] | None = None,
                      crawl=run_crawl, now: Callable[[], datetime] = _utcnow) -> tuple[CrawlReport, list[HealthVerdict]]:
-    """One pass over the named sources, ingested, with each source's health recorded."""
+    """One pass over the named sources, ingested, with each source's health recorded.
+
+    A workflow database that is locked or down fails the pass, not the process: the runner keeps
+    the crawl state of a pass whose posts were not stored, so the next pass fetches them again.
+    With the database down, health cannot be recorded either, and the verdicts are empty."""
     chosen = select_sources(sources, source_names)
     try:
         report = crawl(settings, chosen, services.ingestor.ingest)
-    except CrawlError as error:
+    except (CrawlError, StoreUnavailable) as error:
         log.error("crawl pass failed: %s", error)
         report = CrawlReport(sources={s.name: SourceReport(name=s.name, kind=s.kind, error=str(error)) for s in chosen})
-    verdicts = record_report(services.store, report, now(), settings.crawl.health_alert_after)
+    try:
+        verdicts = record_report(services.store, report, now(), settings.crawl.health_alert_after)
+    except StoreUnavailable as error:
+        log.error("source health not recorded: %s", error)
+        verdicts = []
     return report, verdicts
 
 
@@ -78,6 +87,9 @@ def run_loop(settings: Settings, sources: list[Source], services, *, source_name
                 report, verdicts = crawl_and_record(settings, chosen, services, source_names=names, crawl=crawl, now=now)
                 for verdict in verdicts:
                     echo(_line(report.sources[verdict.source], verdict))
+                if not verdicts:  # health could not be recorded: still say what went wrong
+                    for entry in report.sources.values():
+                        echo(f"{entry.name:<24} error: {entry.error or 'source health not recorded'}")
                 for name in names:
                     due[name] = started + intervals[name]
                 rounds += 1

@@ -72,13 +72,26 @@ class Services:
     def ingestor(self):
         from patrol.ingest import Ingestor
 
-        return Ingestor(store=self.store, index=self.index, analyzer=self.analyzer, rules=self.rules)
+        return Ingestor(store=self.store, index=IndexOnUse(self), analyzer=self.analyzer, rules=self.rules)
 
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
         if "store" in self.__dict__ and hasattr(self.store, "close"):
             self.store.close()
+
+
+class IndexOnUse:
+    """The index as the ingest step holds it: opened at its first use, and tried again at every
+    use while it cannot be opened. An index that is down when a crawl or ingest starts (a corrupt
+    file, Elasticsearch unreachable) raises IndexUnavailable from `add`, where the ingest step
+    keeps the posts stored and marked for `patrol reindex`, instead of storing nothing at all."""
+
+    def __init__(self, services: Services):
+        self._services = services
+
+    def __getattr__(self, name: str):
+        return getattr(self._services.index, name)
 
 
 def build_services(settings: Settings | None = None) -> Services:

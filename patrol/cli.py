@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 
@@ -37,15 +37,48 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _jsonl_lines(file: Optional[Path]) -> Iterator[tuple[int, str]]:
-    stream = sys.stdin if file is None or str(file) == "-" else open(file, encoding="utf-8", errors="replace")
+def _jsonl_lines(file: Optional[Path], on_error: Callable[[str], None],
+                 max_bytes: int | None = None) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of `file` (stdin when None or "-") with their numbers. A line that is
+    not UTF-8, or longer than `max_bytes` (default: the crawler's page cap), is reported through
+    `on_error` and skipped: replacing its bytes would store a post that nobody wrote, and reading
+    a line without bound could exhaust memory."""
+    max_bytes = max_bytes or _settings().crawl.max_page_bytes
+    stdin = file is None or str(file) == "-"
+    name = "<stdin>" if stdin else str(file)
+    stream = sys.stdin.buffer if stdin else open(file, "rb")
     try:
-        for lineno, line in enumerate(stream, start=1):
-            if line.strip():
-                yield lineno, line
+        lineno = 0
+        while line := stream.readline(max_bytes + 1):
+            lineno += 1
+            if len(line) > max_bytes and not line.endswith(b"\n"):
+                while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                on_error(f"{name}:{lineno}: longer than {max_bytes} bytes; skipped")
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                on_error(f"{name}:{lineno}: not UTF-8 (byte {exc.start + 1} of the line); skipped")
+                continue
+            if lineno == 1:
+                text = text.removeprefix("\ufeff")  # a BOM some editors write
+            if text.strip():
+                yield lineno, text
     finally:
-        if stream is not sys.stdin:
+        if not stdin:
             stream.close()
+
+
+class _Counted:
+    """An on_error that prints each message to stderr and counts them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        typer.echo(message, err=True)
 
 
 @app.callback()
@@ -142,8 +175,10 @@ def classify(
     from patrol.bootstrap import build_analyzer
 
     analyzer = build_analyzer(settings)
-    errors = classify_stream(_jsonl_lines(file), analyzer, sys.stdout, sys.stderr, batch_size=batch_size,
-                             name=str(file) if file else "<stdin>")
+    unreadable = _Counted()
+    errors = classify_stream(_jsonl_lines(file, unreadable), analyzer, sys.stdout, sys.stderr,
+                             batch_size=batch_size, name=str(file) if file else "<stdin>")
+    errors += unreadable.count
     if errors:
         typer.echo(f"patrol classify: {errors} line(s) skipped, see messages above", err=True)
 
@@ -159,16 +194,17 @@ def evaluate(
 
     if not file.exists():
         _fail(f"{file}: no such file")
-    rows, bad = [], 0
-    for lineno, line in _jsonl_lines(file):
+    rows, skipped = [], _Counted()
+    for lineno, line in _jsonl_lines(file, skipped):
         try:
             obj = json.loads(line)
             rows.append({"text": str(obj["text"]), "category": str(obj["category"])})
         except (ValueError, KeyError, TypeError) as exc:
-            bad += 1
-            typer.echo(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}", err=True)
+            skipped(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}")
     report = run_evaluation(rows, build_analyzer(_settings()))
     typer.echo(report.to_json() if as_json else report.to_table())
+    if skipped.count:
+        typer.echo(f"patrol evaluate: {skipped.count} line(s) skipped, see messages above", err=True)
 
 
 @app.command()
@@ -214,28 +250,51 @@ def lexicon_backtest(
 @app.command()
 def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id.")) -> None:
     """Ingest posts from another collector."""
-    from patrol.ingest import read_jsonl_posts
+    from patrol.ingest import IngestReport, read_jsonl_posts
+    from patrol.store import StoreUnavailable
 
     if not file.exists():
         _fail(f"{file}: no such file")
     services = _services()
-    batch, total = [], None
-    for raw in read_jsonl_posts(_jsonl_lines(file), str(file), on_error=lambda m: typer.echo(m, err=True)):
+    total, batch, first_line, read_to = IngestReport(), [], 1, 0
+
+    def numbered() -> Iterator[tuple[int, str]]:
+        nonlocal read_to
+        for lineno, line in _jsonl_lines(file, lambda m: typer.echo(m, err=True)):
+            read_to = lineno
+            yield lineno, line
+
+    def flush() -> None:
+        nonlocal batch, first_line
+        try:
+            total.merge(services.ingestor.ingest(batch))
+        except StoreUnavailable as exc:
+            if total.received:
+                typer.echo(total.summary())
+            # Stored posts are recognised by their ids, so running the file again doubles nothing.
+            _fail(f"{exc}\n{file}: nothing from line {first_line} on was stored; run the same command "
+                  "again when the database is back", 1)
+        batch, first_line = [], read_to + 1
+
+    for raw in read_jsonl_posts(numbered(), str(file), on_error=lambda m: typer.echo(m, err=True)):
         batch.append(raw)
         if len(batch) >= 256:
-            total = services.ingestor.ingest(batch) if total is None else total.merge(services.ingestor.ingest(batch))
-            batch = []
-    if batch or total is None:
-        r = services.ingestor.ingest(batch)
-        total = r if total is None else total.merge(r)
+            flush()
+    if batch:
+        flush()
     typer.echo(total.summary())
 
 
 @app.command()
 def reindex() -> None:
     """Write every post the index is missing (after an outage) from the workflow database."""
+    from search.index import IndexUnavailable
+
     services = _services()
-    n = services.ingestor.reindex_pending()
+    try:
+        n = services.ingestor.reindex_pending()
+    except IndexUnavailable as exc:
+        _fail(f"the index is still unavailable, the posts stay marked for the next try: {exc}", 3)
     typer.echo(f"reindexed {n} post(s)")
 
 

@@ -134,42 +134,37 @@ class Ingestor:
         report.alerts_opened = len(saved.opened_alert_ids)
         opened = set(saved.opened_alert_ids)
         report.alerts_by_category.update(a.category for a in alerts if a.id in opened)
-        statuses = {a.post_id: "open" for a in alerts if a.id in opened}
-        report.indexed, report.index_pending = self._index(saved.changed_post_ids, statuses)
+        report.indexed, report.index_pending = self._index(saved.changed_post_ids)
         return report
 
-    def _index(self, post_ids: Sequence[str], statuses: dict[str, str] | None = None) -> tuple[int, int]:
-        """Index these posts plus any left over from an earlier outage; returns (indexed, pending).
-        `statuses`: alert status by post id where the caller knows it; otherwise it is looked up."""
-        statuses = statuses or {}
+    def _index(self, post_ids: Sequence[str]) -> tuple[int, int]:
+        """Index these posts plus any left over from an earlier outage; returns (indexed, pending)."""
         ids = list(dict.fromkeys(list(post_ids) + self.store.unindexed_post_ids(limit=1000)))
-        if not ids:
-            return 0, 0
-        posts = self.store.get_posts(ids)
         try:
-            self.index.add([to_indexed(p, statuses[p.id] if p.id in statuses else self._status_of(p)) for p in posts])
+            return self._write_index(ids), 0
         except IndexUnavailable as exc:
             log.warning("index unavailable, %d post(s) kept for reindexing: %s", len(ids), exc)
             return 0, len(ids)
+
+    def _write_index(self, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        posts = self.store.get_posts(ids)
+        # One query for the alert statuses (the index filters on them), not one per post.
+        statuses = self.store.alert_statuses([p.id for p in posts])
+        self.index.add([to_indexed(p, statuses.get(p.id, "")) for p in posts])
         self.store.mark_indexed(posts)  # records, not ids: a post edited meanwhile stays unindexed
-        return len(posts), 0
-
-    def _status_of(self, post: PostRecord) -> str:
-        from patrol.alerts import alert_id_for_post
-
-        detail = self.store.get_alert(alert_id_for_post(post.id)) if post.primary != "none" else None
-        return detail.alert.status if detail else ""
+        return len(posts)
 
     def reindex_pending(self) -> int:
+        """Index every post the store holds as unindexed; IndexUnavailable (saying why) while the
+        index is down, the posts staying marked."""
         total = 0
         while True:
             ids = self.store.unindexed_post_ids(limit=1000)
             if not ids:
                 return total
-            done, pending = self._index(ids)
-            if pending:
-                raise IndexUnavailable(f"{pending} post(s) could not be indexed")
-            total += done
+            total += self._write_index(ids)
 
 
 def _parse_time(value, where: str) -> datetime | None:
@@ -177,9 +172,14 @@ def _parse_time(value, where: str) -> datetime | None:
         return None
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{where}: published_at {value!r} is not an ISO 8601 time") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        dt.astimezone(timezone.utc)  # the store keeps UTC: 0001-01-01T00:00+08:00 has none
+    except (ValueError, OverflowError):
+        raise ValueError(f"{where}: published_at {value!r} is not an ISO 8601 time within the years 1-9999") from None
+    return dt
+
+
+MAX_SOURCE_CHARS = 200  # the store's source column
 
 
 def read_jsonl_posts(lines: Iterable[tuple[int, str]], name: str,
@@ -197,12 +197,14 @@ def read_jsonl_posts(lines: Iterable[tuple[int, str]], name: str,
             missing = [k for k in ("source", "url", "text") if not isinstance(obj.get(k), str) or not obj.get(k)]
             if missing:
                 raise ValueError(f"{where}: missing or empty field(s): {', '.join(missing)}")
+            if len(obj["source"]) > MAX_SOURCE_CHARS:
+                raise ValueError(f"{where}: source is longer than {MAX_SOURCE_CHARS} characters")
             yield RawPost(
                 source=obj["source"], url=obj["url"], external_id=str(obj.get("external_id") or obj["url"]),
                 text=obj["text"], title=str(obj.get("title") or ""), author=str(obj.get("author") or ""),
                 published_at=_parse_time(obj.get("published_at"), where),
                 content_sha256=sha256_hex(line.strip().encode("utf-8")),
             )
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
             msg = str(exc) if str(exc).startswith(name) else f"{where}: not JSON ({exc})"
             on_error(f"{msg}; skipped")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -14,6 +15,29 @@ def post_id_for(source: str, external_id: str) -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why no database can keep `value` as text, or None: PostgreSQL refuses NUL characters, and a
+    lone surrogate (a JSON "\\ud800" escape) cannot be encoded as UTF-8 at all."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if _SURROGATE.search(value):
+        return "contains a lone surrogate (U+D800-U+DFFF), which is not text"
+    return None
+
+
+def storable_text(value: str) -> str:
+    """`value` as every database keeps it: NUL characters dropped, lone surrogates made U+FFFD.
+    Neither carries meaning in a post; the fetched bytes keep their own hash (content_sha256)."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,15 @@ class RawPost:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     content_sha256: str = ""
     deleted_upstream: bool = False
+
+    def __post_init__(self) -> None:
+        # Cleaned here, before anything derives from the text (the id, the analysis and its
+        # offsets, the version hash), so that a stray NUL in a page cannot fail a whole batch on
+        # PostgreSQL, and both backends store the same text.
+        for name in ("source", "url", "external_id", "text", "title", "author"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, storable_text(value))
 
     @property
     def id(self) -> str:

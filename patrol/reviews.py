@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from patrol.alerts import CLAIMED, CONFIRMED, DISMISSED, ESCALATED, OPEN, Alert
+from patrol.posts import text_problem
 from patrol.users import OFFICER, SUPERVISOR, User
 
 CLAIM, RELEASE, CONFIRM, DISMISS, ESCALATE = "claim", "release", "confirm", "dismiss", "escalate"
@@ -85,6 +86,8 @@ class Decision:
         object.__setattr__(self, "note", note)
         if len(note) > MAX_NOTE_CHARS:
             raise DecisionError(f"note must be at most {MAX_NOTE_CHARS} characters, got {len(note)}")
+        if text_problem(note):
+            raise DecisionError(f"note {text_problem(note)}")
         if self.action == CONFIRM:
             if self.disposition not in DISPOSITIONS:
                 raise DecisionError(f"confirm needs a disposition, one of {', '.join(DISPOSITIONS)}; "

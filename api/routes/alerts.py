@@ -1,6 +1,7 @@
 """The alert queue and the review workflow over HTTP."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Literal
 
@@ -12,6 +13,9 @@ from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkItemOut, BulkO
 from patrol.reviews import Decision, DecisionError, PermissionDenied, TransitionError
 from patrol.store import AlertFilter, InvalidFilter, NotFound, UserExists
 from patrol.users import UserError
+from search.index import IndexUnavailable
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
@@ -81,11 +85,22 @@ def get_alert(alert_id: str, caller: Caller = READERS_DEP, svc=Depends(services)
 # change between authentication and the write cannot slip through.
 
 def claim(svc, caller: Caller, alert_id: str) -> None:
-    svc.store.claim(alert_id, caller.username, now())
+    index_status(svc, svc.store.claim(alert_id, caller.username, now()))
 
 
 def release(svc, caller: Caller, alert_id: str) -> None:
-    svc.store.release(alert_id, caller.username, now())
+    index_status(svc, svc.store.release(alert_id, caller.username, now()))
+
+
+def index_status(svc, alert) -> None:
+    """Search filters on the alert's status (`status:open`), so the index follows each review
+    step. The store is the record: an index that is down leaves the filter stale, not the step undone."""
+    if alert.post_id is None:
+        return
+    try:
+        svc.index.set_status(alert.post_id, alert.status)
+    except IndexUnavailable as exc:
+        log.warning("alert %s is %s, but the index still has its old status: %s", alert.id, alert.status, exc)
 
 
 def to_decision(body: DecisionIn | BulkIn) -> Decision:
@@ -93,7 +108,7 @@ def to_decision(body: DecisionIn | BulkIn) -> Decision:
 
 
 def decide(svc, caller: Caller, alert_id: str, body: DecisionIn) -> None:
-    svc.store.decide(alert_id, to_decision(body), caller.username, now())
+    index_status(svc, svc.store.decide(alert_id, to_decision(body), caller.username, now()))
 
 
 def add_note(svc, caller: Caller, alert_id: str, text: str) -> None:
@@ -130,5 +145,8 @@ def bulk(body: BulkIn, caller: Caller = SUPERVISORS_DEP, svc=Depends(services)) 
     A decision on an open alert claims it for the caller first."""
     action = body.action if body.action in ("claim", "release") else to_decision(body)
     outcomes = svc.store.bulk(body.ids, action, caller.username, now())
+    for o in outcomes:
+        if o.ok:
+            index_status(svc, svc.store.get_alert(o.alert_id).alert)
     return BulkOut(results=[BulkItemOut(id=o.alert_id, ok=o.ok, alert_status=o.status, detail=o.error)
                             for o in outcomes])

@@ -27,8 +27,8 @@ from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError as
 from twisted.internet.defer import CancelledError
 
 from crawlers.dates import parse_feed_time, parse_forum_time
-from crawlers.charset import decode_best
 from crawlers.incremental import Incremental
+from crawlers.items import PostItem
 from crawlers.redirects import PRIORITY as REDIRECT_LOOP_PRIORITY
 from crawlers.spiders.base import PageParseError, SourceSpider
 
@@ -121,6 +121,17 @@ class ApiSpider(SourceSpider):
             self.inc.remember_validators(entry, response.headers)
         return False
 
+    def gone(self, external_id: str, status: int):
+        """A detail page answered 404/410: the post was deleted upstream (for pages whose URL is
+        their external id: html, sitemap)."""
+        self.count_error(f"http_{status}")
+        self.count("deleted_upstream")
+        self.inc.done(external_id)
+        if self.inc.seen_before(external_id):
+            # Only a post read before can be marked: an unseen one has no evidence to keep.
+            yield PostItem(source=self.source_name, url=external_id, external_id=external_id, body="",
+                           deleted_upstream=True, fetched_at=self.fetched_at())
+
     # -- pages ------------------------------------------------------------------------------
     def json_of(self, response) -> Any:
         try:
@@ -128,12 +139,6 @@ class ApiSpider(SourceSpider):
         except (ValueError, UnicodeDecodeError) as error:
             self.count_error("bad_json")
             raise PageParseError(f"expected JSON from {response.url}: {error}") from None
-
-    def decoded(self, response):
-        fixed = decode_best(response, self.source.overrides.encoding)
-        if fixed is not response:
-            self.count_error("charset")
-        return fixed
 
     def api_time(self, text: str | None) -> datetime | None:
         """An API's ISO 8601 time, or a page's printed one ("3 小时前" included), zone-aware."""

@@ -11,7 +11,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.dates import SHANGHAI
-from crawlers.encoding import with_best_encoding
+from crawlers.charset import decode_best
 from crawlers.sources import Source
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,12 @@ class SourceSpider(scrapy.Spider):
 
     # Helpers for subclasses ---------------------------------------------------------------
     def decoded(self, response):
-        return with_best_encoding(response, self.source.overrides.encoding)
+        """The response in the charset its bytes fit (GBK, Big5 or UTF-8, whatever it declares),
+        or the one sources.yaml forces; a re-decoded page is counted as a charset error."""
+        fixed = decode_best(response, self.source.overrides.encoding)
+        if fixed is not response:
+            self.count("errors/charset")
+        return fixed
 
     @staticmethod
     def fetched_at() -> datetime:

@@ -141,15 +141,6 @@ class HtmlSpider(ApiSpider):
             return self.api_time(stamp)
         return self.printed_time(element_text(nodes))
 
-    def gone(self, external_id: str, status: int):
-        self.count_error(f"http_{status}")
-        self.count("deleted_upstream")
-        self.inc.done(external_id)
-        if self.inc.seen_before(external_id):
-            # Only a post read before can be marked: an unseen one has no evidence to keep.
-            yield PostItem(source=self.source_name, url=external_id, external_id=external_id, body="",
-                           deleted_upstream=True, fetched_at=self.fetched_at())
-
     def on_detail_error(self, failure):
         self.on_request_error(failure)
         self.inc.retry_later(failure.request.meta["external_id"])

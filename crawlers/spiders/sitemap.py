@@ -111,12 +111,7 @@ class SitemapSpider(ApiSpider):
     def parse_page(self, response):
         external_id = response.meta["external_id"]
         if response.status in GONE_STATUSES:
-            self.count_error(f"http_{response.status}")
-            self.count("deleted_upstream")
-            self.inc.done(external_id)
-            if self.inc.seen_before(external_id):
-                yield PostItem(source=self.source_name, url=external_id, external_id=external_id, body="",
-                               deleted_upstream=True, fetched_at=self.fetched_at())
+            yield from self.gone(external_id, response.status)
             return
         response = self.decoded(response)
         document = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True,

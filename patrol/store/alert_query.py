@@ -4,12 +4,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Integer, and_, or_
 
 from patrol.alerts import STATUSES
+from patrol.posts import text_problem
 from patrol.store.records import AlertFilter, InvalidFilter
 from patrol.store.schema import UTCDateTime, alerts
 from patrol.taxonomy import SEVERITY_RANK
@@ -35,6 +36,10 @@ def alert_conditions(f: AlertFilter) -> list:
         if f.severity not in SEVERITY_RANK:
             raise InvalidFilter(f"severity must be one of {', '.join(SEVERITY_RANK)}, got {f.severity!r}")
         conds.append(alerts.c.severity == f.severity)
+    for name in ("category", "source", "assignee", "q"):
+        value = getattr(f, name)
+        if value and text_problem(value):
+            raise InvalidFilter(f"{name} {text_problem(value)}")
     for name in ("category", "source", "assignee"):
         value = getattr(f, name)
         if value:
@@ -42,14 +47,22 @@ def alert_conditions(f: AlertFilter) -> list:
     if f.q:
         conds.append(or_(alerts.c.title.icontains(f.q, autoescape=True),
                          alerts.c.text.icontains(f.q, autoescape=True)))
-    for name, value in (("opened_from", f.opened_from), ("opened_to", f.opened_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidFilter(f"{name} must carry a time zone, got {value.isoformat()}")
     if f.opened_from is not None:
-        conds.append(alerts.c.opened_at >= f.opened_from)
+        conds.append(alerts.c.opened_at >= utc_time("opened_from", f.opened_from))
     if f.opened_to is not None:
-        conds.append(alerts.c.opened_at < f.opened_to)
+        conds.append(alerts.c.opened_at < utc_time("opened_to", f.opened_to))
     return conds
+
+
+def utc_time(name: str, value: datetime) -> datetime:
+    """`value` in UTC, as the database compares it; a naive time, or one whose UTC falls outside
+    the years 1-9999 (0001-01-01T00:00+14:00), is the caller's mistake, not the database's."""
+    if value.tzinfo is None:
+        raise InvalidFilter(f"{name} must carry a time zone, got {value.isoformat()}")
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidFilter(f"{name} {value.isoformat()} is out of range in UTC") from None
 
 
 def rows_after(keys, values) -> Any:
@@ -72,11 +85,22 @@ def decode_cursor(cursor: str, sort: str, keys) -> list:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if data["s"] != sort or len(data["v"]) != len(keys):
             raise InvalidFilter(f"cursor belongs to sort {data['s']!r}, not {sort!r}")
-        values = []
-        for (col, _), v in zip(keys, data["v"]):
-            values.append(datetime.fromisoformat(v) if isinstance(col.type, UTCDateTime) else v)
-        return values
+        return [_cursor_value(col, v) for (col, _), v in zip(keys, data["v"])]
     except InvalidFilter:
         raise
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error) as exc:
         raise InvalidFilter(f"cursor is not one this server issued ({exc.__class__.__name__})") from None
+
+
+def _cursor_value(col, v) -> Any:
+    """A cursor value of the column's type, or TypeError/ValueError: a forged cursor must fail
+    here, not as a type or range error inside the database."""
+    if isinstance(col.type, UTCDateTime):
+        return utc_time("cursor", datetime.fromisoformat(v))
+    if isinstance(col.type, Integer):
+        if type(v) is not int or not -2**31 <= v < 2**31:
+            raise TypeError(f"{col.name} must be a 32-bit integer")
+        return v
+    if not isinstance(v, str) or text_problem(v):
+        raise TypeError(f"{col.name} must be text")
+    return v

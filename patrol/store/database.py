@@ -14,19 +14,20 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from patrol import audit as audit_mod
 from patrol import reviews
 from patrol.alerts import ACTIVE_STATUSES, CONFIRMED, DISMISSED, Alert, source_health_alert
 from patrol.audit import GENESIS_HASH, AuditEvent, AuditVerification
-from patrol.posts import RawPost, post_id_for
+from patrol.posts import RawPost, post_id_for, text_problem
 from patrol.reviews import Decision
 from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
 from patrol.store.chain import AuditChain
 from patrol.store.engine import chunks, insert_ignore, insert_ignore_stmt, make_engine
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, NotFound, PostRecord,
-    PostVersion, SaveReport, SourceHealth, StoreError, UserExists,
+    PostVersion, SaveReport, SourceHealth, StoreError, StoreUnavailable, UserExists,
 )
 from patrol.store.rows import (
     MARK_VERSION_INDEXED, TOUCH_POST, alert_from_row, alert_values, event_from_row, locked_alert, locked_posts,
@@ -41,6 +42,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SYSTEM_ACTOR = "system"
 MAX_PAGE = 500
 MAX_BULK = 500
+MAX_SEQ = 2**31 - 1  # the audit seq column is a 32-bit integer on PostgreSQL
+
+
+def findable(key: Any) -> bool:
+    """Whether `key` could be the id or name of a stored row. Keys that cannot (a NUL, a lone
+    surrogate: no row holds one) are not looked up, because PostgreSQL would refuse the query itself."""
+    return isinstance(key, str) and text_problem(key) is None
 
 
 class Store:
@@ -70,15 +78,25 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
+        with self._unavailable_as_error(), self._engine.connect() as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
+        with self._unavailable_as_error(), self._engine.connect() as conn:
             conn.execution_options(patrol_write=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def _unavailable_as_error(self) -> Iterator[None]:
+        # Locked (SQLite's busy timeout ran out), unreachable or out of disk: the transaction was
+        # rolled back, and callers (ingest, crawl, the API's 503) say so instead of crashing.
+        try:
+            yield
+        except OperationalError as exc:
+            where = self._engine.url.render_as_string(hide_password=True)
+            raise StoreUnavailable(f"the workflow database {where} is unavailable: {exc.orig}") from exc
 
     def _migrate(self) -> None:
         from alembic import command
@@ -241,12 +259,14 @@ class Store:
         """The posts that exist, in the order asked."""
         found: dict[str, PostRecord] = {}
         with self._read() as conn:
-            for chunk in chunks(list(post_ids), 500):
+            for chunk in chunks([i for i in post_ids if findable(i)], 500):
                 for row in conn.execute(select(posts).where(posts.c.id.in_(chunk))):
                     found[row.id] = post_from_row(row)
         return [found[i] for i in post_ids if i in found]
 
     def post_versions(self, post_id: str) -> list[PostVersion]:
+        if not findable(post_id):
+            return []
         with self._read() as conn:
             rows = conn.execute(select(post_versions).where(post_versions.c.post_id == post_id)
                                 .order_by(post_versions.c.version))
@@ -254,6 +274,15 @@ class Store:
                     for r in rows]
 
     # -- alerts ------------------------------------------------------------------------------
+
+    def alert_statuses(self, post_ids: Sequence[str]) -> dict[str, str]:
+        """post id -> the status of its alert, for the posts among `post_ids` that have one."""
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for chunk in chunks([i for i in post_ids if findable(i)], 500):
+                rows = conn.execute(select(alerts.c.post_id, alerts.c.status).where(alerts.c.post_id.in_(chunk)))
+                found.update((r.post_id, r.status) for r in rows)
+        return found
 
     def list_alerts(self, f: AlertFilter = AlertFilter()) -> AlertPage:
         keys = SORTS.get(f.sort)
@@ -275,6 +304,8 @@ class Store:
         return AlertPage(items=items, next_cursor=next_cursor)
 
     def get_alert(self, alert_id: str, now: datetime | None = None) -> AlertDetail | None:
+        if not findable(alert_id):
+            return None
         now = now or datetime.now(timezone.utc)
         with self._read() as conn:
             row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
@@ -310,6 +341,8 @@ class Store:
         body = (text_ or "").strip()
         if not body:
             raise reviews.DecisionError("a note must not be empty")
+        if text_problem(body):
+            raise reviews.DecisionError(f"a note {text_problem(body)}")
         if len(body) > reviews.MAX_NOTE_CHARS:
             raise reviews.DecisionError(f"a note must be at most {reviews.MAX_NOTE_CHARS} characters")
         with self._write() as conn:
@@ -433,17 +466,23 @@ class Store:
     def authenticate(self, name: str, password: str, now: datetime | None = None) -> User | None:
         """The user when the password matches and the user is active; every attempt is audited."""
         now = now or datetime.now(timezone.utc)
-        with self._read() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
+        row = self._user_row(name)
         ok = check_password(password, row.password_hash if row else self._dummy_hash) and row is not None
         ok = ok and bool(row.active)
-        self.record_event(name if row else SYSTEM_ACTOR, "user.login", f"user:{name}", {"ok": ok}, now)
+        # A name no user can have (too long for the subject column, a NUL) is audited as such.
+        subject = f"user:{name}" if row or (findable(name) and len(name) <= 64) else "user:(invalid name)"
+        self.record_event(name if row else SYSTEM_ACTOR, "user.login", subject, {"ok": ok}, now)
         return User(row.name, row.role, row.active) if ok else None
 
     def get_user(self, name: str) -> User | None:
-        with self._read() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
+        row = self._user_row(name)
         return User(row.name, row.role, row.active) if row else None
+
+    def _user_row(self, name: str):
+        if not findable(name):
+            return None
+        with self._read() as conn:
+            return conn.execute(select(users).where(users.c.name == name)).first()
 
     def list_users(self) -> list[User]:
         with self._read() as conn:
@@ -474,13 +513,15 @@ class Store:
                      action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
         if not 1 <= limit <= 10_000:
             raise InvalidFilter(f"limit must be between 1 and 10000, got {limit}")
+        if after_seq > MAX_SEQ:
+            raise InvalidFilter(f"after_seq must be at most {MAX_SEQ}, got {after_seq}")
         stmt = select(audit_log).where(audit_log.c.seq > after_seq)
-        if actor is not None:
-            stmt = stmt.where(audit_log.c.actor == actor)
-        if action is not None:
-            stmt = stmt.where(audit_log.c.action == action)
-        if subject is not None:
-            stmt = stmt.where(audit_log.c.subject == subject)
+        for column, value in ((audit_log.c.actor, actor), (audit_log.c.action, action),
+                              (audit_log.c.subject, subject)):
+            if value is not None:
+                if text_problem(value):
+                    raise InvalidFilter(f"{column.name} {text_problem(value)}")
+                stmt = stmt.where(column == value)
         with self._read() as conn:
             return [event_from_row(r) for r in conn.execute(stmt.order_by(audit_log.c.seq).limit(limit))]
 

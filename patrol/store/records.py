@@ -23,6 +23,11 @@ class UserExists(StoreError):
     pass
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or written now (locked, down, disk full); nothing of the
+    refused call was written, so the same call can be made again later."""
+
+
 class InvalidFilter(StoreError, ValueError):
     """A bad AlertFilter value or cursor; says which field and why."""
 

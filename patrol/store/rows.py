@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from patrol.alerts import STATUSES, Alert
 from patrol.audit import AuditEvent
+from patrol.posts import text_problem
 from patrol.store.engine import chunks
 from patrol.store.records import Note, NotFound, PostRecord
 from patrol.store.schema import UTCDateTime, alerts, posts
@@ -33,7 +34,9 @@ TOUCH_POST = (update(posts).where(posts.c.id == bindparam("b_id"))
 
 
 def locked_alert(conn: Connection, alert_id: str) -> Alert:
-    row = conn.execute(select(alerts).where(alerts.c.id == alert_id).with_for_update()).first()
+    # No alert id holds a NUL or a lone surrogate; PostgreSQL would refuse to even look one up.
+    row = None if text_problem(alert_id) else conn.execute(
+        select(alerts).where(alerts.c.id == alert_id).with_for_update()).first()
     if row is None:
         raise NotFound(f"no alert {alert_id!r}")
     return alert_from_row(row)

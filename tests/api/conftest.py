@@ -3,9 +3,11 @@ temp dir, users of every role, and builders that raise real alerts through the a
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+import os
 from itertools import count
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -30,10 +32,35 @@ def password_of(name: str) -> str:
     return f"pw-{name}-secret"
 
 
+PG_URL = os.environ.get("PATROL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
 @pytest.fixture
-def services(tmp_path):
+def database_url():
+    """None: SQLite under tmp_path. A module runs its tests on PostgreSQL too (where NUL characters,
+    column lengths and types are enforced) by overriding this fixture to return `backend_url`."""
+    return None
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request) -> str | None:
+    """None for SQLite, else PATROL_TEST_DATABASE_URL with its public schema emptied."""
+    if request.param != "postgresql":
+        return None
+    request.applymarker(pytest.mark.postgres)
+    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def services(tmp_path, database_url):
     # Explicit Nones: a PATROL_* variable in the environment must not point the tests elsewhere.
-    settings = Settings(home=tmp_path, database_url=None, elasticsearch_url=None,
+    settings = Settings(home=tmp_path, database_url=database_url, elasticsearch_url=None,
                         api=ApiSettings(secret_key="test-secret-key"))
     svc = build_services(settings)
     # The real composition root (its SqliteIndex under tmp_path), except that the store is built

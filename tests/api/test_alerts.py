@@ -171,3 +171,18 @@ def test_bulk_with_a_bad_body_is_422(api):
     assert api.post("sue", "/api/alerts/bulk", json={"ids": [], "action": "claim"}).status_code == 422
     assert api.post("sue", "/api/alerts/bulk", json={"ids": ["x"], "action": "burn"}).status_code == 422
     assert api.post("sue", "/api/alerts/bulk", json={"ids": ["x"] * 201, "action": "claim"}).status_code == 422
+
+
+def test_a_database_that_is_down_is_503_without_its_address(api, services, monkeypatch):
+    from patrol.store import StoreUnavailable
+
+    api.token("alice")  # logged in before the database went away
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("the workflow database postgresql://patrol@db.internal/patrol is unavailable: "
+                               "could not connect")
+
+    monkeypatch.setattr(services.store, "list_alerts", down)
+    r = api.get("alice", "/api/alerts")
+    assert r.status_code == 503
+    assert "unavailable" in r.json()["detail"] and "db.internal" not in r.text

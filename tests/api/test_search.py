@@ -79,3 +79,35 @@ def test_index_down_is_503_with_a_clear_detail(api, services, monkeypatch):
 
 def test_search_needs_login(client):
     assert client.get("/api/search", params={"q": "x"}).status_code == 401
+
+
+def test_status_filter_follows_the_review_of_the_alert(api, seed):
+    alert_id, post_id = seed.post("出冰，同城面交，私聊", category="drugs")
+
+    def found(status: str) -> list[str]:
+        return [h["id"] for h in api.get("alice", "/api/search", params={"q": f"私聊 status:{status}"}).json()["hits"]]
+
+    assert found("open") == [post_id]
+    api.post("alice", f"/api/alerts/{alert_id}/claim")
+    assert found("claimed") == [post_id] and found("open") == []
+    api.post("alice", f"/api/alerts/{alert_id}/decision", json={"action": "dismiss", "reason": "false_positive"})
+    assert found("dismissed") == [post_id] and found("claimed") == []
+
+
+def test_bulk_review_updates_the_status_filter_too(api, seed):
+    alert_id, post_id = seed.post("出冰，同城面交，私聊", category="drugs")
+    r = api.post("sue", "/api/alerts/bulk", json={"ids": [alert_id], "action": "claim"})
+    assert r.json()["results"][0]["ok"]
+    hits = api.get("alice", "/api/search", params={"q": "私聊 status:claimed"}).json()["hits"]
+    assert [h["id"] for h in hits] == [post_id]
+
+
+def test_a_review_step_is_kept_when_the_index_is_down(api, seed, services, monkeypatch):
+    alert_id, _ = seed.post("出冰，同城面交，私聊", category="drugs")
+
+    def down(post_id, status):
+        raise IndexUnavailable("connection refused")
+
+    monkeypatch.setattr(services.index, "set_status", down)
+    r = api.post("alice", f"/api/alerts/{alert_id}/claim")
+    assert r.status_code == 200 and r.json()["status"] == "claimed"

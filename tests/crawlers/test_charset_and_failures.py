@@ -78,3 +78,25 @@ def failure_of(error):
 ])
 def test_failures_are_counted_by_kind(error, kind):
     assert failure_kind(failure_of(error)) == kind
+
+
+@pytest.mark.parametrize("kind, url", [
+    ("discuz", "http://x/forum.php?mod=forumdisplay&fid=2"), ("rss", "http://x/feed"),
+    ("html", "http://x/list"), ("wordpress", "http://x/"),
+])
+def test_every_spider_reads_a_big5_page_declared_utf8_and_counts_the_fix(kind, url):
+    # Discuz and RSS spiders used to decode with the GBK/UTF-8 chooser only: 臺北 came out as 秅癬.
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.spiders import SPIDERS
+
+    source = {"name": "tw-forum", "kind": kind, "url": url}
+    if kind == "html":
+        source["selectors"] = {"item": "li", "link": "a", "body": "p"}
+    spider_cls = SPIDERS[kind]
+    crawler = get_crawler(spider_cls)
+    crawler._apply_settings()
+    spider = spider_cls.from_crawler(crawler, source=source)
+    response = HtmlResponse("http://x/t/1", body=TRADITIONAL.encode("big5"), encoding="utf-8")
+    assert spider.decoded(response).text == TRADITIONAL
+    assert crawler.stats.get_value("patrol/errors/charset/tw-forum") == 1

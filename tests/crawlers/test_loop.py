@@ -112,3 +112,33 @@ def test_lexicon_edits_go_live_before_the_next_pass_and_broken_ones_are_reported
     assert versions[0] != versions[1] == versions[2]
     assert any(line.startswith("lexicons reloaded") for line in lines)
     assert any("NOT reloaded" in line and "drugs.txt" in line for line in lines)
+
+
+def test_a_workflow_database_that_is_down_fails_the_pass_not_the_loop(tmp_path, services, monkeypatch):
+    from patrol.store import StoreUnavailable
+
+    clock, lines, rounds_seen = FakeClock(), [], []
+    down = StoreUnavailable("the workflow database sqlite:///wf.db is unavailable: database is locked")
+
+    def crawl(settings, sources, ingest):
+        rounds_seen.append(clock.t)
+        clock.t += 1.0
+        if len(rounds_seen) == 1:
+            raise down  # what the ingest step raises mid-pass when the store refuses a batch
+        return CrawlReport(sources={s.name: SourceReport(s.name, s.kind, pages_fetched=1, items=1, finish_reason="finished")
+                                    for s in sources})
+
+    real_record = services.store.record_source_pass
+
+    def record_while_down(*args, **kw):
+        if len(rounds_seen) == 1:
+            raise down
+        return real_record(*args, **kw)
+
+    monkeypatch.setattr(services.store, "record_source_pass", record_while_down)
+    rounds = run_loop(Settings(home=tmp_path), SOURCES, services, source_names=["fast"], crawl=crawl, clock=clock,
+                      sleep=clock.sleep, echo=lines.append, max_rounds=2)
+    assert rounds == 2
+    assert "database is locked" in lines[0]
+    assert lines[1].startswith("fast") and "ok" in lines[1]
+    assert [h.passes for h in services.store.source_health()] == [1]

@@ -82,3 +82,62 @@ def test_crawl_refuses_a_broken_sources_file_naming_the_problem(run, tmp_path):
     result = run("crawl", "--sources", str(bad))
     assert result.exit_code == 2
     assert "sources.yaml" in result.stderr and "kind" in result.stderr
+
+
+def test_ingest_skips_lines_that_are_not_utf8_or_too_long_by_number_and_keeps_the_rest(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATROL_CRAWL__MAX_PAGE_BYTES", "2000")
+    good = [json.dumps({"source": "other", "url": f"http://127.0.0.1/p/{i}", "text": f"第{i}条"}, ensure_ascii=False)
+            for i in range(3)]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_bytes(b"\n".join([
+        good[0].encode(),
+        b'{"source": "other", "url": "http://127.0.0.1/gbk", "text": "' + "出售".encode("gbk") + b'"}',
+        good[1].encode(),
+        b'{"source": "other", "url": "http://127.0.0.1/big", "text": "' + b"x" * 5000 + b'"}',
+        good[2].encode(),
+    ]) + b"\n")
+    result = run("ingest", str(posts))
+    assert result.exit_code == 0, result.output
+    assert "3 new" in result.stdout
+    assert "posts.jsonl:2: not UTF-8" in result.stderr and "posts.jsonl:4: longer than 2000 bytes" in result.stderr
+
+
+def test_ingest_with_the_database_unavailable_says_from_which_line_nothing_was_stored(run, tmp_path, monkeypatch):
+    from patrol.ingest import Ingestor
+    from patrol.store import StoreUnavailable
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({"source": "other", "url": f"http://127.0.0.1/p/{i}", "text": "好"})
+                               for i in range(300)) + "\n", encoding="utf-8")
+    real_ingest, calls = Ingestor.ingest, []
+
+    def second_batch_fails(self, raws):
+        calls.append(len(raws))
+        if len(calls) == 2:
+            raise StoreUnavailable("the workflow database sqlite:///x is unavailable: database is locked")
+        return real_ingest(self, raws)
+
+    monkeypatch.setattr(Ingestor, "ingest", second_batch_fails)
+    result = run("ingest", str(posts))
+    assert result.exit_code == 1
+    assert "256 new" in result.stdout
+    assert "database is locked" in result.stderr and "nothing from line 257 on was stored" in result.stderr
+
+    monkeypatch.setattr(Ingestor, "ingest", real_ingest)
+    again = run("ingest", str(posts))  # the same command once the database is back: nothing doubled
+    assert again.exit_code == 0 and "44 new" in again.stdout and "256 unchanged" in again.stdout
+
+
+def test_reindex_with_the_index_unavailable_fails_with_the_reason(run, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"source": "other", "url": "http://127.0.0.1/p/1", "text": "好"}) + "\n")
+    (tmp_path / "home").mkdir()
+    broken = tmp_path / "home" / "index.sqlite"
+    broken.write_bytes(b"not an index " * 1000)
+    stored = run("ingest", str(posts))
+    assert stored.exit_code == 0 and "1 new" in stored.stdout and "1 waiting for the index" in stored.stdout
+    result = run("reindex")
+    assert result.exit_code == 3
+    assert "index is still unavailable" in result.stderr and "index.sqlite" in result.stderr
+    broken.unlink()
+    assert "reindexed 1 post(s)" in run("reindex").stdout

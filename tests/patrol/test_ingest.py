@@ -111,3 +111,71 @@ def test_searching_the_real_word_finds_a_post_that_spells_it_evasively_and_marks
     assert hit.highlights == ("正规<mark>菠.菜</mark>老平台，天天返水",)
     assert hit.matched_normalised
     assert index.get(hit.id).normalised == "推荐\n正规博彩老平台，天天返水"
+
+
+def test_text_no_database_can_keep_is_cleaned_before_analysis_and_stored_on_every_backend(db_url, analyzer, tmp_path):
+    # PostgreSQL refuses NUL characters, and a lone surrogate is not UTF-8 at all: either one used
+    # to fail the whole batch. The post is kept, without them, the same on both backends.
+    store = Store(db_url, password_rounds=4)
+    index = SqliteIndex(tmp_path / "index.sqlite")
+    ingestor = Ingestor(store, index, analyzer, load_rules(), clock=lambda: NOW)
+    report = ingestor.ingest([raw("n1", "出冰\x00，同城面交，加薇", title="标题\ud800"), raw("n2", CLEAN)])
+    assert (report.new, report.alerts_opened, report.indexed) == (2, 1, 2)
+    post = store.get_post(raw("n1", "").id)
+    assert (post.title, post.text) == ("标题\ufffd", "出冰，同城面交，加薇")
+    (alert,) = store.list_alerts().items
+    assert alert.text == post.text
+    index.close()
+    store.close()
+
+
+def test_an_index_that_cannot_be_opened_costs_the_indexing_not_the_posts(tmp_path, analyzer):
+    from patrol.bootstrap import build_services
+    from patrol.settings import Settings
+
+    settings = Settings(home=tmp_path, database_url=None, elasticsearch_url=None)
+    settings.index_path.write_bytes(b"not an index " * 1000)  # a corrupt file where the index lives
+    services = build_services(settings)
+    services.__dict__["analyzer"] = analyzer
+    report = services.ingestor.ingest([raw("1", GAMBLING), raw("2", CLEAN)])
+    assert (report.new, report.alerts_opened, report.indexed, report.index_pending) == (2, 1, 0, 2)
+    assert sorted(services.store.unindexed_post_ids()) == sorted([raw("1", "").id, raw("2", "").id])
+
+    settings.index_path.unlink()  # the operator moves the broken file away
+    assert services.ingestor.reindex_pending() == 2
+    assert services.index.count() == 2 and services.store.unindexed_post_ids() == []
+    services.close()
+
+
+def test_reindex_while_the_index_is_down_says_why_and_keeps_the_posts_marked(tmp_path, analyzer):
+    store = Store(f"sqlite:///{tmp_path / 'patrol.db'}", password_rounds=4)
+    down = Ingestor(store, DownIndex(), analyzer, load_rules(), clock=lambda: NOW)
+    down.ingest([raw("1", CLEAN)])
+    with pytest.raises(IndexUnavailable, match="connection refused"):
+        down.reindex_pending()
+    assert store.unindexed_post_ids() == [raw("1", "").id]
+
+
+def test_posts_indexed_after_an_outage_carry_their_alerts_current_status(tmp_path, analyzer):
+    store = Store(f"sqlite:///{tmp_path / 'patrol.db'}", password_rounds=4)
+    store.add_user("li", "officer", "li-password-1")
+    Ingestor(store, DownIndex(), analyzer, load_rules(), clock=lambda: NOW).ingest([raw("1", GAMBLING), raw("2", CLEAN)])
+    (alert,) = store.list_alerts().items
+    store.claim(alert.id, "li", NOW)
+
+    index = SqliteIndex(tmp_path / "index.sqlite")
+    Ingestor(store, index, analyzer, load_rules(), clock=lambda: NOW).reindex_pending()
+    assert index.get(raw("1", "").id).status == "claimed"
+    assert index.get(raw("2", "").id).status == ""
+    index.close()
+
+
+@pytest.mark.parametrize("line, problem", [
+    ('{"source": "s", "url": "http://x/1", "text": "t", "published_at": "0001-01-01T00:00:00+08:00"}', "published_at"),
+    ('{"source": "%s", "url": "http://x/1", "text": "t"}' % ("s" * 201), "source is longer than 200"),
+    ("[" * 100_000, "not JSON"),
+])
+def test_ingest_jsonl_refuses_what_the_store_cannot_keep_line_by_line(line, problem):
+    errors: list[str] = []
+    assert list(read_jsonl_posts([(7, line)], "in.jsonl", errors.append)) == []
+    assert len(errors) == 1 and errors[0].startswith("in.jsonl:7:") and problem in errors[0]

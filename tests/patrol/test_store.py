@@ -1,6 +1,6 @@
 import multiprocessing
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from patrol.alerts import evaluate_rules, source_health_alert
-from patrol.reviews import Decision, PermissionDenied, TransitionError
+from patrol.reviews import Decision, DecisionError, PermissionDenied, TransitionError
 from patrol.store import AlertFilter, InvalidFilter, NotFound, Store, metadata
 
 # --- migrations ---------------------------------------------------------------------------
@@ -514,3 +514,77 @@ def test_source_health_alert_value_is_saved_like_any_alert(store, make):
     report = store.save_batch([], [alert], make.now)
     assert report.opened_alert_ids == [alert.id]
     assert store.get_alert(alert.id).alert.text == "404 on every page"
+
+
+# --- what the database cannot hold, and a database that is locked ------------------------------
+
+
+def test_keys_no_row_can_have_are_simply_not_found(store, people, make, rules):
+    # PostgreSQL refuses a NUL even inside a lookup; a lone surrogate cannot be sent at all.
+    make.post_with_alert(store, rules)
+    for key in ("a\x00b", "\ud800"):
+        assert store.get_alert(key) is None and store.get_post(key) is None and store.get_posts([key]) == []
+        assert store.post_versions(key) == [] and store.get_user(key) is None
+        assert store.alert_statuses([key]) == {}
+        with pytest.raises(NotFound):
+            store.claim(key, "li", make.now)
+    assert store.authenticate("li\x00", "li-password", now=make.now) is None
+    assert store.audit_events(action="user.login")[-1].subject == "user:(invalid name)"
+
+
+@pytest.mark.parametrize("flt, message", [
+    (AlertFilter(source="a\x00b"), "source"), (AlertFilter(q="\ud800"), "q"),
+    (AlertFilter(opened_from=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))), "opened_from"),
+])
+def test_filter_values_the_database_cannot_compare_are_refused_naming_the_field(store, flt, message):
+    with pytest.raises(InvalidFilter, match=message):
+        store.list_alerts(flt)
+
+
+def test_notes_and_decisions_with_a_nul_are_refused_and_nothing_is_written(store, people, make, rules):
+    _, alert = make.post_with_alert(store, rules)
+    store.claim(alert.id, "li", make.now)
+    with pytest.raises(DecisionError, match="NUL"):
+        store.add_note(alert.id, "li", "a\x00b", make.now)
+    with pytest.raises(DecisionError, match="NUL"):
+        Decision("escalate", note="look\x00")
+    assert store.get_alert(alert.id).notes == []
+
+
+def test_audit_filters_out_of_range_or_unstorable_are_refused(store):
+    with pytest.raises(InvalidFilter, match="after_seq"):
+        store.audit_events(after_seq=10**20)
+    with pytest.raises(InvalidFilter, match="actor"):
+        store.audit_events(actor="\x00")
+
+
+def test_alert_statuses_answer_for_many_posts_in_one_call(store, people, make, rules):
+    p1, a1 = make.post_with_alert(store, rules, "s1")
+    p2, _ = make.post_with_alert(store, rules, "s2")
+    store.claim(a1.id, "li", make.now)
+    assert store.alert_statuses([p1.id, p2.id, "no-such-post"]) == {p1.id: "claimed", p2.id: "open"}
+
+
+def test_a_locked_sqlite_database_is_store_unavailable_and_the_batch_can_be_saved_later(tmp_path, make):
+    import sqlite3
+
+    from patrol.store import StoreUnavailable
+
+    path = tmp_path / "locked.db"
+    store = Store(f"sqlite:///{path}", password_rounds=4)
+
+    @sa.event.listens_for(store.engine, "connect")
+    def _short_wait(dbapi_conn, _record):  # the real wait is 30 s; the test need not sit through it
+        dbapi_conn.execute("PRAGMA busy_timeout=50")
+
+    store.engine.dispose()
+    record = make.record(make.raw("locked"))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailable, match="locked"):
+        store.save_batch([record], [], make.now)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert store.get_post(record.id) is None
+    assert store.save_batch([record], [], make.now).new_post_ids == [record.id]
+    store.close()
