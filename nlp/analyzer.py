@@ -167,6 +167,23 @@ def _attribute_shared(hits: Sequence[LexiconHit]) -> tuple[list[LexiconHit], fro
 
 def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
+    if not match.hits and not detections:
+        # Most posts: nothing found, so every score is 0 and only counter-speech sets factors.
+        # The same result as the full recipe (tests/nlp/test_speed_equivalence.py holds them
+        # equal), without its walk over every category.
+        return _nothing_found(match)
+    return _score_rules(match, detections)
+
+
+def _nothing_found(match: Match) -> RuleResult:
+    factors: dict[str, float] = {}
+    for e in match.exceptions:
+        for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
+            factors[cat] = min(factors.get(cat, 1.0), e.factor)
+    return RuleResult({c: 0.0 for c in HARM_CATEGORIES}, {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, {}, {})
+
+
+def _score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     by_cat: dict[str, list[LexiconHit]] = {}
     kept, explained_away = _attribute_shared(match.hits)
     for h in kept:

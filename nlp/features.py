@@ -70,9 +70,10 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
 
 
-def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int):
+def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int, where: bool = True):
     """For every character n-gram (n = 1..max_n) of every text: (doc, start, n, column), as arrays
-    in the order n = 1, 2, ..., positions ascending within each n."""
+    in the order n = 1, 2, ..., positions ascending within each n. `where=False` leaves start
+    and n empty (the matrix needs only doc and column)."""
     n_docs = len(texts)
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_docs)
     total = int(lens.sum())
@@ -85,7 +86,7 @@ def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int):
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
     pos = np.arange(total, dtype=np.int64)
     remaining = np.repeat(starts + lens, lens) - pos  # chars left in doc
-    offset = pos - np.repeat(starts, lens)
+    offset = pos - np.repeat(starts, lens) if where else None
     mask = np.uint64((1 << bits) - 1)
     docs, offs, ns, cols = [], [], [], []
     h = np.zeros(total, dtype=np.uint64)
@@ -96,25 +97,51 @@ def _char_ngram_columns(texts: Sequence[str], bits: int, max_n: int):
         h = h * _MUL + shifted + np.uint64(1)
         ok = remaining >= n
         docs.append(doc[ok])
-        offs.append(offset[ok])
-        ns.append(np.full(int(ok.sum()), n, dtype=np.int64))
+        if where:
+            offs.append(offset[ok])
+            ns.append(np.full(len(docs[-1]), n, dtype=np.int64))
         cols.append((_mix(h[ok] ^ _ORDER_SALT[n]) & mask).astype(np.int64))
+    if not where:
+        return np.concatenate(docs), empty, empty, np.concatenate(cols)
     return np.concatenate(docs), np.concatenate(offs), np.concatenate(ns), np.concatenate(cols)
 
 
 def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """The canonical (sorted, summed) CSR matrix of how often each (row, col) occurs, float32.
-    Its entry order fixes the order of the float32 sums in the norms and in X @ W, so it must
-    stay what the model was trained with; a global numpy sort of the keys was tried and is slower
-    than scipy's per-row sort."""
-    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
-    m.sum_duplicates()
+    """The canonical CSR matrix (indices sorted within each row, duplicates summed) of how often
+    each (row, col) occurs, float32: exactly what `csr_matrix((ones, (rows, cols)))` followed by
+    `sum_duplicates()` builds. Its entry order fixes the order of the float32 sums in the norms
+    and in X @ W, so it must stay what the model was trained with.
+
+    The keys row·2^b + col are sorted by least-significant-digit radix sort, 16 bits a pass,
+    each pass one stable numpy argsort of uint16 (a linear-time radix sort): about half the time
+    of scipy's per-row comparison sorts, which dominated the cost of the features."""
+    if len(rows) == 0:
+        return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
+    col_bits = max(1, (n_cols - 1).bit_length())
+    keys = (rows.astype(np.uint64) << np.uint64(col_bits)) | cols.astype(np.uint64)
+    width = col_bits + max(1, (n_rows - 1).bit_length())
+    for shift in range(0, width, 16):
+        digit = ((keys >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        keys = keys[np.argsort(digit, kind="stable")]
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    uniq = keys[at]
+    counts = np.diff(np.append(at, len(keys))).astype(np.float32)
+    row_of = (uniq >> np.uint64(col_bits)).astype(np.int64)
+    idx_dtype = np.int32 if max(n_cols, len(uniq)) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n_rows + 1, dtype=idx_dtype)
+    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+    indices = (uniq & np.uint64((1 << col_bits) - 1)).astype(idx_dtype)
+    m = sp.csr_matrix((counts, indices, indptr), shape=(n_rows, n_cols), copy=False)
+    m.has_canonical_format = True
     return m
 
 
 def char_ngram_matrix(texts: Sequence[str], bits: int, max_n: int) -> sp.csr_matrix:
     """Rows of l2-normalised, log-scaled counts of hashed character 1..max_n-grams."""
-    doc, _, _, cols = _char_ngram_columns(texts, bits, max_n)
+    doc, _, _, cols = _char_ngram_columns(texts, bits, max_n, where=False)
     m = _count_matrix(doc, cols, len(texts), 1 << bits)
     np.log1p(m.data, out=m.data)
     return _l2_rows(m)
@@ -169,8 +196,21 @@ def segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
 def _segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray, bool]:
     """`segment_batch`, and whether each text was cut as given (no line breaks to blank out),
     so that its words are `segment(text)`'s once whitespace tokens are dropped."""
+    tokens, lens, codes, keep, doc, first, exact = _cut_batch(texts)
+    if tokens is None:
+        return [], np.zeros(0, dtype=np.int64), exact
+    return [t for t, k in zip(tokens, keep.tolist()) if k], doc[keep], exact
+
+
+def _cut_batch(texts: Sequence[str]):
+    """One rjieba call over the batch joined by newlines: (tokens, token lengths, code points of
+    all tokens, which tokens are words, document of each token, first code point of each token,
+    cut as given?). The separators
+    and single spaces are found from lengths and first code points in numpy, with no Python
+    loop or object array over the tokens. tokens is None for an empty result; when the
+    segmenter merged a boundary, every text is cut on its own."""
     if not texts:
-        return [], np.zeros(0, dtype=np.int64), True
+        return None, None, None, None, None, None, True
     joined = "\n".join(texts)
     exact = True
     if "\r" in joined or joined.count("\n") != len(texts) - 1:
@@ -178,15 +218,26 @@ def _segment_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray, bool]:
         exact = False
     tokens = _SEGMENTER._tokenizer().cut(joined)
     if not tokens:
-        return [], np.zeros(0, dtype=np.int64), exact
-    arr = np.array(tokens, dtype=object)
-    is_sep = arr == "\n"
+        return None, None, None, None, None, None, exact
+    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    codes = _codes("".join(tokens))
+    first = codes[np.cumsum(lens) - lens]
+    single = lens == 1
+    is_sep = single & (first == 10)
+    keep = ~is_sep & ~(single & (first == 32))
     doc = np.cumsum(is_sep)
-    keep = ~is_sep & (arr != " ")
     if int(doc[-1]) != len(texts) - 1:  # the segmenter merged a boundary: one call a text
         per = [segment(t) for t in texts]
-        return [w for d in per for w in d], np.repeat(np.arange(len(per)), [len(d) for d in per]), True
-    return arr[keep].tolist(), doc[keep], exact
+        tokens = [w for words in per for w in words]
+        if not tokens:
+            return None, None, None, None, None, None, True
+        lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        codes = _codes("".join(tokens))
+        keep = np.ones(len(tokens), dtype=bool)
+        doc = np.repeat(np.arange(len(texts)), [len(words) for words in per])
+        first = codes[np.cumsum(lens) - lens]
+        exact = True
+    return tokens, lens, codes, keep, doc, first, exact
 
 
 def _word_hashes(tokens: Sequence[str], n_features: int) -> np.ndarray:
@@ -195,7 +246,14 @@ def _word_hashes(tokens: Sequence[str], n_features: int) -> np.ndarray:
     if not tokens:
         return np.zeros(0, dtype=np.int64)
     lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    codes = _codes("".join(tokens)) + np.uint64(1)
+    return _hashes_of_codes(_codes("".join(tokens)), lens, n_features)
+
+
+def _hashes_of_codes(codes: np.ndarray, lens: np.ndarray, n_features: int) -> np.ndarray:
+    """`_word_hashes` from the tokens' concatenated code points and lengths. A token's hash
+    depends on its own code points only (the shift by P^-start is exact modulo 2^64, P being
+    odd), so hashing separators alongside changes no word's column."""
+    codes = codes + np.uint64(1)
     k = len(codes)
     powers = np.cumprod(np.full(k, _WORD_P, dtype=np.uint64))  # P^1 .. P^k
     prefix = np.zeros(k + 1, dtype=np.uint64)
@@ -218,12 +276,14 @@ def word_matrix(texts: Sequence[str], n_features: int) -> sp.csr_matrix:
 
 
 def _word_matrix(texts: Sequence[str], n_features: int):
-    words, rows, exact = _segment_batch(texts)
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = _word_hashes(words, n_features)
-    m = _count_matrix(rows, cols, len(texts), n_features)
+    tokens, lens, codes, keep, doc, first, exact = _cut_batch(texts)
+    if tokens is None:
+        return sp.csr_matrix((len(texts), n_features), dtype=np.float32), None
+    cols = _hashes_of_codes(codes, lens, n_features)
+    rows = doc[keep].astype(np.int64)
+    m = _count_matrix(rows, cols[keep], len(texts), n_features)
     np.log1p(m.data, out=m.data)
-    return _l2_rows(m), (words, rows, cols) if exact else None
+    return _l2_rows(m), (tokens, doc, cols, keep, first) if exact else None
 
 
 # --- dense rule signals --------------------------------------------------------------------------
@@ -307,8 +367,15 @@ _LEX_POS = {(c, weak): _DENSE_POS[("lexweak:" if weak else "lex:") + c] for c in
 _COUNTER_POS = {c: (_DENSE_POS[f"counter:{c}"],) for c in HARM_CATEGORIES}
 _COUNTER_POS["*"] = tuple(_DENSE_POS[f"counter:{c}"] for c in HARM_CATEGORIES)
 _DETECTOR_POS = {kind: _DENSE_POS[f"detector:{f}"] for kind, f in DETECTOR_FEATURE.items()}
-_SHAPES = ((_DENSE_POS["shape:long_digits"], _LONG_DIGITS, False), (_DENSE_POS["shape:handle"], _HANDLE, False),
-           (_DENSE_POS["shape:link"], _LINK, False), (_DENSE_POS["shape:emoji"], _EMOJI, True))
+# what the shapes need before their patterns can match: five handle characters in a row (which
+# five digits are too), a letter a link starts with; the plain classes are searched several
+# times faster than the patterns, and most posts have neither
+_RUN5 = re.compile(r"[A-Za-z0-9_\-]{5}")
+_LINK_NEEDS = re.compile(r"[hHwW.]")
+_POS_LONG_DIGITS = _DENSE_POS["shape:long_digits"]
+_POS_HANDLE = _DENSE_POS["shape:handle"]
+_POS_LINK = _DENSE_POS["shape:link"]
+_POS_EMOJI = _DENSE_POS["shape:emoji"]
 
 
 def dense_matrix(prepared: Sequence[Prepared]) -> np.ndarray:
@@ -345,11 +412,18 @@ def dense_matrix(prepared: Sequence[Prepared]) -> np.ndarray:
             if pos is not None:
                 set_r.append(i)
                 set_c.append(pos)
-        text, raw = p.normalised, p.raw
-        for pos, rx, on_raw in _SHAPES:
-            if rx.search(raw if on_raw else text):
-                set_r.append(i)
-                set_c.append(pos)
+        text = p.normalised
+        if _RUN5.search(text):
+            for pos, rx in ((_POS_LONG_DIGITS, _LONG_DIGITS), (_POS_HANDLE, _HANDLE)):
+                if rx.search(text):
+                    set_r.append(i)
+                    set_c.append(pos)
+        if _LINK_NEEDS.search(text) and _LINK.search(text):
+            set_r.append(i)
+            set_c.append(_POS_LINK)
+        if _EMOJI.search(p.raw):
+            set_r.append(i)
+            set_c.append(_POS_EMOJI)
     if add_r:
         np.add.at(v, (np.array(add_r), np.array(add_c)), np.array(add_w, dtype=np.float32))
     if max_r:
@@ -431,25 +505,36 @@ class RuleSide:
 
 def as_prepared(batch: Sequence[Any], rules: RuleSide) -> list[Prepared]:
     """Accept raw strings, `Prepared`, or any object with `.normalised` (the Analyzer's own work)."""
-    if all(isinstance(b, Prepared) for b in batch):
-        return list(batch)
-    raws = [i for i, b in enumerate(batch) if isinstance(b, str) or not hasattr(b, "normalised")]
-    prepared: list[Prepared | None] = [None] * len(batch)
-    for i, p in zip(raws, rules.prepare([b if isinstance(b, str) else str(b) for b in (batch[i] for i in raws)])):
-        prepared[i] = p
+    prepared: list[Prepared | None] = []
+    raws: list[int] = []
     for i, b in enumerate(batch):
-        if prepared[i] is None:
-            if isinstance(b, Prepared):
-                prepared[i] = b
-            else:
-                norm = getattr(b, "normalised")
-                norm = getattr(norm, "text", norm)
-                prepared[i] = Prepared(
-                    raw=str(getattr(b, "text", getattr(b, "raw", norm))),
-                    normalised=str(norm),
-                    lexicon=getattr(b, "lexicon", None) or getattr(b, "match", None),
-                    detections=tuple(getattr(b, "detections", ()) or ()),
-                )
+        if type(b) is Prepared:
+            prepared.append(b)
+            continue
+        norm = getattr(b, "normalised", None) if not isinstance(b, str) else None
+        text = getattr(b, "text", None)
+        if type(norm) is str and type(text) is str:
+            # the Analyzer's ModelInput: everything is already what the model reads
+            dets = getattr(b, "detections", ())
+            prepared.append(Prepared(text, norm, getattr(b, "lexicon", None) or getattr(b, "match", None),
+                                     dets if type(dets) is tuple else tuple(dets or ())))
+        elif isinstance(b, Prepared):
+            prepared.append(b)
+        elif isinstance(b, str) or not hasattr(b, "normalised"):
+            prepared.append(None)
+            raws.append(i)
+        else:
+            norm = getattr(b, "normalised")
+            norm = getattr(norm, "text", norm)
+            prepared.append(Prepared(
+                raw=str(getattr(b, "text", getattr(b, "raw", norm))),
+                normalised=str(norm),
+                lexicon=getattr(b, "lexicon", None) or getattr(b, "match", None),
+                detections=tuple(getattr(b, "detections", ()) or ()),
+            ))
+    if raws:
+        for i, p in zip(raws, rules.prepare([batch[i] if isinstance(batch[i], str) else str(batch[i]) for i in raws])):
+            prepared[i] = p
     return prepared  # type: ignore[return-value]
 
 
@@ -465,32 +550,58 @@ def model_text(p: Prepared) -> str:
     return text
 
 
+# every code point str.isspace() holds true for lies below U+3001 (a test checks all of Unicode)
+_SPACE_CODES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint64)
+
+
 class FeatureBatch:
-    """The model texts of one transformed batch and, when the batch was cut as given, its words
+    """The model texts of one transformed batch and, when the batch was cut as given, its tokens
     with their document rows and hash columns (for naming features without cutting again)."""
 
-    __slots__ = ("texts", "_words", "_bounds")
+    __slots__ = ("texts", "_words", "_bounds", "_named")
 
     def __init__(self, texts: list[str], words):
         self.texts = texts
         self._words = words
         self._bounds = None
+        self._named = None
 
-    def words_of(self, row: int, text: str, n_word: int) -> tuple[list[str], list[int]]:
-        """The words of `segment(text)`, in order, and the column of each in the word block."""
+    def word_names(self, row: int, text: str, n_word: int, wanted: Iterable[int]) -> dict[int, str]:
+        """Column (in the word block) -> the first word of `segment(text)` hashed there, for the
+        wanted columns that are among the text's words."""
+        out: dict[int, str] = {}
         if self._words is None:
             words = segment(text)
-            return words, _word_hashes(words, n_word).tolist()
-        words, rows, cols = self._words
-        if self._bounds is None:
-            self._bounds = np.searchsorted(rows, np.arange(len(self.texts) + 1)).tolist()
+            cols = _word_hashes(words, n_word).tolist()
+            for c in wanted:
+                if c in cols:
+                    out[c] = words[cols.index(c)]
+            return out
+        tokens, doc, cols, keep, first = self._words
+        if self._named is None:
+            # the tokens `segment` keeps: not a separator or space (keep), and not whitespace;
+            # a whitespace token starts with a space character, so only those are checked
+            named = keep.copy()
+            for i in np.flatnonzero(keep & np.isin(first, _SPACE_CODES)).tolist():
+                if tokens[i].isspace():
+                    named[i] = False
+            self._named = named
+            self._bounds = np.searchsorted(doc, np.arange(len(self.texts) + 1)).tolist()
         lo, hi = self._bounds[row], self._bounds[row + 1]
-        mine, mine_cols = words[lo:hi], cols[lo:hi].tolist()
-        if any(w.isspace() for w in mine):
-            # `segment` drops every whitespace token; the batch cut dropped only its separators
-            keep = [k for k, w in enumerate(mine) if not w.isspace()]
-            mine, mine_cols = [mine[k] for k in keep], [mine_cols[k] for k in keep]
-        return mine, mine_cols
+        mine = cols[lo:hi].tolist()
+        named = self._named
+        for c in wanted:
+            start = 0
+            while True:
+                try:
+                    i = mine.index(c, start)
+                except ValueError:
+                    break
+                if named[lo + i]:
+                    out[c] = tokens[lo + i]
+                    break
+                start = i + 1
+        return out
 
 
 class FeatureExtractor:
@@ -554,14 +665,9 @@ class FeatureExtractor:
             names = out[i]
             word_cols = [c for c in wanted[i] if cfg.n_char <= c < base]
             if cfg.n_word and word_cols:
-                words, cols = batch.words_of(row, texts[i], cfg.n_word)
-                for c in word_cols:
-                    if c in names:
-                        continue
-                    try:
-                        names[c] = f"word:{words[cols.index(c - cfg.n_char)]}"
-                    except ValueError:  # the column is not one of this text's words
-                        pass
+                found = batch.word_names(row, texts[i], cfg.n_word, [c - cfg.n_char for c in word_cols])
+                for c, w in found.items():
+                    names.setdefault(c + cfg.n_char, f"word:{w}")
             for c in wanted[i]:
                 if base <= c < base + len(DENSE_NAMES):
                     names[c] = DENSE_NAMES[c - base]

@@ -168,6 +168,7 @@ class Lexicon:
         for i, r in enumerate(self._pairs):
             for w in set(r.lefts):
                 self._pairs_by_left.setdefault(w, []).append(i)
+        self._pair_rights = [frozenset(r.rights) for r in self._pairs]
         self.fold_terms = frozenset(
             t for t, es in entries.items()
             if _CJK_TERM_RE.fullmatch(t) and any(not e.weak and e.weight >= FOLD_MIN_WEIGHT for e in es)
@@ -178,8 +179,13 @@ class Lexicon:
             if r.regex is None:
                 self._plain_rules.setdefault(r.pattern, []).append(r)
         self._gap_rules = [r for r in rules if r.regex is not None]
-        # the words of an A…B rule must all be in the text before its regex can match
+        # the words of an A…B rule must all be in the text before its regex can match; one
+        # automaton finds which first words occur, so most rules are ruled out at once
         self._gap_parts = [tuple(r.pattern.split("…")) for r in self._gap_rules]
+        firsts = sorted({parts[0] for parts in self._gap_parts})
+        self._gap_first_ac = (ahocorasick_rs.AhoCorasick(firsts, matchkind=ahocorasick_rs.MatchKind.Standard)
+                              if firsts else None)
+        self._gap_rules_by_first = [[i for i, parts in enumerate(self._gap_parts) if parts[0] == f] for f in firsts]
         # benign words join the automaton so that leftmost-longest matching lets them swallow
         # the shorter terms inside them; a benign hit itself reports nothing
         patterns = list(entries) + [p for p in self._plain_rules if p not in entries]
@@ -289,8 +295,10 @@ class Lexicon:
             hits.extend(self._pair_hits(low))
         if hits and self._gap_rules:
             # the A…B rules are regexes; only worth running when something harmful matched
-            for r, parts in zip(self._gap_rules, self._gap_parts):
-                if not all(p in low for p in parts):
+            present = {i for i, _s, _e in self._gap_first_ac.find_matches_as_indexes(low, overlapping=True)}
+            for k in sorted(k for i in present for k in self._gap_rules_by_first[i]):
+                r, parts = self._gap_rules[k], self._gap_parts[k]
+                if not all(p in low for p in parts[1:]):
                     continue
                 m = r.regex.search(low)
                 if m:
@@ -320,7 +328,7 @@ class Lexicon:
         candidates = sorted({i for part in found for i in self._pairs_by_left.get(part, ())})
         for i in candidates:
             r = self._pairs[i]
-            if not any(b in found for b in r.rights):
+            if self._pair_rights[i].isdisjoint(found):
                 continue
             best = None
             for a in r.lefts:

@@ -15,7 +15,8 @@ import json
 import zipfile
 from collections import deque
 from pathlib import Path
-from typing import Any, Sequence
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -68,13 +69,20 @@ class HarmModel:
         self.extractor = FeatureExtractor(config)
         self.rules = rules or RuleSide()
         self._recent: deque = deque(maxlen=RECENT_BATCHES)
+        self._thresholds_view = None
         expected = (self.extractor.n_features, len(self.labels))
         if self.weights.shape != expected:
             raise ModelLoadError(f"weights have shape {self.weights.shape}, features need {expected}")
 
     @property
-    def thresholds(self) -> dict[str, float]:
-        return {c: float(t) for c, t in zip(self.labels, self.thresholds_)}
+    def thresholds(self) -> Mapping[str, float]:
+        """Category -> threshold, read-only. The Analyzer asks once per post, so the mapping is
+        built once per `thresholds_` array rather than on every call."""
+        cached = self._thresholds_view
+        if cached is None or cached[0] is not self.thresholds_:
+            cached = (self.thresholds_, MappingProxyType({c: float(t) for c, t in zip(self.labels, self.thresholds_)}))
+            self._thresholds_view = cached
+        return cached[1]
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -130,19 +138,7 @@ class HarmModel:
             for i, f in zip(missing, again):
                 found[i] = f
         asked = None if labels is None else [self.labels.index(c) for c in labels if c in self.labels]
-        tops_per_item = []
-        for (_, X, probs, fb), row in found:
-            # by default only the labels this item reached: nobody reads why a label was not given
-            wanted = asked if asked is not None else [j for j in range(len(self.labels)) if probs[row, j] >= self.thresholds_[j]]
-            lo, hi = X.indptr[row], X.indptr[row + 1]
-            cols, vals = X.indices[lo:hi], X.data[lo:hi]
-            tops = {}
-            if wanted and len(cols):
-                contrib = vals[:, None] * self.weights[cols][:, wanted]  # (active features, labels)
-                for k, j in enumerate(wanted):
-                    order = np.argsort(-contrib[:, k])[:top]
-                    tops[j] = [(int(cols[o]), float(contrib[o, k])) for o in order if contrib[o, k] > 0]
-            tops_per_item.append(tops)
+        tops_per_item = self._top_contributions(found, asked, top)
         to_name = [i for i, tops in enumerate(tops_per_item) if tops]
         named = self.extractor.names_batch([(found[i][0][3], found[i][1], {c for t in tops_per_item[i].values() for c, _ in t})
                                             for i in to_name])
@@ -151,6 +147,71 @@ class HarmModel:
             names_per_item[i] = names
         return [{self.labels[j]: tuple((names.get(c, f"hash:{c}"), round(v, 4)) for c, v in t) for j, t in tops.items()}
                 for tops, names in zip(tops_per_item, names_per_item)]
+
+    def _top_contributions(self, found: list, asked: list[int] | None, top: int) -> list[dict]:
+        """Per item, label index -> up to `top` (column, weight x value) with a positive
+        contribution, largest first.
+
+        What `np.argsort(-contrib)[:top]` per item and label gives, computed for all of them with
+        one sort of (group, contribution) keys over the positive contributions. Where two of
+        them tie inside the top (or at its edge) the order of that unstable argsort is what
+        counts, so such a group is done the slow way; ties among zeros (features the model never
+        weighted) change nothing, as non-positive contributions are never shown.
+        """
+        groups_item, groups_label, sizes, entry_col, entry_val = [], [], [], [], []
+        tops_per_item: list[dict] = []
+        for i, ((_, X, probs, _fb), row) in enumerate(found):
+            # by default only the labels this item reached: nobody reads why a label was not given
+            wanted = asked if asked is not None else np.flatnonzero(probs[row] >= self.thresholds_).tolist()
+            lo, hi = X.indptr[row], X.indptr[row + 1]
+            tops_per_item.append({})
+            if not wanted or hi == lo:
+                continue
+            for j in wanted:
+                groups_item.append(i)
+                groups_label.append(j)
+                sizes.append(hi - lo)
+                entry_col.append(X.indices[lo:hi])
+                entry_val.append(X.data[lo:hi])
+        if not groups_item:
+            return tops_per_item
+        n_groups = len(groups_item)
+        group = np.repeat(np.arange(n_groups), sizes)
+        col = np.concatenate(entry_col)
+        # the same float32 products as vals * weights[cols, j], one gather for the whole batch
+        val = np.concatenate(entry_val) * self.weights[col, np.repeat(groups_label, sizes)]
+        positive = np.flatnonzero(val > 0)
+        group, col, val = group[positive], col[positive], val[positive]
+        # by group, then largest contribution first, as one int64 key: a positive float32's bit
+        # pattern orders like its value. Equal keys are ties, and tied groups are redone below,
+        # so an unstable sort is fine
+        key = (group.astype(np.int64) << 32) | (0x7FFFFFFF - val.view(np.int32)).astype(np.int64)
+        order = np.argsort(key)
+        group, col, val = group[order], col[order], val[order]
+        starts = np.searchsorted(group, np.arange(n_groups + 1))
+        rank = np.arange(len(group)) - starts[group]
+        same_next = np.zeros(len(group), dtype=bool)
+        same_next[:-1] = (group[1:] == group[:-1]) & (val[1:] == val[:-1])
+        tied = np.zeros(n_groups, dtype=bool)
+        tied[group[same_next & (rank < top)]] = True
+        take = rank < top
+        per_group: list[list] = [[] for _ in groups_item]
+        for g, cv in zip(group[take].tolist(), zip(col[take].tolist(), val[take].tolist())):
+            per_group[g].append(cv)
+        redo = set(np.flatnonzero(tied).tolist())
+        for g, (i, j) in enumerate(zip(groups_item, groups_label)):
+            if g in redo:
+                per_group[g] = self._top_one(found[i], j, top)
+            tops_per_item[i][j] = per_group[g]
+        return tops_per_item
+
+    def _top_one(self, item, j: int, top: int) -> list:
+        (_, X, _probs, _fb), row = item
+        lo, hi = X.indptr[row], X.indptr[row + 1]
+        cols, vals = X.indices[lo:hi], X.data[lo:hi]
+        contrib = vals * self.weights[cols, j]
+        order = np.argsort(-contrib)[:top]
+        return [(int(cols[o]), float(contrib[o])) for o in order if contrib[o] > 0]
 
     def _find_recent(self, prepared: list[Prepared]) -> list:
         """For each item, (cached batch, row) from the recent `_score` calls (newest first), or None."""

@@ -434,6 +434,15 @@ def _pinyin_regex():
     return re.compile(pattern, re.IGNORECASE), targets
 
 
+@lru_cache(maxsize=1)
+def _pinyin_starts() -> re.Pattern:
+    """Where a match of `_pinyin_regex` can begin: a term's first character or the first letter
+    of its first syllable or initials, not after a letter. Same flags, so the same case folding
+    (re's IGNORECASE also folds ſ to s and the Kelvin sign to k)."""
+    firsts = {term[0] for term in _PINYIN} | {sylls[0][0] for sylls in _PINYIN.values()} | {i[0] for i in _INITIALS}
+    return re.compile(r"(?<![A-Za-z])[" + "".join(re.escape(c) for c in sorted(firsts)) + "]", re.IGNORECASE)
+
+
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _NON_LATIN_RE = re.compile(r"[^A-Za-z]")
 _KEEP_CASE_INITIALS = {"QQ"}
@@ -459,7 +468,7 @@ def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
         return []
     rx, targets = _pinyin_regex()
     subs = []
-    for m in rx.finditer(text):
+    for m in _finditer_from(rx, _pinyin_starts(), text):
         raw = m.group(0)
         if not _LATIN_RE.search(raw):
             continue  # the plain characters: nothing to undo
@@ -615,19 +624,18 @@ def _weak_separator_pass(rw: _Rewriter, fold_terms: frozenset[str]) -> None:
 
 
 _FOLD_MAX = 8  # longest word looked for across a separator
+_CJK_TAIL_RE = re.compile(f"{_CJK_CLASS}+\\Z")
+_CJK_HEAD_RE = re.compile(f"{_CJK_CLASS}+")
 
 
 def _joins_a_term(t: str, s: int, e: int, fold_terms: frozenset[str]) -> bool:
     """True when the CJK characters on both sides of the separator t[s:e] form a known word."""
-    i = s
-    while i > 0 and s - i < _FOLD_MAX - 1 and _CJK_RE.match(t, i - 1):
-        i -= 1
-    j = e
-    while j < len(t) and j - e < _FOLD_MAX - 1 and _CJK_RE.match(t, j):
-        j += 1
-    left, right = t[i:s], t[e:j]
-    if not left or not right:
+    # the run of up to 7 CJK characters ending at s, and the one starting at e
+    m = _CJK_TAIL_RE.search(t, max(0, s - (_FOLD_MAX - 1)), s)
+    right = _CJK_HEAD_RE.match(t, e, e + _FOLD_MAX - 1)
+    if m is None or right is None:
         return False
+    left, right = m.group(), right.group()
     tails_of = _fold_splits(fold_terms)
     for k in range(1, len(left) + 1):
         tails = tails_of.get(left[-k:])
@@ -708,8 +716,8 @@ def _homophone_pass(rw: _Rewriter) -> None:
 
 def _numeral_pass(rw: _Rewriter) -> None:
     t = rw.text
-    if not _HAS_NUMERAL_RE.search(t):
-        return
+    if not _HAS_NUMERAL_RE.search(t) or not _NUMERAL_RUN_RE.search(t):
+        return  # 一, 二, 三 are everywhere; a run of five is rare
 
     def repl(m):
         run = m.group(0)
@@ -721,6 +729,19 @@ def _numeral_pass(rw: _Rewriter) -> None:
     _regex_pass(rw, "numeral", _NUMERAL_RUN_RE, repl)
 
 
+@lru_cache(maxsize=1)
+def _rare_probe() -> _CharProbe:
+    """Every character the zero-width, full-width, variant, traditional and look-alike passes
+    act on. Those passes only remove characters or put ASCII, simplified or plain characters in
+    their place, so a text holding none of these (nearly every post) needs none of the five:
+    one search instead of five."""
+    zero_width = [chr(c) for c in range(0x10000) if _ZERO_WIDTH_RE.match(chr(c))]
+    traditional = [chr(c) for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)) for c in range(lo, hi + 1)
+                   if _traditional_probe().match(chr(c))]
+    return _CharProbe(set(zero_width) | {chr(c) for c in _FULLWIDTH} | {chr(c) for c in _VARIANT}
+                      | set(traditional) | set(_LOOKALIKES))
+
+
 def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) -> Normalised:
     """Normalise `text` for matching; see the module docstring for the passes and their order.
 
@@ -730,13 +751,14 @@ def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) ->
     if not isinstance(text, str):
         raise TypeError(f"normalise() takes str, not {type(text).__name__}")
     rw = _Rewriter(text)
-    if _ZERO_WIDTH_RE.search(text):
-        _regex_pass(rw, "zero_width", _ZERO_WIDTH_RE, lambda m: "")
     if not text.isascii():
-        _char_table_pass(rw, "fullwidth", _FULLWIDTH, _FULLWIDTH_RE)
-        _char_table_pass(rw, "variant", _VARIANT, _VARIANT_RE)
-        _traditional_pass(rw)
-        _lookalike_pass(rw)
+        if "+" in text or _rare_probe().search(text):
+            if _ZERO_WIDTH_RE.search(text):
+                _regex_pass(rw, "zero_width", _ZERO_WIDTH_RE, lambda m: "")
+            _char_table_pass(rw, "fullwidth", _FULLWIDTH, _FULLWIDTH_RE)
+            _char_table_pass(rw, "variant", _VARIANT, _VARIANT_RE)
+            _traditional_pass(rw)
+            _lookalike_pass(rw)
         _separator_pass(rw, fold_terms)
         _split_pass(rw)
     elif "+" in text:

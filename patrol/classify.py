@@ -22,24 +22,20 @@ from typing import IO, Iterable, Iterator
 from nlp.analysis import Evidence, TrailStep
 
 # Lines per chunk handed to a worker: big enough that pickling a chunk costs nothing next to
-# classifying it, small enough that a few chunks in flight hold little memory.
-CHUNK_LINES = 2048
+# classifying it (~0.1 s of work), small enough that the last chunk leaves the other worker idle
+# only briefly and that the chunks in flight hold little memory.
+CHUNK_LINES = 512
 # Chunks queued per worker: one being classified, one waiting, so no worker idles between chunks.
 IN_FLIGHT_PER_WORKER = 2
-WORKERS_ENV = "PATROL_CLASSIFY_WORKERS"
 
+# one encoder for every row: json.dumps(..., ensure_ascii=False) builds a new one per call
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _EVIDENCE_FIELDS = tuple(f.name for f in dataclasses.fields(Evidence))
 _STEP_FIELDS = tuple(f.name for f in dataclasses.fields(TrailStep))
 
 
 def default_workers() -> int:
-    """Worker processes for a large input: $PATROL_CLASSIFY_WORKERS, else one per usable core."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise ValueError(f"{WORKERS_ENV}={raw!r}: expected a whole number of worker processes") from None
+    """Worker processes for a large input when none are configured: one per usable core."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -86,7 +82,7 @@ def classify_lines(lines: list[tuple[int, str]], analyzer, *, batch_size: int = 
             return
         analyses = analyzer.analyse_batch([obj["text"] for obj in batch])
         for obj, analysis in zip(batch, analyses):
-            out.append(json.dumps(output_row(obj, analysis), ensure_ascii=False) + "\n")
+            out.append(_ENCODE(output_row(obj, analysis)) + "\n")
         batch.clear()
 
     for lineno, line in lines:
@@ -182,9 +178,18 @@ class WorkerDied(RuntimeError):
     """A worker process ended without a result (killed, out of memory); says which lines were lost."""
 
 
+# Touches every lazily built table of the normaliser (OpenCC, the traditional and rare-character
+# probes, the pinyin patterns, the fold words) and the model's first call.
+_WARM_UP = ("賭博網站 ＱＱ：１２３４５ ➕我🐧号 加薇❤信 du博 dubo yp 赌*博 刷 单 弓长三 幺三八一二三四五六七八 \u200b紫砂",
+            "今天天气不错，去公园散步了。")
+
+
 def _classify_parallel(chunks, analyzer, out, err, ctx, workers, batch_size, name) -> int:
     global _WORKER_ANALYZER
     _WORKER_ANALYZER = analyzer
+    # built once here, the lazy tables are shared by every worker; built in each worker after
+    # the fork they would cost each one the time and memory again
+    analyzer.analyse_batch(list(_WARM_UP))
     # objects that survive a collection in the parent are moved out of the collector's reach, so
     # a collection in a child does not write to (and so copy) every page they sit on
     gc.collect()

@@ -167,17 +167,23 @@ def crawl(
 def classify(
     file: Optional[Path] = typer.Argument(None, help="JSONL with a `text` field per line; stdin when absent."),
     batch_size: int = typer.Option(256, help="Lines analysed per batch."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Worker processes for a large input "
+                                          "(default: PATROL_CLASSIFY_WORKERS, else one per core)."),
 ) -> None:
     """JSONL in, JSONL out: each object plus primary, labels, scores and evidence."""
-    from patrol.classify import classify_stream
+    from patrol.classify import WorkerDied, classify_stream
 
     settings = _settings()
     from patrol.bootstrap import build_analyzer
 
     analyzer = build_analyzer(settings)
     unreadable = _Counted()
-    errors = classify_stream(_jsonl_lines(file, unreadable), analyzer, sys.stdout, sys.stderr,
-                             batch_size=batch_size, name=str(file) if file else "<stdin>")
+    try:
+        errors = classify_stream(_jsonl_lines(file, unreadable), analyzer, sys.stdout, sys.stderr,
+                                 batch_size=batch_size, name=str(file) if file else "<stdin>",
+                                 workers=workers or settings.classify_workers)
+    except WorkerDied as exc:
+        _fail(str(exc), 1)
     errors += unreadable.count
     if errors:
         typer.echo(f"patrol classify: {errors} line(s) skipped, see messages above", err=True)

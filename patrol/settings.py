@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     rules: Path | None = None
     model_path: Path | None = None
     lexicon_dir: Path | None = None
+    # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
+    classify_workers: int | None = Field(default=None, ge=1)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

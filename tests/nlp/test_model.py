@@ -220,3 +220,38 @@ def test_loading_the_bundled_model_does_not_import_scikit_learn():
             "print(m is not None, 'sklearn' in sys.modules, 'skops' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split()[1:] == ["False", "False"]
+
+
+@pytest.mark.parametrize("n_rows, n_cols", [(1, 2), (3, 1 << 10), (256, 1 << 18), (70_000, 1 << 20)])
+def test_the_count_matrix_is_the_one_scipy_builds_entry_for_entry(n_rows, n_cols):
+    import scipy.sparse as sp
+
+    from nlp.features import _count_matrix
+
+    rng = np.random.default_rng(n_rows)
+    n = 5 * n_rows + 7
+    rows = rng.integers(0, n_rows, n)
+    cols = rng.integers(0, min(n_cols, 40), n) * (n_cols // 40 or 1)  # plenty of duplicates
+    ours = _count_matrix(rows, cols, n_rows, n_cols)
+    ref = sp.csr_matrix((np.ones(n, dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
+    ref.sum_duplicates()
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    assert np.array_equal(ours.indptr, ref.indptr) and np.array_equal(ours.indices, ref.indices)
+    assert np.array_equal(ours.data, ref.data)
+
+
+def test_the_space_characters_the_word_namer_knows_are_all_of_unicodes():
+    from nlp.features import _SPACE_CODES
+
+    assert {c for c in range(0x110000) if chr(c).isspace()} == set(_SPACE_CODES.tolist())
+
+
+def test_explanations_name_words_of_texts_with_tabs_and_ideographic_spaces():
+    from nlp.features import FeatureExtractor as FE
+
+    ext = FE(SMALL)
+    texts = ["加微信\tabc 赌博\u3000平台", "普通的一句话", "\t\u3000 "]
+    X, batch = ext.transform_batch([Prepared(t, t) for t in texts])
+    for row, t in enumerate(texts):
+        cols = set(X[row].indices.tolist())
+        assert ext.names_batch([(batch, row, cols)])[0] == ext.names(Prepared(t, t), cols)

@@ -196,3 +196,14 @@ def test_normalising_does_not_load_pypinyin():
             "normalise('du博 dubo 加薇信 賭博 yp'); print('pypinyin' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_one_probe_for_rare_characters_sees_everything_the_five_passes_act_on():
+    from nlp import normalise as n
+
+    probe = n._rare_probe()
+    singles = [n._ZERO_WIDTH_RE, n._FULLWIDTH_RE, n._VARIANT_RE, n._traditional_probe(), n._LOOKALIKE_PROBE]
+    astral = {chr(c) for c in n._FULLWIDTH if c > 0xFFFF} | {c for c in n._LOOKALIKES if ord(c) > 0xFFFF}
+    for ch in [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF] + sorted(astral):
+        if any(p.search(ch) for p in singles):
+            assert probe.search(ch), f"U+{ord(ch):04X} would be skipped"

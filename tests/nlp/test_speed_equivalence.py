@@ -42,6 +42,7 @@ HOSTILE = [
     "🎰🎲🀄💊🔫🍃❄💉 ➕我 ⭕子 🍠博主 🐧号123456",
     "赌*博 约_炮 刷 单 赌|博 冲.完.凉 很好~下次 酒店 不错",
     "dubo Dubo DUBO duBo du-bo du.博 typing yp happy jazz Skype bjl ssc yyq zf",
+    "ſhuadan \u212aaihe 赌bo x赌bo 刷dan 约Pao YP.jz shua_dan sha zhu pan laohuji",
     "零幺二三四五六七八九 洞幺拐勾五 电话洞幺拐勾五五五",
     "\x00\x01\x02 binary \x7f\xff garbage \ufffd\ufffd",
     "mixed العربية русский ελληνικά 한국어 日本語のテキスト English words",
@@ -229,3 +230,47 @@ def test_whole_analyses_are_unchanged(texts, lexicons, models, monkeypatch):
     assert len(new) == len(old)
     for text, n, o in zip(texts, new, old):
         assert n == o, text
+
+
+def test_the_nothing_found_shortcut_scores_as_the_full_rule_recipe(texts, lexicons):
+    """nlp.analyzer.score_rules skips the per-category walk when nothing was found; whatever the
+    recipe becomes, the shortcut must give what the full recipe gives."""
+    from nlp.analyzer import _score_rules, score_rules
+    from nlp.lexicon import ExceptionHit, Match
+
+    live_lex, _ = lexicons
+    quiet = []
+    for text in texts:
+        match = live_lex.scan(live_normalise.normalise(text, live_lex.fold_terms).text)
+        if not match.hits:
+            quiet.append(match)
+    assert len(quiet) > 100 and any(m.exceptions for m in quiet)
+    quiet += [Match((), (ExceptionHit("*", "笑死", 0, 2, 0.3), ExceptionHit("fraud", "警惕…诈骗", 3, 9, 0.0))), Match((), ())]
+    for match in quiet:
+        assert score_rules(match, ()) == _score_rules(match, ())
+
+
+@pytest.mark.parametrize("weights", ["equal", "few_positive", "random"])
+def test_explanations_agree_when_contributions_tie(weights):
+    """Equal weights make many features contribute exactly alike: the order of tied features is
+    the unstable argsort's, which the fast path must defer to."""
+    from nlp.categories import HARM_CATEGORIES
+
+    cfg = features.FeatureConfig(char_bits=10, word_bits=8)
+    n = features.FeatureExtractor(cfg).n_features
+    rng = np.random.default_rng(1)
+    W = {"equal": np.ones((n, len(HARM_CATEGORIES))),
+         "few_positive": (rng.random((n, len(HARM_CATEGORIES))) < 0.01).astype(float),
+         "random": rng.normal(size=(n, len(HARM_CATEGORIES)))}[weights].astype(np.float32)
+    state = {"format": model.FORMAT, "version": "m-ties", "config": cfg.to_dict(), "labels": list(HARM_CATEGORIES),
+             "dense_names": list(features.DENSE_NAMES), "weights": W.astype(np.float16),
+             "intercepts": np.zeros(len(HARM_CATEGORIES), dtype=np.float32),
+             "platt": np.tile([1.0, 0.0], (len(HARM_CATEGORIES), 1)), "thresholds": np.full(len(HARM_CATEGORIES), 0.5),
+             "meta": {}}
+    live, ref = model.HarmModel.from_state(state), ref_model.HarmModel.from_state(state)
+    texts = HOSTILE + ["加微信 abc123 赌博平台 赌博平台", "一二三四五六七八九十", "aaaa bbbb aaaa"]
+    prepared = [features.Prepared(t, t) for t in texts]
+    ref_prepared = [ref_features.Prepared(t, t) for t in texts]
+    labels = list(HARM_CATEGORIES)
+    for k in (1, 5, 30):
+        assert live.explain(prepared, top=k, labels=labels) == ref.explain(ref_prepared, top=k, labels=labels)

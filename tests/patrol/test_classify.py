@@ -110,9 +110,27 @@ def test_a_worker_that_dies_is_a_clear_error_naming_the_lost_lines():
         _run(lines, _DiesOn(), workers=2, chunk_lines=40)
 
 
-def test_a_bad_worker_count_in_the_environment_is_named(monkeypatch):
+def test_the_worker_count_comes_from_settings_and_a_bad_one_is_named(monkeypatch):
+    from pydantic import ValidationError
+
+    from patrol.settings import Settings
+
     monkeypatch.setenv("PATROL_CLASSIFY_WORKERS", "many")
-    with pytest.raises(ValueError, match="PATROL_CLASSIFY_WORKERS='many'"):
-        classify.default_workers()
+    with pytest.raises(ValidationError, match="classify_workers"):
+        Settings()
     monkeypatch.setenv("PATROL_CLASSIFY_WORKERS", "3")
-    assert classify.default_workers() == 3
+    assert Settings().classify_workers == 3
+    assert classify.default_workers() >= 1
+
+
+def test_huge_and_garbage_texts_in_a_parallel_run_are_classified_with_the_rest(analyzer):
+    lines = _lines(60)
+    lines[10] = (11, json.dumps({"id": 10, "text": "赌博平台加微信abc12345 " * 60_000}, ensure_ascii=False) + "\n")
+    lines[20] = (21, json.dumps({"id": 20, "text": "\udcff\x00\x01\ufffe" + bytes(range(256)).decode("latin-1")}) + "\n")
+    out, err, skipped = _run(lines, analyzer, workers=2, chunk_lines=8)
+    # split on newlines only: U+0085 and U+2028 stay raw inside JSON strings
+    rows = {r["id"]: r for r in map(json.loads, out.split("\n")[:-1])}
+    assert len(rows) == 60 - skipped
+    assert "gambling" in rows[10]["labels"]
+    assert any(s["kind"] == "truncated" for s in rows[10]["evidence"]["trail"])
+    assert rows[20]["primary"] == "none"
