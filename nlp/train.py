@@ -478,5 +478,15 @@ def render_model_card(report: TrainReport, extra_sections: Sequence[str] = ()) -
         "- Clean text in the training data is mostly reviews and SMS; other genres may be flagged more.",
         "- Features depend on the lexicons at run time; a lexicon edit shifts scores without retraining.",
         "",
+        *_check_set_history(),
     ]
     return "\n".join(out)
+
+
+def _check_set_history() -> list[str]:
+    """The check sets' blind measurements cannot be recomputed after the fact; they are kept by
+    hand in nlp/data/checks/README.md and copied into every card, one heading level down."""
+    path = Path(__file__).parent / "data" / "checks" / "README.md"
+    if not path.is_file():
+        return []
+    return ["#" + line if line.startswith("#") else line for line in path.read_text(encoding="utf-8").splitlines()] + [""]

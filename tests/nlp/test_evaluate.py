@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,18 @@ def test_a_bare_model_takes_its_primary_from_the_probability_relative_to_each_th
     # 0.5 is far above fraud's cut of 0.2; 0.7 only just above gambling's 0.6: fraud is the better supported
     model = _ProbModel({"a": [0.5, 0.7], "b": [0.21, 0.99]})
     assert predict_labels(model, ["a", "b"]) == [("fraud", ("fraud", "gambling")), ("gambling", ("fraud", "gambling"))]
+
+
+def test_the_second_check_set_is_balanced_written_by_hand_and_holds_hard_negatives():
+    from nlp import silver
+    from nlp.evaluate import SEALED_CLASSES, read_jsonl
+
+    rows = read_jsonl(Path(__file__).resolve().parents[2] / "nlp" / "data" / "checks" / "handwritten_2.jsonl")
+    cats = [r["category"] for r in rows]
+    assert len(rows) >= 120 and len({r["text"] for r in rows}) == len(rows)
+    assert set(cats) == set(SEALED_CLASSES)
+    assert all(cats.count(c) >= 20 for c in SEALED_CLASSES)
+    first = {r["text"] for r in read_jsonl(Path(__file__).resolve().parents[2] / "nlp" / "data" / "checks" / "handwritten.jsonl")}
+    assert not first & {r["text"] for r in rows}
+    made = {p.text for p in silver.generate(300, seed=7)} | {p.text for p in silver.generate(100, seed=8, heldout=True)}
+    assert not made & {r["text"] for r in rows}
