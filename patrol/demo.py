@@ -7,6 +7,7 @@ console. The demo user exists only here, and only when serving on loopback.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -63,6 +64,17 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
     return report
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail before crawling, not after, when something already listens where the console would."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"{host}:{port} is already in use ({exc.strerror}); "
+                             f"stop what runs there or choose another port with --port") from None
+
+
 def ensure_demo_user(services: Services, host: str) -> None:
     if not is_loopback(host):
         raise ValueError(f"the demo user is created only on loopback, not on {host!r}")
@@ -76,6 +88,7 @@ def run_demo(services: Services, host: str, port: int, echo: Callable[[str], Non
 
     if not is_loopback(host):
         raise ValueError(f"patrol demo serves only on loopback (127.0.0.1, ::1, localhost), not {host!r}")
+    ensure_port_free(host, port)
     with DemoSite() as site:
         echo(f"demo site on {site.base_url} (Discuz! forum and news feed); crawling it…")
         report = crawl_demo_site(services, site)

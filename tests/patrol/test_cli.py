@@ -141,3 +141,21 @@ def test_reindex_with_the_index_unavailable_fails_with_the_reason(run, tmp_path)
     assert "index is still unavailable" in result.stderr and "index.sqlite" in result.stderr
     broken.unlink()
     assert "reindexed 1 post(s)" in run("reindex").stdout
+
+
+def test_demo_refuses_a_busy_port_before_crawling(run):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("demo", "--port", str(port))
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "crawling" not in result.stdout
+
+
+def test_demo_refuses_to_serve_beyond_loopback(run):
+    result = run("demo", "--host", "0.0.0.0")
+    assert result.exit_code == 2 and "only on loopback" in result.stderr
