@@ -24,16 +24,21 @@ analysis says what the post most likely is, the alert says what to worry about f
 
 A model plugs in through the constructor: any object with `version: str` and
 `predict(list[ModelInput]) -> list[dict[str, float]]` (and optionally `explain(...)`). How the
-two are combined lives in `combine_scores`, the one place to tune it.
+two are combined lives in `combine_scores`, the one place to tune it (`combine_batch` does the
+same arithmetic on arrays for speed; a test holds the two equal).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 import threading
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, NamedTuple, Protocol, Sequence
+
+import numpy as np
 
 from nlp.analysis import Analysis, Evidence, TrailStep
 from nlp.categories import (DRUGS, FRAUD, GAMBLING, HARM_CATEGORIES, ILLICIT_ADS, NONE, PII_LEAK, PORN_SEXUAL,
@@ -129,6 +134,9 @@ def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: floa
     return most_severe(c for c in labels if scores.get(c, 0.0) >= best - margin)
 
 
+_HARM = frozenset(HARM_CATEGORIES)
+
+
 def _attribute_shared(hits: Sequence[LexiconHit]) -> tuple[list[LexiconHit], frozenset[str]]:
     """Drop the readings of shared terms that the rest of the text does not support.
 
@@ -142,7 +150,7 @@ def _attribute_shared(hits: Sequence[LexiconHit]) -> tuple[list[LexiconHit], fro
     term given to another category. The model read the same words, so `score_rules` scales
     its side for them too (EXPLAINED_AWAY_FACTOR).
     """
-    harm = set(HARM_CATEGORIES)
+    harm = _HARM
     spans: dict[tuple[str, int, int], list[LexiconHit]] = {}
     for h in hits:
         if h.category in harm:
@@ -176,11 +184,13 @@ def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
 
 
 def _nothing_found(match: Match) -> RuleResult:
+    if not match.exceptions:
+        return RuleResult(dict.fromkeys(HARM_CATEGORIES, 0.0), dict.fromkeys(HARM_CATEGORIES, 1.0), {}, {})
     factors: dict[str, float] = {}
     for e in match.exceptions:
         for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
             factors[cat] = min(factors.get(cat, 1.0), e.factor)
-    return RuleResult({c: 0.0 for c in HARM_CATEGORIES}, {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, {}, {})
+    return RuleResult(dict.fromkeys(HARM_CATEGORIES, 0.0), {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, {}, {})
 
 
 def _score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
@@ -206,7 +216,12 @@ def _score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     counted: dict[str, tuple[LexiconHit, ...]] = {}
     used_dets: dict[str, tuple[Detection, ...]] = {}
     for cat in HARM_CATEGORIES:
-        hits = _distinct(by_cat.get(cat, ()))
+        cat_hits = by_cat.get(cat)
+        if not cat_hits and cat != PII_LEAK:
+            # no hit, so no weights: the recipe below would give 0.0 (signals alone never count)
+            scores[cat] = 0.0
+            continue
+        hits = _distinct(cat_hits or ())
         strong = [h for h in hits if not h.weak]
         signal = (contact if cat in CONTACT_BOOSTED else 0.0) + (trade if cat in TRADE_BOOSTED else 0.0)
         use = strong + ([h for h in hits if h.weak] if strong or signal > 0 else [])
@@ -264,6 +279,88 @@ def combine_scores(rule: float, model: float | None, factor: float, model_thresh
     else:
         scaled = threshold + (model - mt) / (1.0 - mt) * (1.0 - threshold)
     return max(rule, scaled * factor)
+
+
+_BY_CATEGORY = operator.itemgetter(*HARM_CATEGORIES)
+
+
+def combine_batch(rules: Sequence[RuleResult], probs: Sequence[dict[str, float] | None],
+                  model_thresholds: dict[str, float], thresholds: dict[str, float]) -> list[dict[str, float]]:
+    """`round(combine_scores(...), 4)` for every item and category, the same values to the bit.
+
+    Ten scalar calls and rounds per post cost more than scanning it, so the rows are done on
+    arrays: the same IEEE float64 operations in the same order as `combine_scores` (so any change
+    there must be made here too; tests/nlp/test_combine_batch.py holds the two equal). Rows the
+    arrays cannot take exactly (no model output, a category missing, a non-finite or non-number
+    probability) go through `combine_scores` itself.
+    """
+    out: list[dict[str, float] | None] = [None] * len(rules)
+    rows: list[int] = []
+    model_rows: list[tuple] = []
+    for i, pr in enumerate(probs):
+        if pr:
+            try:
+                model_rows.append(_BY_CATEGORY(pr))
+                rows.append(i)
+                continue
+            except KeyError:
+                pass
+        out[i] = _combine_one(rules[i], pr, model_thresholds, thresholds)
+    if rows:
+        try:
+            M = np.array(model_rows, dtype=np.float64)
+            R = np.array([_BY_CATEGORY(rules[i].scores) for i in rows], dtype=np.float64)
+            F = np.array([_BY_CATEGORY(rules[i].factors) for i in rows], dtype=np.float64)
+            T = np.array([thresholds[c] for c in HARM_CATEGORIES], dtype=np.float64)
+            mt = np.array([min(0.99, max(0.01, model_thresholds.get(c, DEFAULT_THRESHOLD))) for c in HARM_CATEGORIES],
+                          dtype=np.float64)
+            exact = M.ndim == 2 and all(np.isfinite(a).all() for a in (M, R, F, T, mt))
+        except (TypeError, ValueError):
+            exact = False
+        if not exact:
+            for i in rows:
+                out[i] = _combine_one(rules[i], probs[i], model_thresholds, thresholds)
+        else:
+            model = _py_min(1.0, _py_max(0.0, M))
+            scaled = np.where(model <= mt, model / mt * T, T + (model - mt) / (1.0 - mt) * (1.0 - T))
+            for i, row in zip(rows, _round4(_py_max(R, scaled * F))):
+                out[i] = dict(zip(HARM_CATEGORIES, row))
+    return out  # type: ignore[return-value]
+
+
+# Python's max(a, b) is a unless b > a, min(a, b) a unless b < a; np.maximum/np.minimum choose
+# differently between 0.0 and -0.0, which would print "-0.0" where the scalar recipe prints "0.0"
+def _py_max(a, b):
+    return np.where(b > a, b, a)
+
+
+def _py_min(a, b):
+    return np.where(b < a, b, a)
+
+
+def _combine_one(rules: RuleResult, probs, model_thresholds, thresholds) -> dict[str, float]:
+    return {cat: round(combine_scores(rules.scores[cat], probs.get(cat) if probs else None, rules.factors[cat],
+                                      model_thresholds.get(cat, DEFAULT_THRESHOLD), thresholds[cat]), 4)
+            for cat in HARM_CATEGORIES}
+
+
+def _round4(x: np.ndarray) -> list[list[float]]:
+    """Python's `round(v, 4)` of every element, as nested lists of floats.
+
+    round(v, 4) is the double nearest k/10^4, k the exact decimal value of v*10^4 rounded half
+    to even; k/1e4 is one correctly rounded division, so the same double. rint(v*1e4) finds the
+    same k unless v*1e4 lies within its own rounding error (< 1e-8 below 1e4) of a half: those
+    few elements, and any large one, are rounded by Python.
+    """
+    y = x * 1e4
+    k = np.rint(y)
+    out = (k / 1e4).tolist()
+    unsure = (np.abs(y - np.floor(y) - 0.5) < 1e-6) | ~(np.abs(y) < 1e8)
+    if unsure.any():
+        flat = x.tolist()
+        for r, c in zip(*np.nonzero(unsure)):
+            out[r][c] = round(flat[r][c], 4)
+    return out
 
 
 def _files_signature(directory: Path | None) -> tuple:
@@ -359,14 +456,19 @@ class Analyzer:
             except Exception as exc:  # noqa: BLE001 - one bad text must never fail the batch
                 log.exception("analysis failed for one text; returning an empty analysis")
                 prepared.append(_Failed(repr(exc)[:200]))
-        model_scores = self._predict([p for p in prepared if isinstance(p, _Prepared)])
+        ok = [p for p in prepared if isinstance(p, _Prepared)]
+        model_scores = self._predict(ok)
+        final = combine_batch([p.rules for p in ok], [probs for probs, _ in model_scores],
+                              getattr(self.model, "thresholds", None) or {}, self.thresholds)
+        limits = [self.thresholds[c] for c in HARM_CATEGORIES]
         results = []
-        it = iter(model_scores)
+        it = iter(zip(model_scores, final))
         for p in prepared:
             if isinstance(p, _Failed):
                 results.append(_failed_analysis(p.reason, version))
                 continue
-            results.append(self._finish(p, next(it), version))
+            (_, explanation), scores = next(it)
+            results.append(self._finish(p, scores, explanation, version, limits))
         return results
 
     def _prepare(self, text: Any, lexicon: Lexicon) -> "_Prepared":
@@ -407,8 +509,19 @@ class Analyzer:
         if explain is None:
             return out
         thresholds = getattr(self.model, "thresholds", None) or {}
-        wanted = [i for i, (probs, _) in enumerate(out)
-                  if probs and any(p >= thresholds.get(c, DEFAULT_THRESHOLD) for c, p in probs.items())]
+        wanted = []
+        keys: tuple = ()
+        limits: list[float] = []
+        for i, (probs, _) in enumerate(out):
+            if not probs:
+                continue
+            # the same test as any(p >= thresholds[c] for c, p in probs.items()), with the
+            # thresholds looked up once per batch rather than once per post and category
+            if tuple(probs) != keys:
+                keys = tuple(probs)
+                limits = [thresholds.get(c, DEFAULT_THRESHOLD) for c in keys]
+            if any(map(operator.ge, probs.values(), limits)):
+                wanted.append(i)
         if not wanted:
             return out
         try:
@@ -420,15 +533,14 @@ class Analyzer:
             out[i] = (out[i][0], e or {})
         return out
 
-    def _finish(self, p: "_Prepared", model_out, version: str) -> Analysis:
-        probs, explanation = model_out
-        model_thresholds = getattr(self.model, "thresholds", None) or {}
-        scores: dict[str, float] = {}
-        for cat in HARM_CATEGORIES:
-            m = probs.get(cat) if probs else None
-            scores[cat] = round(combine_scores(p.rules.scores[cat], m, p.rules.factors[cat],
-                                               model_thresholds.get(cat, DEFAULT_THRESHOLD), self.thresholds[cat]), 4)
-        labels = tuple(c for c in HARM_CATEGORIES if scores[c] >= self.thresholds[c])
+    def _finish(self, p: "_Prepared", scores: dict[str, float], explanation: dict, version: str,
+                limits: list[float]) -> Analysis:
+        # scores[c] >= thresholds[c] for each category; `scores` is in HARM_CATEGORIES order
+        labels = tuple(compress(HARM_CATEGORIES, map(operator.ge, scores.values(), limits)))
+        if not labels and not p.cut:
+            # most posts: no label, so no primary, no evidence and no features to gather
+            return Analysis(primary=NONE, labels=labels, scores=scores, evidence=(), trail=p.norm.trail,
+                            normalised=p.norm.text, model_version=version, features={})
         primary = choose_primary(labels, scores)
         evidence = self._evidence(p, labels)
         trail = p.norm.trail + ((p.cut,) if p.cut else ())
@@ -469,16 +581,16 @@ class Analyzer:
         return Evidence(**kwargs)
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
+    # a tuple, not a frozen dataclass: built once per post, and a frozen dataclass pays a
+    # guarded attribute store per field
     input: ModelInput
     norm: Normalised
     rules: RuleResult
     cut: TrailStep | None
 
 
-@dataclass(frozen=True)
-class _Failed:
+class _Failed(NamedTuple):
     reason: str
 
 
