@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     sources: Path = Path("sources.yaml")
     rules: Path | None = None
+    # None: the model that ships in nlp/data/model/ (PATROL_MODEL_PATH for one trained elsewhere).
     model_path: Path | None = None
     lexicon_dir: Path | None = None
     # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
@@ -67,10 +68,6 @@ class Settings(BaseSettings):
     @property
     def crawl_state_dir(self) -> Path:
         return self.home / "crawl"
-
-    @property
-    def resolved_model_path(self) -> Path:
-        return self.model_path or (self.home / "model" / "patrol-model.skops")
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from nlp.categories import ALL_CODES, HARM_CATEGORIES  # noqa: F401  (re-exported)
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
