@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
