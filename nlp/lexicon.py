@@ -183,6 +183,12 @@ class Lexicon:
         # automaton finds which first words occur, so most rules are ruled out at once
         self._gap_parts = [tuple(r.pattern.split("…")) for r in self._gap_rules]
         firsts = sorted({parts[0] for parts in self._gap_parts})
+        # plain exceptions also get an overlapping pass: in the leftmost-longest pass a longer
+        # term that overlaps an exception ("求助热线" inside "诈骗求助热线") would hide it
+        self._plain_rule_patterns = sorted(self._plain_rules)
+        self._plain_rule_ac = (ahocorasick_rs.AhoCorasick(self._plain_rule_patterns,
+                                                          matchkind=ahocorasick_rs.MatchKind.Standard)
+                               if self._plain_rule_patterns else None)
         self._gap_first_ac = (ahocorasick_rs.AhoCorasick(firsts, matchkind=ahocorasick_rs.MatchKind.Standard)
                               if firsts else None)
         self._gap_rules_by_first = [[i for i, parts in enumerate(self._gap_parts) if parts[0] == f] for f in firsts]
@@ -293,6 +299,17 @@ class Lexicon:
                 exceptions.append(ExceptionHit(r.category, r.pattern, start, end, r.factor))
         if self._pair_ac is not None:
             hits.extend(self._pair_hits(low))
+        if hits and self._plain_rule_ac is not None:
+            # exceptions only matter beside a hit, and a hidden one always sits beside the hit
+            # that hid it, so this pass runs only when something matched
+            seen = {(x.pattern, x.start) for x in exceptions}
+            hidden = sorted((start, end, self._plain_rule_patterns[idx]) for idx, start, end
+                            in self._plain_rule_ac.find_matches_as_indexes(low, overlapping=True))
+            for start, end, pattern in hidden:
+                if (pattern, start) in seen or not word_bounded(low, pattern, start, end):
+                    continue
+                for r in self._plain_rules[pattern]:
+                    exceptions.append(ExceptionHit(r.category, r.pattern, start, end, r.factor))
         if hits and self._gap_rules:
             # the A…B rules are regexes; only worth running when something harmful matched
             present = {i for i, _s, _e in self._gap_first_ac.find_matches_as_indexes(low, overlapping=True)}

@@ -72,6 +72,25 @@ def test_a_gap_pattern_needs_its_parts_in_order_and_close(tmp_path):
     assert not lx.scan("警惕" + "很" * 30 + "刷单诈骗").exceptions
 
 
+def test_an_exception_overlapped_by_a_longer_term_still_counts(tmp_path):
+    # leftmost-longest matching reports the term 诈骗求助 and would hide the exception 求助热线
+    write(tmp_path, "fraud.txt", "诈骗求助\t0.9\n")
+    write(tmp_path, "exceptions.txt", "fraud\t求助热线\t0.1\nself_harm\t援助热线\t0.2\nfraud\t心理援助热线\t0.1\n")
+    lx = Lexicon.load(tmp_path)
+    m = lx.scan("遇到诈骗求助热线110")
+    assert [(e.pattern, e.start) for e in m.exceptions] == [("求助热线", 4)]
+    # exceptions nested in a longer exception count too, each once
+    m = lx.scan("诈骗求助 心理援助热线")
+    assert sorted((e.category, e.pattern) for e in m.exceptions) == [("fraud", "心理援助热线"),
+                                                                      ("self_harm", "援助热线")]
+
+
+def test_an_exception_is_found_where_nothing_harmful_matched(tmp_path):
+    write(tmp_path, "fraud.txt", "刷单\t0.9\n")
+    write(tmp_path, "exceptions.txt", "fraud\t求助热线\t0.1\n")
+    assert Lexicon.load(tmp_path).scan("求助热线").exceptions[0].pattern == "求助热线"
+
+
 def test_a_broken_line_is_reported_with_file_and_line_and_the_rest_loads(tmp_path):
     write(tmp_path, "gambling.txt", "百家乐\t0.8\n上分\tlots\n下分\t0.4\t\tx\t\n私盘\t0.7\tsparkly\n时时彩\n")
     lx = Lexicon.load(tmp_path)

@@ -281,6 +281,17 @@ class Lexicon:
                 exceptions.append(ExceptionHit(r.category, r.pattern, start, end, r.factor))
         if self._pair_ac is not None:
             hits.extend(self._pair_hits(low))
+        if hits:
+            # semantics change of 2026-11-25 (not a speed change), mirrored here: a plain
+            # exception hidden by a longer overlapping match still counts
+            seen = {(x.pattern, x.start) for x in exceptions}
+            hidden = sorted((m.start(), m.start() + len(pattern), pattern) for pattern in self._plain_rules
+                            for m in re.finditer(f"(?={re.escape(pattern)})", low))
+            for start, end, pattern in hidden:
+                if (pattern, start) in seen or not word_bounded(low, pattern, start, end):
+                    continue
+                for r in self._plain_rules[pattern]:
+                    exceptions.append(ExceptionHit(r.category, r.pattern, start, end, r.factor))
         if hits and self._gap_rules:
             # the A…B rules are regexes; only worth running when something harmful matched
             for r in self._gap_rules:
