@@ -25,7 +25,7 @@ from nlp.categories import NONE, most_severe
 
 SEED_DIR = Path(__file__).parent / "data" / "silver"
 COMMON_FILE = "common.txt"
-_SLOT = re.compile(r"\{([a-z_0-9]+)\}")
+_SLOT = re.compile(r"\{([a-z_0-9]+(?::[a-z_]+)?)\}")
 _MAX_DEPTH = 6
 # One template in five is kept out of training so the silver test set is not pure memorisation.
 HELDOUT_MODULUS = 5
@@ -41,6 +41,9 @@ class SeedFile:
     labels: tuple[str, ...]
     templates: list[str] = field(default_factory=list)
     slots: dict[str, list[str]] = field(default_factory=dict)
+    # the file's posts as a share of the usual count (`@share 0.3`): several smaller files of
+    # hard negatives, each about one harm, add variety without outweighing the rest
+    share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,14 @@ def parse_seed_file(path: Path) -> SeedFile:
             continue
         if line.startswith("@labels"):
             labels = tuple(line.split()[1:])
+            continue
+        if line.startswith("@share"):
+            try:
+                seed.share = float(line.split()[1])
+            except (IndexError, ValueError):
+                seed.share = -1.0
+            if not 0.0 < seed.share <= 1.0:
+                raise SeedFileError(f"{path}:{lineno}: '@share' needs a number in (0, 1], got {line!r}")
             continue
         if line.startswith("[") and line.endswith("]"):
             name = line[1:-1].strip()
@@ -351,6 +362,13 @@ class Composer:
         self.seed = seed
         self.common = common
         self.lex = lexicon_terms(seed.labels[0], lexicon_dir) if seed.labels else []
+        self._lexicon_dir = lexicon_dir
+        self._by_category: dict[str, list[str]] = {}
+
+    def _other_lex(self, category: str) -> list[str]:
+        if category not in self._by_category:
+            self._by_category[category] = lexicon_terms(category, self._lexicon_dir)
+        return self._by_category[category]
 
     def fill(self, template: str, rng: random.Random, depth: int = 0) -> str:
         if depth > _MAX_DEPTH:
@@ -363,6 +381,12 @@ class Composer:
                 return self.fill(rng.choice(values), rng, depth + 1)
             if name == "lex" and self.lex:
                 return realise(rng.choice(self.lex), rng)
+            if name.startswith("lex:"):
+                # another category's strong terms: hard negatives that warn about, report or
+                # ask about a harm name the harm's own words ("评论区全是{lex:illicit_ads}广告")
+                terms = self._other_lex(name[4:])
+                if terms:
+                    return realise(rng.choice(terms), rng)
             if name in GENERATORS:
                 return GENERATORS[name](rng)
             raise SeedFileError(f"{self.seed.name}: unknown slot {{{name}}} in {template!r}")
@@ -390,7 +414,7 @@ def generate(
             continue
         composer = Composer(sf, common)
         is_clean = not sf.labels
-        count = int(n_per_file * negatives_factor) if is_clean else n_per_file
+        count = int((n_per_file * negatives_factor if is_clean else n_per_file) * sf.share)
         rate = evasion_rate_clean if is_clean else evasion_rate_harm
         seen: set[str] = set()
         attempts = 0

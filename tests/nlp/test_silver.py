@@ -95,3 +95,43 @@ def test_co_occurrence_terms_of_the_lexicon_become_words_not_patterns():
     assert silver.realise("高价收|回收…银行卡|电话卡", rng) in {"高价收银行卡", "高价收电话卡", "回收银行卡", "回收电话卡"}
     assert silver.realise("刷单返利", rng) == "刷单返利"
     assert not [p.text for p in silver.generate(150, seed=11) if "…" in p.text]
+
+
+def _seed_dir(tmp_path, body: str):
+    (tmp_path / "common.txt").write_text("[handoff]\n加我\n", encoding="utf-8")
+    (tmp_path / "gambling.txt").write_text("@labels gambling\n[templates]\n菠菜{handoff}\n菠菜{num}\n", encoding="utf-8")
+    (tmp_path / "none_x.txt").write_text(body, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_share_makes_a_file_give_that_part_of_the_usual_count(tmp_path):
+    seed_dir = _seed_dir(tmp_path, "@labels\n@share 0.25\n[templates]\n今天{num}度\n")
+    posts = silver.generate(40, seed=3, seed_dir=seed_dir)
+    by_source = {s: sum(1 for p in posts if p.source == s) for s in ("gambling", "none_x")}
+    assert by_source["none_x"] == 20  # 40 x 2 (negatives) x 0.25
+    assert by_source["gambling"] > 20
+
+
+def test_a_share_outside_zero_to_one_is_refused_with_its_line(tmp_path):
+    seed_dir = _seed_dir(tmp_path, "@labels\n@share 3\n[templates]\n今天{num}度\n")
+    with pytest.raises(silver.SeedFileError, match=r"none_x.txt:2: '@share'"):
+        silver.load_seeds(seed_dir)
+
+
+def test_a_hard_negative_can_name_another_categorys_terms():
+    common = silver.SeedFile("common", ())
+    sf = silver.SeedFile("none_warn", (), ["评论区全是{lex:gambling}的广告"])
+    composer = silver.Composer(sf, common)
+    texts = {composer.fill(sf.templates[0], random.Random(i)) for i in range(30)}
+    terms = silver.lexicon_terms("gambling")
+    plain = {t for t in terms if "…" not in t}
+    pair_starts = tuple(w for t in terms if "…" in t for w in t.split("…")[0].split("|"))
+
+    def a_gambling_term(middle: str) -> bool:
+        return middle in plain or (bool(pair_starts) and middle.startswith(pair_starts))
+
+    assert len(texts) > 5
+    assert all(a_gambling_term(t[len("评论区全是"):-len("的广告")]) for t in texts)
+    assert not a_gambling_term("今天天气")
+    with pytest.raises(silver.SeedFileError, match=r"unknown slot \{lex:nosuch\}"):
+        composer.fill("{lex:nosuch}", random.Random(0))
