@@ -304,9 +304,15 @@ _EMOJI = "\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2764\u2665\u2661\u260
 _STRONG_SEP = r"[*_|^#=`＊＿]"
 # separators that do occur in clean text between words (spaces, dots, slashes, emoji):
 # removed only when at least one side is a lone character, as in "刷 单" or "约.炮"
-_WEAK_SEP = rf"[\s.\-/\\·•'\"~{_EMOJI}]"
+# (U+2800 braille blank and the Hangul fillers look like a space but are not whitespace to `re`)
+_WEAK_SEP = rf"[\s.\-/\\·•'\"~{_EMOJI}\u2800\u3164\uffa0]"
 _STRONG_SEP_RE = re.compile(rf"(?<={_CJK_CLASS}){_STRONG_SEP}{{1,3}}(?={_CJK_CLASS})")
-_WEAK_SEP_RE = re.compile(rf"(?<={_CJK_CLASS}){_WEAK_SEP}{{1,3}}(?={_CJK_CLASS})")
+# Up to three weak ones; or up to five mixing strong ones with spaces ("赌 * 球", "赌_ _博"), which
+# the strong pass leaves: those count as weak, folded only by the lone-character rule or into a
+# known word. Strong ones alone beyond three ("卡****打") stand for a censored word: left alone.
+_WEAK_SEP_RE = re.compile(rf"(?<={_CJK_CLASS})(?:{_WEAK_SEP}|{_STRONG_SEP}){{1,5}}(?={_CJK_CLASS})")
+_HAS_STRONG_SEP_RE = re.compile(_STRONG_SEP)
+_HAS_SPACE_RE = re.compile(r"\s")
 _CJK_RE = re.compile(_CJK_CLASS)
 _PUNCT_SEP_RE = re.compile(r"[.\-/\\·•'\"~]+")
 _ANY_SEP_RE = re.compile(rf"{_CJK_CLASS}(?:{_STRONG_SEP}|{_WEAK_SEP})")
@@ -382,6 +388,15 @@ def _contact_context(text: str, m: re.Match) -> bool:
     return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
 
 
+def _letter_contact_context(text: str, m: re.Match) -> bool:
+    """`_contact_context` for a Latin v, which may also sit one space after 加 ("加 V 了解"): the
+    separator pass closes such gaps only between Chinese characters."""
+    before = text[max(0, m.start() - 2): m.start()]
+    if before[-1:].isspace():
+        before = before[:-1]
+    return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
+
+
 def _not_teapot(text: str, m: re.Match) -> bool:
     return not re.match(r"[壶锅杯陶茶泥器具]", text[m.end(): m.end() + 1])
 
@@ -397,9 +412,15 @@ _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"威信", "微信", _contact_context),
     (r"卫星号", "微信号", _always),
     (r"(?<![A-Za-z])[vVwW][xX](?![A-Za-z])", "微信", _always),
+    # "v x", "V　X", "w*x": the letters spaced out, alone (not "size w x h", not "10 w x 20")
+    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[vVwW](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[xX](?![A-Za-z])"
+     r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "微信", _always),
+    # and "Q Q" for QQ
+    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[qQ](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[qQ](?![A-Za-z])"
+     r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "QQ", _always),
     (r"(?<![A-Za-z])[wW]ei[xX]in(?![A-Za-z])", "微信", _always),
     (r"(?:薇|威|卫星|徽)", "微信", _contact_context),
-    (r"(?<![A-Za-z])[vV](?![A-Za-z0-9])", "微信", _contact_context),
+    (r"(?<![A-Za-z])[vV](?![A-Za-z0-9])", "微信", _letter_contact_context),
     (r"(?<![A-Za-z])(?:V|v)(?=[:：]\s?[A-Za-z0-9_\-]{5,})", "微信", _always),
     (r"扣扣", "QQ", _always),
     (r"(?:扣|企鹅)号", "QQ号", _always),
@@ -416,7 +437,8 @@ _BUILTIN_FOLD = frozenset(
     {"菠菜", "波菜", "薇信", "威信", "维信", "卫星号", "扣扣", "企鹅号", "紫砂", "涩图", "涩情", "倮聊"}
     | set(_PINYIN_TERMS)
 )
-_HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮]")
+# (a Q counts only before a separator: "Q Q" is the one pattern starting with it, and "QQ" is common)
+_HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮Qq](?:(?<![Qq])|(?=[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]))")
 
 
 @lru_cache(maxsize=1)
@@ -426,7 +448,7 @@ def _pinyin_regex():
     targets: dict[str, str] = {}
     for term, sylls in _PINYIN.items():
         parts = [f"(?:{re.escape(ch)}|{re.escape(py)})" for ch, py in zip(term, sylls)]
-        alts.append(r"[\s.\-_*]?".join(parts))
+        alts.append(r"[\s.\-_*]{0,3}".join(parts))  # "fan li", "du - 博", "fan\u3000\u3000li"
         targets["".join(sylls)] = term
     for ini, term in _INITIALS.items():
         alts.append(re.escape(ini))
@@ -459,16 +481,77 @@ def _pinyin_heads() -> frozenset[str]:
 _LATIN_RUN_RE = re.compile(r"[A-Za-z]+")
 
 
+# Pinyin cut inside a syllable ("sh ua dan", "d u b o"): Latin runs that touch no letter or digit,
+# one to three spaces, dots, dashes, underscores or asterisks apart, joined when together they
+# spell a listed term in full pinyin (the keys of `_pinyin_regex`'s targets). No dictionary of
+# English is needed: "play on" spells no listed term.
+_FRAG_SEP = r"[\s.\-_*]{1,3}"
+_FRAG_PAIR_RE = re.compile(rf"[A-Za-z]{_FRAG_SEP}[A-Za-z]")
+_FRAG_RUN_RE = re.compile(rf"(?<![A-Za-z0-9])[A-Za-z]+(?:{_FRAG_SEP}[A-Za-z]+)+(?![A-Za-z0-9])")
+
+
+@lru_cache(maxsize=1)
+def _fragment_table() -> tuple[dict[str, str], frozenset[str], int]:
+    """The full-pinyin targets, every proper prefix of one, and the longest one's length."""
+    targets = _pinyin_regex()[1]
+    prefixes = frozenset(key[:k] for key in targets for k in range(1, len(key)))
+    return targets, prefixes, max(map(len, targets))
+
+
+def _fragment_subs(text: str) -> list[tuple[int, int, str]]:
+    """Runs of split pinyin fragments that spell a listed term; longest from each fragment,
+    left to right."""
+    targets, prefixes, longest = _fragment_table()
+    subs = []
+    for run in _FRAG_RUN_RE.finditer(text):
+        toks = [(m.start(), m.end(), m.group().lower())
+                for m in _LATIN_RUN_RE.finditer(text, run.start(), run.end())]
+        i = 0
+        while i < len(toks) - 1:
+            acc = toks[i][2]
+            best = None
+            # "a" and "I" are English words ("dam a" is no 大麻): a one-letter fragment counts
+            # only when every fragment is one letter ("d u b o")
+            english = acc in ("a", "i")
+            letters = len(acc) == 1
+            j = i + 1
+            while j < len(toks) and acc in prefixes:
+                frag = toks[j][2]
+                acc += frag
+                if len(acc) > longest:
+                    break
+                english = english or frag in ("a", "i")
+                letters = letters and len(frag) == 1
+                if acc in targets and (letters or not english):
+                    best = (j, targets[acc])
+                j += 1
+            if best is None:
+                i += 1
+            else:
+                subs.append((toks[i][0], toks[best[0]][1], best[1]))
+                i = best[0] + 1
+    return subs
+
+
 def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
-    if not _LATIN_RE.search(text):
+    first = _LATIN_RE.search(text)
+    if first is None:
         return []
+    runs = _LATIN_RUN_RE.findall(text, first.start())
     heads = _pinyin_heads()
     # a run like "Checkin" cannot start a pinyin spelling of a listed term: skip the big regex
-    if not any(run[:2].lower() in heads for run in _LATIN_RUN_RE.findall(text)):
-        return []
+    spelled = any(run[:2].lower() in heads for run in runs)
+    frags = []
+    # split fragments start with a run that starts a term (so passes that test) or a lone letter
+    if len(runs) > 1 and (spelled or min(map(len, runs)) == 1) and _FRAG_PAIR_RE.search(text, first.start()):
+        frags = _fragment_subs(text)
+    if not spelled:
+        return frags
     rx, targets = _pinyin_regex()
     subs = []
     for m in _finditer_from(rx, _pinyin_starts(), text):
+        if frags and any(fs < m.end() and m.start() < fe for fs, fe, _ in frags):
+            continue  # already joined as split fragments
         raw = m.group(0)
         if not _LATIN_RE.search(raw):
             continue  # the plain characters: nothing to undo
@@ -483,6 +566,8 @@ def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
             term = _term_for_mixed(raw)
         if term:
             subs.append((m.start(), m.end(), term))
+    if frags:
+        subs = sorted(subs + frags)
     return subs
 
 
@@ -610,6 +695,12 @@ def _weak_separator_pass(rw: _Rewriter, fold_terms: frozenset[str]) -> None:
     subs = []
     for m in _WEAK_SEP_RE.finditer(t):
         s, e = m.start(), m.end()
+        # (one character left by the strong pass is never a strong one)
+        if e - s > 1 and _HAS_STRONG_SEP_RE.search(t, s, e):
+            if not _HAS_SPACE_RE.search(t, s, e):
+                continue
+        elif e - s > 3:
+            continue  # four or five spaces or dots are layout
         left_alone = s < 2 or not cjk.match(t, s - 2)
         right_alone = e + 1 >= len(t) or not cjk.match(t, e + 1)
         # spaces and emoji between words are common but rarely around a lone character;

@@ -280,9 +280,12 @@ _EMOJI = "\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2764\u2665\u2661\u260
 _STRONG_SEP = r"[*_|^#=`＊＿]"
 # separators that do occur in clean text between words (spaces, dots, slashes, emoji):
 # removed only when at least one side is a lone character, as in "刷 单" or "约.炮"
-_WEAK_SEP = rf"[\s.\-/\\·•'\"~{_EMOJI}]"
+# semantics change 2026-11-25 (not speed), mirrored: braille blank and Hangul fillers are weak separators too
+_WEAK_SEP = rf"[\s.\-/\\·•'\"~{_EMOJI}\u2800\u3164\uffa0]"
 _STRONG_SEP_RE = re.compile(rf"(?<={_CJK_CLASS}){_STRONG_SEP}{{1,3}}(?={_CJK_CLASS})")
-_WEAK_SEP_RE = re.compile(rf"(?<={_CJK_CLASS}){_WEAK_SEP}{{1,3}}(?={_CJK_CLASS})")
+# semantics change 2026-11-25 (not speed), mirrored: runs of up to 5 weak or strong separators; the weak pass keeps
+# pure weak runs of at most 3, and runs with a strong separator only when they hold a space
+_WEAK_SEP_RE = re.compile(rf"(?<={_CJK_CLASS})(?:{_WEAK_SEP}|{_STRONG_SEP}){{1,5}}(?={_CJK_CLASS})")
 _CJK_RE = re.compile(_CJK_CLASS)
 _PUNCT_SEP_RE = re.compile(r"[.\-/\\·•'\"~]+")
 _ANY_SEP_RE = re.compile(rf"{_CJK_CLASS}(?:{_STRONG_SEP}|{_WEAK_SEP})")
@@ -346,6 +349,13 @@ def _contact_context(text: str, m: re.Match) -> bool:
     return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
 
 
+def _letter_contact_context(text: str, m: re.Match) -> bool:  # semantics change 2026-11-25 (not speed), mirrored
+    before = text[max(0, m.start() - 2): m.start()]
+    if before[-1:].isspace():
+        before = before[:-1]
+    return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
+
+
 def _not_teapot(text: str, m: re.Match) -> bool:
     return not re.match(r"[壶锅杯陶茶泥器具]", text[m.end(): m.end() + 1])
 
@@ -361,9 +371,15 @@ _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"威信", "微信", _contact_context),
     (r"卫星号", "微信号", _always),
     (r"(?<![A-Za-z])[vVwW][xX](?![A-Za-z])", "微信", _always),
+    # semantics change 2026-11-25 (not speed), mirrored: spaced "v x"
+    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[vVwW](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[xX](?![A-Za-z])"
+     r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "微信", _always),
+    # semantics change 2026-11-25 (not speed), mirrored: spaced "Q Q"
+    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[qQ](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[qQ](?![A-Za-z])"
+     r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "QQ", _always),
     (r"(?<![A-Za-z])[wW]ei[xX]in(?![A-Za-z])", "微信", _always),
     (r"(?:薇|威|卫星|徽)", "微信", _contact_context),
-    (r"(?<![A-Za-z])[vV](?![A-Za-z0-9])", "微信", _contact_context),
+    (r"(?<![A-Za-z])[vV](?![A-Za-z0-9])", "微信", _letter_contact_context),  # semantics change 2026-11-25 (not speed), mirrored
     (r"(?<![A-Za-z])(?:V|v)(?=[:：]\s?[A-Za-z0-9_\-]{5,})", "微信", _always),
     (r"扣扣", "QQ", _always),
     (r"(?:扣|企鹅)号", "QQ号", _always),
@@ -380,7 +396,7 @@ _BUILTIN_FOLD = frozenset(
     {"菠菜", "波菜", "薇信", "威信", "维信", "卫星号", "扣扣", "企鹅号", "紫砂", "涩图", "涩情", "倮聊"}
     | set(_PINYIN_TERMS)
 )
-_HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮]")
+_HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮Qq]")  # semantics change 2026-11-25 (not speed), mirrored: Q
 
 
 @lru_cache(maxsize=1)
@@ -393,7 +409,7 @@ def _pinyin_regex():
     for term in _PINYIN_TERMS:
         sylls = lazy_pinyin(term, style=Style.NORMAL)
         parts = [f"(?:{re.escape(ch)}|{re.escape(py)})" for ch, py in zip(term, sylls)]
-        alts.append(r"[\s.\-_*]?".join(parts))
+        alts.append(r"[\s.\-_*]{0,3}".join(parts))  # semantics change 2026-11-25 (not speed), mirrored: up to 3 separators
         targets["".join(sylls)] = term
     for ini, term in _INITIALS.items():
         alts.append(re.escape(ini))
@@ -419,16 +435,45 @@ def _pinyin_heads() -> frozenset[str]:
 _LATIN_RUN_RE = re.compile(r"[A-Za-z]+")
 
 
+# semantics change 2026-11-25 (not speed), mirrored: pinyin split into fragments ("sh ua dan")
+def _fragment_subs(text: str) -> list[tuple[int, int, str]]:
+    targets = _pinyin_regex()[1]
+    runs = re.finditer(r"(?<![A-Za-z0-9])[A-Za-z]+(?:[\s.\-_*]{1,3}[A-Za-z]+)+(?![A-Za-z0-9])", text)
+    subs = []
+    for run in runs:
+        toks = [(m.start(), m.end(), m.group().lower()) for m in re.finditer(r"[A-Za-z]+", run.group())]
+        toks = [(run.start() + a, run.start() + b, w) for a, b, w in toks]
+        i = 0
+        while i < len(toks):
+            best = None
+            for j in range(i + 1, len(toks)):
+                parts = [w for _a, _b, w in toks[i:j + 1]]
+                one_letter_each = all(len(w) == 1 for w in parts)
+                english = any(w in ("a", "i") for w in parts)
+                if "".join(parts) in targets and (one_letter_each or not english):
+                    best = j
+            if best is None:
+                i += 1
+            else:
+                word = "".join(w for _a, _b, w in toks[i:best + 1])
+                subs.append((toks[i][0], toks[best][1], targets[word]))
+                i = best + 1
+    return subs
+
+
 def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
     if not _LATIN_RE.search(text):
         return []
+    frags = _fragment_subs(text)  # semantics change 2026-11-25 (not speed), mirrored
     heads = _pinyin_heads()
     # a run like "Checkin" cannot start a pinyin spelling of a listed term: skip the big regex
     if not any(run[:2].lower() in heads for run in _LATIN_RUN_RE.findall(text)):
-        return []
+        return frags  # semantics change 2026-11-25 (not speed), mirrored
     rx, targets = _pinyin_regex()
     subs = []
     for m in rx.finditer(text):
+        if any(fs < m.end() and m.start() < fe for fs, fe, _ in frags):
+            continue  # semantics change 2026-11-25 (not speed), mirrored
         raw = m.group(0)
         if not _LATIN_RE.search(raw):
             continue  # the plain characters: nothing to undo
@@ -443,7 +488,7 @@ def _pinyin_subs(text: str) -> list[tuple[int, int, str]]:
             term = _term_for_mixed(raw)
         if term:
             subs.append((m.start(), m.end(), term))
-    return subs
+    return sorted(subs + frags)  # semantics change 2026-11-25 (not speed), mirrored
 
 
 @lru_cache(maxsize=4096)
@@ -571,6 +616,14 @@ def _weak_separator_pass(rw: _Rewriter, fold_terms: frozenset[str]) -> None:
     subs = []
     for m in _WEAK_SEP_RE.finditer(t):
         s, e = m.start(), m.end()
+        # semantics change 2026-11-25 (not speed), mirrored
+        run = m.group(0)
+        has_strong = any(c in "*_|^#=`＊＿" for c in run)
+        has_space = any(c.isspace() for c in run)
+        if has_strong and not has_space:
+            continue
+        if not has_strong and len(run) > 3:
+            continue
         left_alone = s < 2 or not cjk.match(t, s - 2)
         right_alone = e + 1 >= len(t) or not cjk.match(t, e + 1)
         # spaces and emoji between words are common but rarely around a lone character;
