@@ -169,6 +169,13 @@ class Lexicon:
             for w in set(r.lefts):
                 self._pairs_by_left.setdefault(w, []).append(i)
         self._pair_rights = [frozenset(r.rights) for r in self._pairs]
+        # per automaton word: 1 = some rule's left word, 2 = some rule's right word
+        lefts_all = {w for r in self._pairs for w in r.lefts}
+        rights_all = {w for r in self._pairs for w in r.rights}
+        self._pair_part_kind = [(1 if w in lefts_all else 0) | (2 if w in rights_all else 0) for w in parts]
+        # each word's first place in its rule: ties between matches are settled in list order
+        self._pair_left_pos = [_first_positions(r.lefts) for r in self._pairs]
+        self._pair_right_pos = [_first_positions(r.rights) for r in self._pairs]
         self.fold_terms = frozenset(
             t for t, es in entries.items()
             if _CJK_TERM_RE.fullmatch(t) and any(not e.weak and e.weight >= FOLD_MIN_WEIGHT for e in es)
@@ -326,9 +333,17 @@ class Lexicon:
     def _pair_hits(self, low: str) -> list[LexiconHit]:
         """Co-occurrence hits: overlapping matching, because a part ("银行卡") often sits inside
         a plain term ("收银行卡") that the leftmost-longest pass reports instead."""
+        matches = self._pair_ac.find_matches_as_indexes(low, overlapping=True)
+        # most texts hold a common left word ("你", "一个") and no right word at all: no rule can fire
+        kinds = self._pair_part_kind
+        seen_kinds = 0
+        for i, _s, _e in matches:
+            seen_kinds |= kinds[i]
+        if seen_kinds != 3:
+            return []
         found: dict[str, list[tuple[int, int]]] = {}
         shields: list[tuple[int, int]] = []
-        for idx, start, end in self._pair_ac.find_matches_as_indexes(low, overlapping=True):
+        for idx, start, end in matches:
             part = self._pair_parts[idx]
             if part in self._benign:
                 shields.append((start, end))
@@ -344,21 +359,34 @@ class Lexicon:
         out = []
         candidates = sorted({i for part in found for i in self._pairs_by_left.get(part, ())})
         for i in candidates:
-            r = self._pairs[i]
             if self._pair_rights[i].isdisjoint(found):
                 continue
+            # walk the few words found, not the rule's long word lists; the earliest pair wins,
+            # ties going to the word listed first (as a walk over the lists in order would)
+            left_pos, right_pos = self._pair_left_pos[i], self._pair_right_pos[i]
+            lefts = [(w, left_pos[w]) for w in found if w in left_pos]
+            rights = [(w, right_pos[w]) for w in found if w in right_pos]
             best = None
-            for a in r.lefts:
-                for a_start, a_end in found.get(a, ()):
-                    for b in r.rights:
-                        for b_start, b_end in found.get(b, ()):
+            for a, ia in lefts:
+                for a_start, a_end in found[a]:
+                    for b, ib in rights:
+                        for b_start, b_end in found[b]:
                             if a_end <= b_start <= a_end + PAIR_GAP and not _SENTENCE_END.search(low, a_end, b_start):
-                                if best is None or (a_start, b_end) < (best[2], best[3]):
-                                    best = (a, b, a_start, b_end)
+                                key = (a_start, b_end, ia, ib)
+                                if best is None or key < best[0]:
+                                    best = (key, a, b)
             if best is not None:
-                e = r.entry
-                out.append(LexiconHit(r.category, f"{best[0]}…{best[1]}", best[2], best[3], e.weight, e.weak, e.minor))
+                r, e = self._pairs[i], self._pairs[i].entry
+                (a_start, b_end, _, _), a, b = best
+                out.append(LexiconHit(r.category, f"{a}…{b}", a_start, b_end, e.weight, e.weak, e.minor))
         return out
+
+
+def _first_positions(words: tuple[str, ...]) -> dict[str, int]:
+    pos: dict[str, int] = {}
+    for i, w in enumerate(words):
+        pos.setdefault(w, i)
+    return pos
 
 
 def word_bounded(text: str, term: str, start: int, end: int) -> bool:
@@ -412,6 +440,11 @@ def _parse_terms(name: str, category: str, text: str, problems: list[LexiconProb
             continue
         if any(ch.isspace() for ch in term):
             problems.append(LexiconProblem(name, no, f"term {term!r} contains whitespace (fields are TAB-separated)"))
+            continue
+        if "|" in term and "…" not in term:
+            # read literally it would never match: '|' only separates words inside an A…B rule
+            problems.append(LexiconProblem(name, no, f"term {term!r} has '|' but no '…': alternatives work only "
+                                           f"in a co-occurrence A…B"))
             continue
         weight = DEFAULT_WEIGHT
         if len(fields) >= 2 and fields[1]:

@@ -219,3 +219,10 @@ def test_the_thin_lexicons_were_filled_out(category, minimum):
 def test_the_doxxing_vocabulary_is_in_pii_leak(bundled):
     for word in ("开盒", "人肉", "社工库", "户籍", "开房记录", "查档", "轨迹", "身份证正反面"):
         assert any(word in t for t in bundled.terms("pii_leak")), word
+
+
+def test_alternatives_outside_a_co_occurrence_are_reported_not_loaded_as_a_literal(tmp_path):
+    write(tmp_path, "fraud.txt", "稳赚|必赚\t0.6\n刷单\t0.6\n")
+    lx = Lexicon.load(tmp_path)
+    assert [(p.line, "no '…'" in p.message) for p in lx.problems] == [(2, True)]
+    assert lx.terms("fraud") == ("刷单",)
