@@ -15,6 +15,7 @@ import json
 import multiprocessing as mp
 import os
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import IO, Iterable, Iterator
@@ -135,6 +136,27 @@ def classify_stream(lines: Iterable[tuple[int, str]], analyzer, out: IO[str], er
     classifies in this process. Output order is input order either way.
     """
     workers = default_workers() if workers is None else max(1, workers)
+    with _fewer_collections():
+        return _classify_stream(lines, analyzer, out, err, batch_size, name, workers, chunk_lines)
+
+
+# Classifying allocates short-lived containers by the million (hits, trail steps, evidence)
+# and hardly ever makes a reference cycle, so the collector's default gen-0 threshold of 700
+# mostly walks live objects for nothing: 20,000 measured ~4% less CPU per post (bench.classify_bench).
+_GEN0_THRESHOLD = 20_000
+
+
+@contextmanager
+def _fewer_collections():
+    before = gc.get_threshold()
+    gc.set_threshold(_GEN0_THRESHOLD, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _classify_stream(lines, analyzer, out, err, batch_size, name, workers, chunk_lines) -> int:
     chunks = _chunks(lines, chunk_lines)
     first = next(chunks, None)
     if first is None:

@@ -78,6 +78,18 @@ def test_a_short_input_is_classified_without_starting_workers(analyzer, monkeypa
     assert len(out.splitlines()) == 20 - skipped and skipped == 3
 
 
+def test_the_collector_runs_less_often_while_classifying_and_is_put_back_after(analyzer, monkeypatch):
+    import gc
+
+    seen = []
+    real = classify.classify_lines
+    monkeypatch.setattr(classify, "classify_lines", lambda *a, **k: (seen.append(gc.get_threshold()[0]), real(*a, **k))[1])
+    before = gc.get_threshold()
+    _run(_lines(20), analyzer, workers=1)
+    assert seen and all(t == classify._GEN0_THRESHOLD for t in seen)
+    assert gc.get_threshold() == before
+
+
 def test_an_empty_input_prints_nothing(analyzer):
     assert _run([], analyzer, workers=2) == ("", "", 0)
 
