@@ -121,7 +121,8 @@ def _distinct(hits: Iterable[LexiconHit]) -> list[LexiconHit]:
 
 def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: float = PRIMARY_TIE_MARGIN) -> str:
     """The best-supported of `labels`: the highest score, and among labels within `margin` of
-    it the most severe (HARM_CATEGORIES order); `none` without labels.
+    it the most severe (HARM_CATEGORIES order); `none` without labels. pii_leak is the primary
+    only when it is the only label.
 
     Not the alert's primary: an alert leads with its most severe matched label (TAXONOMY.md,
     patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
@@ -130,6 +131,10 @@ def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: floa
     labels = [c for c in labels if c in HARM_CATEGORIES]
     if not labels:
         return NONE
+    if len(labels) > 1 and PII_LEAK in labels:
+        # pii_leak says what a post exposes, not what it is: a gambling ad carrying a phone
+        # number is a gambling ad (the alert still lists pii_leak among its labels)
+        labels = [c for c in labels if c != PII_LEAK]
     best = max(scores.get(c, 0.0) for c in labels)
     return most_severe(c for c in labels if scores.get(c, 0.0) >= best - margin)
 
@@ -255,7 +260,8 @@ def _score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
 
 
 def _pii_detections(detections: Sequence[Detection], has_doxx_words: bool) -> list[Detection]:
-    strong_ids = any(d.kind in ("cn_id_number", "bank_card", "address") for d in detections)
+    # an address does not make a phone number private: shops, rentals and job ads give both
+    strong_ids = any(d.kind in ("cn_id_number", "bank_card") for d in detections)
     return [d for d in detections if d.kind in PII_DETECTIONS
             and (d.kind not in PII_NEEDS_COMPANY or has_doxx_words or strong_ids)]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nlp.analysis import Analysis
-from nlp.analyzer import MAX_CHARS, Analyzer, ModelInput, choose_primary, combine_scores
+from nlp.analyzer import MAX_CHARS, PII_DETECTIONS, Analyzer, ModelInput, choose_primary, combine_scores
 from nlp.categories import HARM_CATEGORIES, NONE
 from nlp.lexicon import Lexicon
 
@@ -576,3 +576,17 @@ def test_everyday_sms_and_inoffensive_comments_alert_at_most_one_percent(analyze
     alerted = [t for t, a in zip(texts, analyzer.analyse_batch(texts))
                if any(a.scores[c] >= alert_thresholds[c] for c in a.labels)]
     assert len(alerted) / len(texts) <= 0.01, alerted[:10]
+
+
+def test_an_address_and_a_phone_in_a_job_ad_are_the_employers_not_a_leak(analyzer):
+    ad = analyzer.analyse("招聘餐厅服务员两名 包吃住 地址杭州市建设路88号 电话13957216480")
+    assert "pii_leak" not in ad.labels
+    # the phone number does not count towards a leak beside an address alone
+    assert ad.scores["pii_leak"] <= PII_DETECTIONS["address"]
+    doxx = analyzer.analyse("人肉出来了 这个渣男住杭州市建设路88号 电话13957216480")
+    assert "pii_leak" in doxx.labels
+
+
+def test_a_leaked_number_is_the_primary_only_when_nothing_else_is_found():
+    assert choose_primary(("gambling", "pii_leak"), {"gambling": 0.7, "pii_leak": 0.99}) == "gambling"
+    assert choose_primary(("pii_leak",), {"pii_leak": 0.9}) == "pii_leak"
