@@ -321,3 +321,12 @@ def test_every_pinyin_syllable_has_two_letters_as_the_fragment_gate_assumes():
     from nlp.normalise import _PINYIN
 
     assert all(len(py) >= 2 for sylls in _PINYIN.values() for py in sylls)
+
+
+@pytest.mark.parametrize("text", ["找🐔吗", "特🐎今晚开", "学生🍑💦", "🔞资源"])
+def test_emoji_that_stand_for_a_word_in_ads_are_kept_not_read_as_separators(text):
+    assert normalise(text).text == text
+
+
+def test_decorative_emoji_between_lone_characters_are_still_separators():
+    assert normalise("刷🔥单").text == "刷单"

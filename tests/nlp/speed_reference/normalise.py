@@ -281,7 +281,8 @@ _STRONG_SEP = r"[*_|^#=`＊＿]"
 # separators that do occur in clean text between words (spaces, dots, slashes, emoji):
 # removed only when at least one side is a lone character, as in "刷 单" or "约.炮"
 # semantics change 2026-11-25 (not speed), mirrored: braille blank and Hangul fillers are weak separators too
-_WEAK_SEP = rf"[\s.\-/\\·•'\"~{_EMOJI}\u2800\u3164\uffa0]"
+_CONTENT_EMOJI = "[\U0001F414\U0001F351\U0001F4A6\U0001F697\U0001F40E\U0001F51E\U0001F346\U0001F9AA]"  # semantics change 2026-11-25 (not speed), mirrored
+_WEAK_SEP = rf"(?!{_CONTENT_EMOJI})[\s.\-/\\·•'\"~{_EMOJI}\u2800\u3164\uffa0]"  # semantics change 2026-11-25 (not speed), mirrored
 _STRONG_SEP_RE = re.compile(rf"(?<={_CJK_CLASS}){_STRONG_SEP}{{1,3}}(?={_CJK_CLASS})")
 # semantics change 2026-11-25 (not speed), mirrored: runs of up to 5 weak or strong separators; the weak pass keeps
 # pure weak runs of at most 3, and runs with a strong separator only when they hold a space
