@@ -37,6 +37,8 @@ LATER_CHECK_SETS = (
                        "measurement, kept in nlp/data/checks/README.md)"),
     ("handwritten_3c", "third set, mixed queue sample (same kind of author; kept unseen through the round of "
                        "changes it measures; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
+    ("handwritten_3d", "fourth set, mixed queue sample (same kind of author; kept unseen through round 4; blind "
+                       "only for its first measurement, kept in nlp/data/checks/README.md)"),
 )
 
 
