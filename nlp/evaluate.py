@@ -39,6 +39,8 @@ LATER_CHECK_SETS = (
                        "changes it measures; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
     ("handwritten_3d", "fourth set, mixed queue sample (same kind of author; kept unseen through round 4; blind "
                        "only for its first measurement, kept in nlp/data/checks/README.md)"),
+    ("handwritten_3e", "fifth set, mixed queue sample (same kind of author; kept unseen through round 5; blind "
+                       "only for its first measurement, kept in nlp/data/checks/README.md)"),
 )
 
 
