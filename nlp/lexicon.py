@@ -160,7 +160,8 @@ class Lexicon:
         parts = sorted({w for r in self._pairs for w in r.lefts + r.rights} | (self._benign if self._pairs else set()))
         self._pair_parts = parts
         self._pair_ac = (
-            ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard) if parts else None
+            ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard)
+            if parts else None
         )
         # which co-occurrence rules a found left part can start: most texts find a few common
         # parts, and looking only at their rules spares a pass over every rule and word
@@ -173,6 +174,8 @@ class Lexicon:
         lefts_all = {w for r in self._pairs for w in r.lefts}
         rights_all = {w for r in self._pairs for w in r.rights}
         self._pair_part_kind = [(1 if w in lefts_all else 0) | (2 if w in rights_all else 0) for w in parts]
+        self._pair_part_benign = [w in self._benign for w in parts]
+        self._pair_needs_bound = [_needs_bound(w) for w in parts]
         # each word's first place in its rule: ties between matches are settled in list order
         self._pair_left_pos = [_first_positions(r.lefts) for r in self._pairs]
         self._pair_right_pos = [_first_positions(r.rights) for r in self._pairs]
@@ -204,6 +207,8 @@ class Lexicon:
         patterns = list(entries) + [p for p in self._plain_rules if p not in entries]
         patterns += [b for b in sorted(self._benign) if b not in entries and b not in self._plain_rules]
         self._patterns = patterns
+        # only a term with an ASCII letter at an edge can sit inside an English word
+        self._pattern_needs_bound = [_needs_bound(t) for t in patterns]
         self._ac = (
             ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
             if patterns else None
@@ -296,9 +301,10 @@ class Lexicon:
         low = lower_ascii(text)
         hits: list[LexiconHit] = []
         exceptions: list[ExceptionHit] = []
+        bounded = self._pattern_needs_bound
         for idx, start, end in (self._ac.find_matches_as_indexes(low) if self._ac is not None else ()):
             term = self._patterns[idx]
-            if not word_bounded(low, term, start, end):
+            if bounded[idx] and not word_bounded(low, term, start, end):
                 continue
             for e in self._entries.get(term, ()):
                 hits.append(LexiconHit(e.category, term, start, end, e.weight, e.weak, e.minor))
@@ -333,22 +339,21 @@ class Lexicon:
     def _pair_hits(self, low: str) -> list[LexiconHit]:
         """Co-occurrence hits: overlapping matching, because a part ("银行卡") often sits inside
         a plain term ("收银行卡") that the leftmost-longest pass reports instead."""
-        matches = self._pair_ac.find_matches_as_indexes(low, overlapping=True)
-        # most texts hold a common left word ("你", "一个") and no right word at all: no rule can fire
-        kinds = self._pair_part_kind
+        # one walk over the matches; a text with no rule's left AND right word (kind 1 | 2 = 3)
+        # can fire no rule, and most texts hold a common left word ("你", "一个") and no right one
+        kinds, parts, benign, bounded = self._pair_part_kind, self._pair_parts, self._pair_part_benign, self._pair_needs_bound
         seen_kinds = 0
-        for i, _s, _e in matches:
-            seen_kinds |= kinds[i]
-        if seen_kinds != 3:
-            return []
         found: dict[str, list[tuple[int, int]]] = {}
         shields: list[tuple[int, int]] = []
-        for idx, start, end in matches:
-            part = self._pair_parts[idx]
-            if part in self._benign:
+        for idx, start, end in self._pair_ac.find_matches_as_indexes(low, overlapping=True):
+            seen_kinds |= kinds[idx]
+            part = parts[idx]
+            if benign[idx]:
                 shields.append((start, end))
-            if word_bounded(low, part, start, end):
+            if not bounded[idx] or word_bounded(low, part, start, end):
                 found.setdefault(part, []).append((start, end))
+        if seen_kinds != 3:
+            return []
         if shields:
             # "子女的都是" must not read as "女的都": a part strictly inside a benign word is no part
             found = {p: [(s, e) for s, e in spans
@@ -387,6 +392,11 @@ def _first_positions(words: tuple[str, ...]) -> dict[str, int]:
     for i, w in enumerate(words):
         pos.setdefault(w, i)
     return pos
+
+
+def _needs_bound(term: str) -> bool:
+    """Whether `word_bounded` can ever be False for this term (an ASCII letter at either edge)."""
+    return (term[0].isascii() and term[0].isalpha()) or (term[-1].isascii() and term[-1].isalpha())
 
 
 def word_bounded(text: str, term: str, start: int, end: int) -> bool:
