@@ -339,8 +339,8 @@ class Lexicon:
     def _pair_hits(self, low: str) -> list[LexiconHit]:
         """Co-occurrence hits: overlapping matching, because a part ("银行卡") often sits inside
         a plain term ("收银行卡") that the leftmost-longest pass reports instead."""
-        # one walk over the matches; a text with no rule's left AND right word (kind 1 | 2 = 3)
-        # can fire no rule, and most texts hold a common left word ("你", "一个") and no right one
+        # one walk over the matches; a text without both some rule's left word and some rule's
+        # right word (kinds 1 | 2 = 3) can fire no rule and stops there
         kinds, parts, benign, bounded = self._pair_part_kind, self._pair_parts, self._pair_part_benign, self._pair_needs_bound
         seen_kinds = 0
         found: dict[str, list[tuple[int, int]]] = {}
