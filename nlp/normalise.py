@@ -387,18 +387,17 @@ def _gambling_context(text: str, m: re.Match) -> bool:
     return bool(_GAMBLING_CUES.search(around)) and not _FOOD_CUES.search(around)
 
 
-def _contact_context(text: str, m: re.Match) -> bool:
+def _contact_context(text: str, m: re.Match, space_after_plus: bool = False) -> bool:
     before = text[max(0, m.start() - 2): m.start()]
+    if space_after_plus and before[-1:].isspace():
+        before = before[:-1]
     return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
 
 
 def _letter_contact_context(text: str, m: re.Match) -> bool:
     """`_contact_context` for a Latin v, which may also sit one space after 加 ("加 V 了解"): the
     separator pass closes such gaps only between Chinese characters."""
-    before = text[max(0, m.start() - 2): m.start()]
-    if before[-1:].isspace():
-        before = before[:-1]
-    return before.endswith("加") or before.endswith("+") or bool(_CONTACT_AFTER.match(text, m.end()))
+    return _contact_context(text, m, space_after_plus=True)
 
 
 def _not_teapot(text: str, m: re.Match) -> bool:
