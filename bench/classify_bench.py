@@ -14,8 +14,10 @@ What is timed:
   * `jieba.lcut` over the same texts in this process.
 The command and jieba alternate for ROUNDS rounds (default 3) and the medians are compared; the
 ratio of each round is printed too, so that the noise of a shared machine is visible.
-Memory is sampled every 20 ms over the command's whole process tree: the largest resident size of
-one process, the sum of resident sizes (counts pages shared by forked workers once per process, so
+Memory is measured in one more run of the command, not timed: reading a process's smaps_rollup
+costs ~4 ms of CPU, so a sampler every 20 ms took ~17% of a core away from the timed command on a
+2-core machine (measured 2026-11-25), a cost jieba's side never paid. That run samples every 20 ms
+over the command's whole process tree: the largest resident size of one process, the sum of resident sizes (counts pages shared by forked workers once per process, so
 it overstates), and the sum of proportional set sizes (shared pages split between the processes
 sharing them: the memory the run actually takes). Texts are ~100-character posts cut from the dev
 split of the labelled data (or synthetic ones when the data is not there).
@@ -125,21 +127,25 @@ class _MemorySampler(threading.Thread):
             self.stop.wait(self.every)
 
 
-def run_classify_command(path: Path, env: dict | None = None) -> dict:
-    """Wall time and peak memory of `patrol classify path`; the output is counted and dropped."""
+def run_classify_command(path: Path, env: dict | None = None, sample_memory: bool = False) -> dict:
+    """Wall time and CPU time of `patrol classify path`, and with `sample_memory` its peak memory
+    (then the wall time is not comparable: the sampler takes CPU from the command); the output is
+    counted and dropped."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.Popen(_patrol_command() + ["classify", str(path)], stdout=out, stderr=err,
                                 env=env or os.environ.copy())
         sampler = _MemorySampler(proc.pid)
-        sampler.start()
+        if sample_memory:
+            sampler.start()
         code = proc.wait()
         wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers were waited for by it
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        sampler.stop.set()
-        sampler.join()
+        if sample_memory:
+            sampler.stop.set()
+            sampler.join()
         out.seek(0)
         rows = sum(1 for _ in out)
         err.seek(0)
@@ -201,7 +207,7 @@ def run_jieba(texts: list[str]) -> tuple[float, float]:
 
 def run(n: int = 40_000, data: Path = DEFAULT_DATA, rounds: int = ROUNDS) -> dict:
     texts = bench_texts(n, data)
-    jieba_rates, steady_rates, e2e_rates, startups, commands = [], [], [], [], []
+    jieba_rates, steady_rates, e2e_rates, startups = [], [], [], []
     jieba_cpu, classify_cpu = [], []
     with tempfile.TemporaryDirectory() as tmp:
         big, one = Path(tmp) / "posts.jsonl", Path(tmp) / "one.jsonl"
@@ -221,9 +227,11 @@ def run(n: int = 40_000, data: Path = DEFAULT_DATA, rounds: int = ROUNDS) -> dic
             if command["rows"] != n:
                 raise RuntimeError(f"patrol classify printed {command['rows']} rows for {n} posts")
             startups.append(startup)
-            commands.append(command)
             steady_rates.append(n / max(1e-9, command["seconds"] - startup))
             e2e_rates.append(n / command["seconds"])
+        memory = run_classify_command(big, sample_memory=True)
+        if memory["rows"] != n:
+            raise RuntimeError(f"patrol classify printed {memory['rows']} rows for {n} posts")
     alone = run_analyzer_alone(texts)
     alone_rate = n / alone["analyzer_seconds"]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -251,10 +259,11 @@ def run(n: int = 40_000, data: Path = DEFAULT_DATA, rounds: int = ROUNDS) -> dic
         "classify_end_to_end_posts_per_s": round(end_to_end),
         "end_to_end_speedup_vs_jieba": round(end_to_end / jieba_rate, 2),
         "classify_startup_seconds": round(statistics.median(startups), 2),
-        "classify_processes": max(c["processes"] for c in commands),
-        "classify_rss_sum_mb": round(max(c["rss_sum_mb"] for c in commands), 1),
-        "classify_pss_sum_mb": round(max(c["pss_sum_mb"] for c in commands), 1),
-        "classify_rss_largest_process_mb": round(max(c["rss_one_mb"] for c in commands), 1),
+        # from the untimed run with the memory sampler
+        "classify_processes": memory["processes"],
+        "classify_rss_sum_mb": round(memory["rss_sum_mb"], 1),
+        "classify_pss_sum_mb": round(memory["pss_sum_mb"], 1),
+        "classify_rss_largest_process_mb": round(memory["rss_one_mb"], 1),
         "rss_goal_mb": GOAL_RSS_MB,
         "analyzer_alone_posts_per_s": round(alone_rate),
         "analyzer_alone_speedup_vs_jieba": round(alone_rate / jieba_rate, 2),
