@@ -246,12 +246,16 @@ class HarmModel:
         }
 
     def save(self, path: str | Path) -> Path:
+        """Write the model as a skops file, byte for byte the same for the same model (see
+        `_canonical_zip`), so retraining with the same data and seed changes nothing in git."""
         import skops.io as sio
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        sio.dump(self.to_state(), tmp, compression=8)  # zipfile.ZIP_DEFLATED
+        raw = io.BytesIO()
+        sio.dump(self.to_state(), raw, compression=zipfile.ZIP_DEFLATED)
+        tmp.write_bytes(_canonical_zip(raw.getvalue()))
         tmp.replace(path)
         return path
 
@@ -287,6 +291,44 @@ class HarmModel:
 
             state = sio.load(path, trusted=sorted(found))
         return cls.from_state(state, str(path))
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def _canonical_zip(data: bytes) -> bytes:
+    """The same skops archive with nothing that depends on when or in which process it was
+    written. skops names each array file and tags each node (`__id__`, which it uses to rebuild
+    shared references) after Python's id() of the object, stamps every entry with the current
+    time, and writes the entries in no fixed order. Here ids and files are renumbered 0, 1, ...
+    in the order a fixed walk of the schema meets them (the same id always gets the same
+    number, so shared references stay shared), and the entries are written sorted, dated
+    1980-01-01. Key order is kept: a dict node's `key_types` list follows it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        schema = json.loads(z.read("schema.json"))
+        ids: dict[int, int] = {}
+        files: dict[str, str] = {}
+        stack = [schema]
+        while stack:  # depth first, children in schema order
+            node = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("__id__"), int):
+                    node["__id__"] = ids.setdefault(node["__id__"], len(ids))
+                if isinstance(node.get("file"), str):
+                    node["file"] = files.setdefault(node["file"], f"{len(files)}.npy")
+                stack.extend(reversed(list(node.values())))
+            elif isinstance(node, list):
+                stack.extend(reversed(node))
+        entries = {files.get(name, name): z.read(name) for name in z.namelist() if name != "schema.json"}
+    entries["schema.json"] = json.dumps(schema, separators=(",", ":")).encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, entries[name])
+    return out.getvalue()
 
 
 def types_in(path: Path) -> set[str]:
@@ -370,6 +412,13 @@ def load_bundled() -> HarmModel | None:
     return HarmModel.load(BUNDLED_MODEL_PATH) if BUNDLED_MODEL_PATH.is_file() else None
 
 
-def model_version(data_digest: str, params: dict, when: str) -> str:
-    h = hashlib.sha256((data_digest + repr(sorted(params.items()))).encode()).hexdigest()[:10]
-    return f"m-{when}-{h}"
+def model_version(data_digest: str, params: dict, arrays: Sequence[np.ndarray] = ()) -> str:
+    """A name for what the model is: a hash of its training data and parameters and of the
+    learned arrays themselves, so a change of training code that changes the model changes the
+    name too. No date: the same model retrained another day keeps its name and its file."""
+    h = hashlib.sha256((data_digest + repr(sorted(params.items()))).encode())
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return f"m-{h.hexdigest()[:12]}"

@@ -98,6 +98,7 @@ class TrainReport:
     seconds: float
     data_sha256: str
     dev_by_dataset: dict[str, dict] = field(default_factory=dict)
+    trained_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -317,15 +318,15 @@ def train(
         return round(float((P[clean] >= thresholds).any(axis=1).mean()) if clean.any() else 0.0, 4)
 
     data_sha = file_digest(paths + sorted(silver.SEED_DIR.glob("*.txt")) + sorted(silver.LEXICON_DIR.glob("*.txt")))
-    when = datetime.now(timezone.utc).strftime("%Y%m%d")
-    version = model_version(data_sha, {**asdict(params), "seed": seed}, when)
+    version = model_version(data_sha, {**asdict(params), "seed": seed}, (W, b, platt, thresholds))
     rows_count: dict[str, dict[str, int]] = {}
     for r in human + silver_train + silver_dev + silver_test:
         d = rows_count.setdefault(r.get("dataset", "?"), {})
         d[r["split"]] = d.get(r["split"], 0) + 1
 
-    meta = {"seed": seed, "params": asdict(params), "rule_side": rules.available, "data_sha256": data_sha,
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    # no training time in the artifact, so the same data and seed give the same file; the card
+    # (which says when) is rewritten on every run
+    meta = {"seed": seed, "params": asdict(params), "rule_side": rules.available, "data_sha256": data_sha}
     model = HarmModel(config, labels, W, b, platt, thresholds, version, meta, rules=rules)
     out_path = Path(out_path)
     model.save(out_path)
@@ -391,7 +392,7 @@ def render_model_card(report: TrainReport, extra_sections: Sequence[str] = ()) -
         "",
         f"- version: `{report.version}`",
         f"- file: `{Path(report.model_path).name}` ({report.artifact_bytes / 1e6:.1f} MB, skops, plain arrays only)",
-        f"- trained in {report.seconds:.0f} s with seed {report.seed}; data + seed files sha256 `{report.data_sha256[:16]}`",
+        f"- trained {report.trained_at} in {report.seconds:.0f} s with seed {report.seed}; data + seed files sha256 `{report.data_sha256[:16]}`",
         f"- rule side used for features: {report.rule_side}",
         "- reproduce: `patrol train --data ../shared/datasets/labelled_posts.jsonl` "
         "(= `nlp.train.train([path], out_path, seed)`)",

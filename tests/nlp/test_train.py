@@ -66,11 +66,20 @@ def test_thresholds_are_chosen_on_dev_and_stored_in_the_model(trained):
     assert any(t != 0.5 for t in model.thresholds.values())
 
 
-def test_the_same_seed_and_data_give_the_same_version(tmp_path, trained):
+def test_the_same_seed_and_data_give_the_same_model_file(tmp_path, trained):
     report, _ = trained
     again = train([tiny_dataset(tmp_path)], tmp_path / "m.skops", seed=3, params=TINY)
     assert again.version == report.version
     assert again.dev["abuse_hate"] == report.dev["abuse_hate"]
+    # byte for byte (no ids, times or dates in the file), so a retrain that changes nothing
+    # adds nothing to git
+    assert open(again.model_path, "rb").read() == open(report.model_path, "rb").read()
+
+
+def test_another_seed_gives_another_version(tmp_path, trained):
+    report, _ = trained
+    other = train([tiny_dataset(tmp_path)], tmp_path / "m.skops", seed=4, params=TINY)
+    assert other.version != report.version
 
 
 def test_best_threshold_separates_the_scores_it_can():
