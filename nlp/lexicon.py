@@ -174,6 +174,8 @@ class Lexicon:
         lefts_all = {w for r in self._pairs for w in r.lefts}
         rights_all = {w for r in self._pairs for w in r.rights}
         self._pair_part_kind = [(1 if w in lefts_all else 0) | (2 if w in rights_all else 0) for w in parts]
+        # a benign word found only as a shield is no part; one that a rule also lists still is
+        self._pair_real_parts = frozenset(lefts_all | rights_all)
         self._pair_part_benign = [w in self._benign for w in parts]
         self._pair_needs_bound = [_needs_bound(w) for w in parts]
         # each word's first place in its rule: ties between matches are settled in list order
@@ -358,7 +360,7 @@ class Lexicon:
             # "子女的都是" must not read as "女的都": a part strictly inside a benign word is no part
             found = {p: [(s, e) for s, e in spans
                          if not any(bs <= s and e <= be and be - bs > e - s for bs, be in shields)]
-                     for p, spans in found.items() if p not in self._benign}
+                     for p, spans in found.items() if p not in self._benign or p in self._pair_real_parts}
         if not found:
             return []
         out = []

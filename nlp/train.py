@@ -45,6 +45,9 @@ CLEAN_FP_TARGET = 0.008  # keep under the 1% goal with a margin for the report h
 # "Clean everyday text" for the false-positive goal. The 'none' rows of the offensive-language sets
 # are not clean everyday text: they are comments on race, region and gender chosen to be hard.
 CLEAN_DATASETS = frozenset({"chinesenlpcorpus_reviews", "telecom_fraud_texts", "silver"})
+# A real clean dataset with at least this many tune rows gets its own false-positive cap as well
+# as the pooled one (below it, one post is more than the target's margin)
+MIN_ROWS_FOR_OWN_CAP = 200
 
 
 class TrainingDataError(ValueError):
@@ -245,6 +248,22 @@ def cap_clean_fp(P: np.ndarray, Y: np.ndarray, clean: np.ndarray, thresholds: np
     return t
 
 
+def cap_clean_fp_each(P: np.ndarray, Y: np.ndarray, rows: Sequence[dict], thresholds: np.ndarray,
+                      target: float) -> np.ndarray:
+    """`cap_clean_fp` over all clean rows, then over each real clean dataset with enough rows on
+    its own: the pool is mostly reviews, and everyday SMS flagged at three times the goal hid
+    inside it (1.6% of the report half's SMS, 2026-11-25). Raising a threshold only lowers
+    every rate, so the later caps keep the earlier ones."""
+    clean = clean_mask(rows)
+    t = cap_clean_fp(P, Y, clean, thresholds, target)
+    datasets = np.array([r.get("dataset") for r in rows], dtype=object)
+    for name in sorted(CLEAN_DATASETS - {"silver"}):
+        own = clean & (datasets == name)
+        if own.sum() >= MIN_ROWS_FOR_OWN_CAP:
+            t = cap_clean_fp(P, Y, own, t, target)
+    return t
+
+
 def binary_metrics(pred: np.ndarray, y: np.ndarray, threshold: float) -> LabelMetrics:
     tp = int((pred & y).sum())
     fp = int((pred & ~y).sum())
@@ -306,7 +325,7 @@ def train(
 
     P_tune = calibrate(S_tune)
     thresholds = np.array([best_f1_threshold(P_tune[:, j], Y_tune[:, j]) for j in range(len(labels))])
-    thresholds = cap_clean_fp(P_tune, Y_tune, clean_mask(tune_rows), thresholds, CLEAN_FP_TARGET)
+    thresholds = cap_clean_fp_each(P_tune, Y_tune, tune_rows, thresholds, CLEAN_FP_TARGET)
 
     P_rep, Y_rep = calibrate(scores(report_rows)), label_matrix(report_rows, labels)
     P_sil, Y_sil = calibrate(scores(silver_test)), label_matrix(silver_test, labels)

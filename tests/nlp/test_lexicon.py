@@ -189,6 +189,15 @@ def test_a_benign_word_hides_the_term_inside_it(tmp_path):
     assert lx.match("女的都是畜生")
 
 
+def test_a_benign_word_that_a_co_occurrence_lists_is_still_its_part(tmp_path):
+    # 小姐姐 is benign (小姐 inside it is no hit) and a part of the price rule: both hold
+    write(tmp_path, "porn_sexual.txt", "小姐\t0.3\tweak\n妹子|小姐姐…多少钱一晚\t0.6\n")
+    write(tmp_path, "benign.txt", "小姐姐\n")
+    lx = Lexicon.load(tmp_path)
+    assert {h.term for h in lx.match("小姐姐多少钱一晚")} == {"小姐姐…多少钱一晚"}
+    assert not lx.match("小姐姐好漂亮")
+
+
 def test_minor_tagged_terms_are_marked(bundled):
     minors = {h.term for h in bundled.match("萝莉 初中生 资源") if h.minor}
     assert minors == {"萝莉", "初中生"}

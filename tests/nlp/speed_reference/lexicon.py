@@ -314,9 +314,12 @@ class Lexicon:
                 found.setdefault(part, []).append((start, end))
         if shields:
             # "子女的都是" must not read as "女的都": a part strictly inside a benign word is no part
+            # semantics change 2026-11-25 (not speed), mirrored: a benign word that a rule also
+            # lists as a part stays a part (小姐姐 in the …多少钱一晚 rule was dead)
             found = {p: [(s, e) for s, e in spans
                          if not any(bs <= s and e <= be and be - bs > e - s for bs, be in shields)]
-                     for p, spans in found.items() if p not in self._benign}
+                     for p, spans in found.items()
+                     if p not in self._benign or any(p in r.lefts or p in r.rights for r in self._pairs)}
         if not found:
             return []
         out = []
