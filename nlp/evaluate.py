@@ -41,6 +41,8 @@ LATER_CHECK_SETS = (
                        "only for its first measurement, kept in nlp/data/checks/README.md)"),
     ("handwritten_3e", "fifth set, mixed queue sample (same kind of author; kept unseen through round 5; blind "
                        "only for its first measurement, kept in nlp/data/checks/README.md)"),
+    ("handwritten_3f", "sixth set, mixed queue sample (same kind of author, asked to avoid stock phrasings; kept "
+                       "unseen through round 6; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
 )
 
 
