@@ -1,7 +1,7 @@
 """Undo the tricks evaders use to hide words, and keep a trail of every change.
 
 `normalise(text)` runs a fixed list of passes (zero-width, full-width, variant, traditional,
-look-alike, separator, split-character, pinyin, homophone, numeral). Each pass only finds
+look-alike, separator, split-character, link-dot, pinyin, homophone, numeral). Each pass only finds
 spans to replace; `_Rewriter` keeps the edits as non-overlapping spans of the ORIGINAL text,
 so the trail can be shown to a reviewer ("薇❤信 → 微信") and any span of the normalised text
 can be mapped back to the original for highlighting.
@@ -838,6 +838,27 @@ def _rare_probe() -> _CharProbe:
                       | set(traditional) | set(_LOOKALIKES))
 
 
+# "abc123点top", "hg0088。com", "www点xx88点cc", "ag88 . vip": a domain whose dots are written as
+# 点 or a Chinese full stop, or spaced out, so that link detectors miss it. Only an ASCII label
+# right before and a known top-level domain right after count, so "点了top10" stays (and no
+# "me": "…it。me too" is English more often than a link).
+_LINK_TLDS = ("top|vip|xyz|cc|club|icu|buzz|site|online|fun|shop|wang|ink|ltd|live|work|bet|win|asia|tk|ml|ga|"
+              "cf|gq|cyou|sbs|cfd|rest|bar|app|link|com|net|cn|org")
+_LINK_DOT = r"(?:[ \t]*[点。｡丶][ \t]*|[ \t]+\.[ \t]*|\.[ \t]+)"
+_LINK_DOT_RE = re.compile(
+    rf"(?<![A-Za-z0-9.\-])(?:(www){_LINK_DOT})?([A-Za-z0-9][A-Za-z0-9\-]*){_LINK_DOT}({_LINK_TLDS})(?![A-Za-z0-9])",
+    re.IGNORECASE)
+# what every match starts with, as one cheap pattern: most posts have a 。 but no ASCII before it
+_LINK_DOT_PROBE = re.compile(rf"[A-Za-z0-9]{_LINK_DOT}[A-Za-z]")
+
+
+def _link_dot_pass(rw: "_Rewriter") -> None:
+    if not _LINK_DOT_PROBE.search(rw.text):
+        return
+    _regex_pass(rw, "link", _LINK_DOT_RE,
+                lambda m: (m.group(1) + "." if m.group(1) else "") + m.group(2) + "." + m.group(3))
+
+
 def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) -> Normalised:
     """Normalise `text` for matching; see the module docstring for the passes and their order.
 
@@ -859,6 +880,7 @@ def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) ->
         _split_pass(rw)
     elif "+" in text:
         _regex_pass(rw, "lookalike", _PLUS_RE, lambda m: "加")
+    _link_dot_pass(rw)
     rw.replace("pinyin", _pinyin_subs(rw.text))
     _homophone_pass(rw)
     _numeral_pass(rw)

@@ -330,3 +330,26 @@ def test_emoji_that_stand_for_a_word_in_ads_are_kept_not_read_as_separators(text
 
 def test_decorative_emoji_between_lone_characters_are_still_separators():
     assert normalise("刷🔥单").text == "刷单"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("最新地址 abc123点top 速来", "最新地址 abc123.top 速来"),
+    ("网址：ag88 点 vip", "网址：ag88.vip"),
+    ("进 hg0088。com 注册", "进 hg0088.com 注册"),
+    ("打开 www点xx88点cc", "打开 www.xx88.cc"),
+    ("访问 bet99 . top", "访问 bet99.top"),
+])
+def test_a_domain_with_its_dots_written_as_点_or_a_full_stop_is_a_link_again(raw, expected):
+    from nlp.detectors import detect
+
+    n = normalise(raw)
+    assert n.text == expected
+    assert kinds(n) == {"link"}
+    assert apply_trail(raw, n.trail) == expected
+    if not expected.endswith(("com", "注册")):
+        assert "cheap_url" in {d.kind for d in detect(n.text)}
+
+
+@pytest.mark.parametrize("text", ["点了top10的菜", "今天去app点餐", "I love it。me too", "版本 2.1. top 好", "我点cc了"])
+def test_ordinary_text_around_点_or_a_full_stop_is_no_link(text):
+    assert "link" not in kinds(normalise(text))

@@ -700,6 +700,28 @@ def _numeral_pass(rw: _Rewriter) -> None:
     _regex_pass(rw, "numeral", _NUMERAL_RUN_RE, repl)
 
 
+# semantics change 2026-11-25 (not speed), mirrored: the link-dot pass
+# "abc123点top", "hg0088。com", "www点xx88点cc", "ag88 . vip": a domain whose dots are written as
+# 点 or a Chinese full stop, or spaced out, so that link detectors miss it. Only an ASCII label
+# right before and a known top-level domain right after count, so "点了top10" stays (and no
+# "me": "…it。me too" is English more often than a link).
+_LINK_TLDS = ("top|vip|xyz|cc|club|icu|buzz|site|online|fun|shop|wang|ink|ltd|live|work|bet|win|asia|tk|ml|ga|"
+              "cf|gq|cyou|sbs|cfd|rest|bar|app|link|com|net|cn|org")
+_LINK_DOT = r"(?:[ \t]*[点。｡丶][ \t]*|[ \t]+\.[ \t]*|\.[ \t]+)"
+_LINK_DOT_RE = re.compile(
+    rf"(?<![A-Za-z0-9.\-])(?:(www){_LINK_DOT})?([A-Za-z0-9][A-Za-z0-9\-]*){_LINK_DOT}({_LINK_TLDS})(?![A-Za-z0-9])",
+    re.IGNORECASE)
+# what every match starts with, as one cheap pattern: most posts have a 。 but no ASCII before it
+_LINK_DOT_PROBE = re.compile(rf"[A-Za-z0-9]{_LINK_DOT}[A-Za-z]")
+
+
+def _link_dot_pass(rw: "_Rewriter") -> None:
+    if not _LINK_DOT_PROBE.search(rw.text):
+        return
+    _regex_pass(rw, "link", _LINK_DOT_RE,
+                lambda m: (m.group(1) + "." if m.group(1) else "") + m.group(2) + "." + m.group(3))
+
+
 def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) -> Normalised:
     """Normalise `text` for matching; see the module docstring for the passes and their order.
 
@@ -720,6 +742,7 @@ def normalise(text: str, fold_terms: frozenset[str] | set[str] = frozenset()) ->
         _split_pass(rw)
     elif "+" in text:
         _regex_pass(rw, "lookalike", _PLUS_RE, lambda m: "加")
+    _link_dot_pass(rw)
     rw.replace("pinyin", _pinyin_subs(rw.text))
     _homophone_pass(rw)
     _numeral_pass(rw)
