@@ -353,3 +353,8 @@ def test_a_domain_with_its_dots_written_as_点_or_a_full_stop_is_a_link_again(ra
 @pytest.mark.parametrize("text", ["点了top10的菜", "今天去app点餐", "I love it。me too", "版本 2.1. top 好", "我点cc了"])
 def test_ordinary_text_around_点_or_a_full_stop_is_no_link(text):
     assert "link" not in kinds(normalise(text))
+
+
+def test_the_leafy_green_emoji_reads_as_菠菜_and_so_as_博彩_only_beside_betting_words():
+    assert normalise("🥬老台子 出款稳").text.startswith("博彩")
+    assert normalise("今天买了一把🥬炒着吃").text == "今天买了一把菠菜炒着吃"
