@@ -43,6 +43,8 @@ LATER_CHECK_SETS = (
                        "only for its first measurement, kept in nlp/data/checks/README.md)"),
     ("handwritten_3f", "sixth set, mixed queue sample (same kind of author, asked to avoid stock phrasings; kept "
                        "unseen through round 6; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
+    ("handwritten_3g", "seventh set, mixed queue sample (same kind of author and brief as 3f; kept unseen through "
+                       "round 7; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
 )
 
 
