@@ -45,6 +45,8 @@ LATER_CHECK_SETS = (
                        "unseen through round 6; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
     ("handwritten_3g", "seventh set, mixed queue sample (same kind of author and brief as 3f; kept unseen through "
                        "round 7; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
+    ("handwritten_3h", "eighth set, mixed queue sample (same kind of author and brief as 3f; kept unseen through "
+                       "round 8; blind only for its first measurement, kept in nlp/data/checks/README.md)"),
 )
 
 

@@ -199,7 +199,7 @@ CHECKS_DIR = Path(__file__).resolve().parents[2] / "nlp" / "data" / "checks"
 
 @pytest.mark.parametrize("name", ["handwritten_2", "handwritten_3a", "handwritten_3b", "handwritten_3c", "handwritten_3d",
                                   "handwritten_3e", "handwritten_3f",
-                                  "handwritten_3g"])
+                                  "handwritten_3g", "handwritten_3h"])
 def test_each_later_check_set_is_balanced_written_by_hand_and_new(name):
     from nlp import silver
     from nlp.evaluate import LATER_CHECK_SETS, SEALED_CLASSES, read_jsonl
