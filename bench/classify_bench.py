@@ -17,9 +17,10 @@ ratio of each round is printed too, so that the noise of a shared machine is vis
 Memory is measured in one more run of the command, not timed: reading a process's smaps_rollup
 costs ~4 ms of CPU, so a sampler every 20 ms took ~17% of a core away from the timed command on a
 2-core machine (measured 2026-11-25), a cost jieba's side never paid. That run samples every 20 ms
-over the command's whole process tree: the largest resident size of one process, the sum of resident sizes (counts pages shared by forked workers once per process, so
-it overstates), and the sum of proportional set sizes (shared pages split between the processes
-sharing them: the memory the run actually takes). Texts are ~100-character posts cut from the dev
+over the command's whole process tree: the largest resident size of one process, the sum of
+resident sizes (counts pages shared by forked workers once per process, so it overstates), and
+the sum of proportional set sizes (shared pages split between the processes sharing them: the
+memory the run actually takes). Texts are ~100-character posts cut from the dev
 split of the labelled data (or synthetic ones when the data is not there).
 """
 from __future__ import annotations
