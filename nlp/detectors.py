@@ -149,9 +149,10 @@ _WECHAT_RE = re.compile(r"(?:微信|vx|wx)号?\s?[:：]?\s?([A-Za-z][-_A-Za-z0-9
 _QQ_RE = re.compile(r"(?:qq|QQ|Qq|qQ)号?\s?(?:群)?\s?[:：]?\s?([1-9]\d{4,10})(?![0-9])")
 _TG_HANDLE_RE = re.compile(r"(?:纸飞机|飞机|tg|telegram|电报)号?\s?[:：]?\s?(@[A-Za-z][A-Za-z0-9_]{4,31})", re.IGNORECASE)
 _TG_LINK_RE = re.compile(r"(?:https?://)?t\.me/[A-Za-z0-9_+/]{3,}", re.IGNORECASE)
-_CHEAP_TLDS = "top|vip|xyz|cc|club|icu|buzz|site|online|fun|shop|wang|ink|ltd|live|work|bet|win|asia|tk|ml|ga|cf|gq|cyou|sbs|cfd|rest|bar"
+# top-level domains that cheap, throwaway ad sites use (nlp.normalise folds disguised dots before them too)
+CHEAP_TLDS = "top|vip|xyz|cc|club|icu|buzz|site|online|fun|shop|wang|ink|ltd|live|work|bet|win|asia|tk|ml|ga|cf|gq|cyou|sbs|cfd|rest|bar"
 _URL_RE = re.compile(
-    rf"(?<![A-Za-z0-9@.\-])(?:https?://)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?\.)+(?:{_CHEAP_TLDS})(?![A-Za-z0-9\-])(?:[/?#][\x21-\x7e]*)?",
+    rf"(?<![A-Za-z0-9@.\-])(?:https?://)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?\.)+(?:{CHEAP_TLDS})(?![A-Za-z0-9\-])(?:[/?#][\x21-\x7e]*)?",
     re.IGNORECASE,
 )
 

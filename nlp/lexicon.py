@@ -160,8 +160,7 @@ class Lexicon:
         parts = sorted({w for r in self._pairs for w in r.lefts + r.rights} | (self._benign if self._pairs else set()))
         self._pair_parts = parts
         self._pair_ac = (
-            ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard)
-            if parts else None
+            ahocorasick_rs.AhoCorasick(parts, matchkind=ahocorasick_rs.MatchKind.Standard) if parts else None
         )
         # which co-occurrence rules a found left part can start: most texts find a few common
         # parts, and looking only at their rules spares a pass over every rule and word
@@ -174,8 +173,9 @@ class Lexicon:
         lefts_all = {w for r in self._pairs for w in r.lefts}
         rights_all = {w for r in self._pairs for w in r.rights}
         self._pair_part_kind = [(1 if w in lefts_all else 0) | (2 if w in rights_all else 0) for w in parts]
-        # a benign word found only as a shield is no part; one that a rule also lists still is
-        self._pair_real_parts = frozenset(lefts_all | rights_all)
+        # benign words in the automaton only to shield: found, they are no part (a benign word
+        # that a rule also lists stays that rule's part)
+        self._shield_only = self._benign - lefts_all - rights_all
         self._pair_part_benign = [w in self._benign for w in parts]
         self._pair_needs_bound = [_needs_bound(w) for w in parts]
         # each word's first place in its rule: ties between matches are settled in list order
@@ -360,7 +360,7 @@ class Lexicon:
             # "子女的都是" must not read as "女的都": a part strictly inside a benign word is no part
             found = {p: [(s, e) for s, e in spans
                          if not any(bs <= s and e <= be and be - bs > e - s for bs, be in shields)]
-                     for p, spans in found.items() if p not in self._benign or p in self._pair_real_parts}
+                     for p, spans in found.items() if p not in self._shield_only}
         if not found:
             return []
         out = []

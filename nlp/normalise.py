@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from nlp.analysis import TrailStep
+from nlp.detectors import CHEAP_TLDS
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CLASS = f"[{CJK}]"
@@ -408,6 +409,10 @@ def _always(text: str, m: re.Match) -> bool:
     return True
 
 
+# what may stand between the spaced-out letters of "v x" / "Q Q": a space (not a line break) or a
+# separator symbol
+_LETTER_GAP = r"(?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥])"
+
 _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"(?:菠菜|波菜)", "博彩", _gambling_context),
     (r"(?:薇|徽|嶶|维|V|v)信", "微信", _always),
@@ -416,10 +421,10 @@ _HOMOPHONES: tuple[tuple[str, str, object], ...] = (
     (r"卫星号", "微信号", _always),
     (r"(?<![A-Za-z])[vVwW][xX](?![A-Za-z])", "微信", _always),
     # "v x", "V　X", "w*x": the letters spaced out, alone (not "size w x h", not "10 w x 20")
-    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[vVwW](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[xX](?![A-Za-z])"
+    (rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[vVwW]{_LETTER_GAP}{{1,3}}[xX](?![A-Za-z])"
      r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "微信", _always),
     # and "Q Q" for QQ
-    (r"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[qQ](?:[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]){1,3}[qQ](?![A-Za-z])"
+    (rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9] )[qQ]{_LETTER_GAP}{{1,3}}[qQ](?![A-Za-z])"
      r"(?![^\S\r\n]?[A-Za-z0-9](?![A-Za-z0-9]))", "QQ", _always),
     (r"(?<![A-Za-z])[wW]ei[xX]in(?![A-Za-z])", "微信", _always),
     (r"(?:薇|威|卫星|徽)", "微信", _contact_context),
@@ -441,7 +446,7 @@ _BUILTIN_FOLD = frozenset(
     | set(_PINYIN_TERMS)
 )
 # (a Q counts only before a separator: "Q Q" is the one pattern starting with it, and "QQ" is common)
-_HOMOPHONE_PREFILTER = re.compile(r"[菠波薇徽嶶维VvWw威卫扣企紫涩倮Qq](?:(?<![Qq])|(?=[^\S\r\n]|[*_·\-\u2800\u3164\uffa0❤♥]))")
+_HOMOPHONE_PREFILTER = re.compile(rf"[菠波薇徽嶶维VvWw威卫扣企紫涩倮Qq](?:(?<![Qq])|(?={_LETTER_GAP}))")
 
 
 @lru_cache(maxsize=1)
@@ -842,8 +847,7 @@ def _rare_probe() -> _CharProbe:
 # 点 or a Chinese full stop, or spaced out, so that link detectors miss it. Only an ASCII label
 # right before and a known top-level domain right after count, so "点了top10" stays (and no
 # "me": "…it。me too" is English more often than a link).
-_LINK_TLDS = ("top|vip|xyz|cc|club|icu|buzz|site|online|fun|shop|wang|ink|ltd|live|work|bet|win|asia|tk|ml|ga|"
-              "cf|gq|cyou|sbs|cfd|rest|bar|app|link|com|net|cn|org")
+_LINK_TLDS = CHEAP_TLDS + "|app|link|com|net|cn|org"
 _LINK_DOT = r"(?:[ \t]*[点。｡丶][ \t]*|[ \t]+\.[ \t]*|\.[ \t]+)"
 _LINK_DOT_RE = re.compile(
     rf"(?<![A-Za-z0-9.\-])(?:(www){_LINK_DOT})?([A-Za-z0-9][A-Za-z0-9\-]*){_LINK_DOT}({_LINK_TLDS})(?![A-Za-z0-9])",
