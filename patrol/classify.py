@@ -14,6 +14,7 @@ import gc
 import json
 import multiprocessing as mp
 import os
+import re
 from collections import deque
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
@@ -81,9 +82,11 @@ def classify_lines(lines: list[tuple[int, str]], analyzer, *, batch_size: int = 
     def flush() -> None:
         if not batch:
             return
-        analyses = analyzer.analyse_batch([obj["text"] for obj in batch])
-        for obj, analysis in zip(batch, analyses):
-            out.append(_ENCODE(output_row(obj, analysis)) + "\n")
+        analyses = analyzer.analyse_batch([obj["text"] for obj, _ in batch])
+        for (obj, escaped), analysis in zip(batch, analyses):
+            row = _ENCODE(output_row(obj, analysis))
+            # only a \u escape in the input line can carry a lone surrogate into a value
+            out.append((_escape_surrogates(row) if escaped else row) + "\n")
         batch.clear()
 
     for lineno, line in lines:
@@ -100,11 +103,21 @@ def classify_lines(lines: list[tuple[int, str]], analyzer, *, batch_size: int = 
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             errors.append(f"{name}:{lineno}: no string field `text`; skipped\n")
             continue
-        batch.append(obj)
+        batch.append((obj, "\\u" in line))
         if len(batch) >= batch_size:
             flush()
     flush()
     return "".join(out), "".join(errors), len(errors)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(row: str) -> str:
+    """A lone surrogate (an unpaired \\ud800-\\udfff escape in the input) is no character UTF-8
+    can write: written raw it fails the whole output stream. Escaped again it is valid JSON that
+    reads back to the same string, so the line is classified and nothing is lost."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", row)
 
 
 def _chunks(lines: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:

@@ -178,15 +178,27 @@ def classify(
 
     analyzer = build_analyzer(settings)
     unreadable = _Counted()
+    read = [0]
+
+    def counted_lines():
+        for item in _jsonl_lines(file, unreadable):
+            read[0] += 1
+            yield item
+
     try:
-        errors = classify_stream(_jsonl_lines(file, unreadable), analyzer, sys.stdout, sys.stderr,
+        errors = classify_stream(counted_lines(), analyzer, sys.stdout, sys.stderr,
                                  batch_size=batch_size, name=str(file) if file else "<stdin>",
                                  workers=workers or settings.classify_workers)
     except WorkerDied as exc:
         _fail(str(exc), 1)
+    classified = read[0] - errors
     errors += unreadable.count
     if errors:
         typer.echo(f"patrol classify: {errors} line(s) skipped, see messages above", err=True)
+    if errors and not classified:
+        # a plain-text file, or JSON without `text`: exit 0 here would read as "nothing harmful"
+        _fail(f"classify: no line of {file or '<stdin>'} could be classified; it wants JSONL, "
+              'one object with a string field "text" per line', 1)
 
 
 @app.command()
@@ -207,7 +219,13 @@ def evaluate(
             rows.append({"text": str(obj["text"]), "category": str(obj["category"])})
         except (ValueError, KeyError, TypeError) as exc:
             skipped(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}")
+    if not rows:
+        _fail(f"{file}: no line had both `text` and `category`, so there is nothing to evaluate")
     report = run_evaluation(rows, build_analyzer(_settings()))
+    if not report.n:
+        from nlp.categories import ALL_CODES
+
+        _fail(f"{file}: no line had a known category ({', '.join(ALL_CODES)}), so there is nothing to evaluate")
     typer.echo(report.to_json() if as_json else report.to_table())
     if skipped.count:
         typer.echo(f"patrol evaluate: {skipped.count} line(s) skipped, see messages above", err=True)

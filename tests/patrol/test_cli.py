@@ -39,6 +39,44 @@ def test_classify_adds_labels_and_reports_bad_lines_by_number(run):
     assert "<stdin>:2: not JSON" in result.stderr and "<stdin>:3: no string field `text`" in result.stderr
 
 
+def test_classify_writes_a_lone_surrogate_back_escaped_and_keeps_every_line(run):
+    lines = "\n".join([
+        '{"id": 1, "text": "\\ud800"}',
+        json.dumps({"id": 2, "text": "a\u0000b" + "x" * 1000}),
+        json.dumps({"id": 3, "text": GAMBLING}, ensure_ascii=False),
+        '{"id": "\\udfff", "text": "ok"}',
+    ]) + "\n"
+    result = run("classify", input=lines)
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    # every line classified; the unpaired surrogates read back exactly as they came in
+    assert [o["id"] for o in out] == [1, 2, 3, "\udfff"]
+    assert out[0]["text"] == "\ud800" and out[0]["primary"] == "none"
+    assert out[2]["primary"] == "gambling"
+    assert "\\ud800" in result.stdout and result.stderr == ""
+
+
+def test_classify_of_a_file_with_no_jsonl_line_fails_and_says_what_it_wants(run, tmp_path):
+    plain = tmp_path / "posts.txt"
+    plain.write_text("加微信看片\n今天天气不错\n", encoding="utf-8")
+    result = run("classify", str(plain))
+    assert result.exit_code == 1
+    assert f"{plain}:1: not JSON" in result.stderr and f"{plain}:2: not JSON" in result.stderr
+    assert "no line of" in result.stderr and "JSONL" in result.stderr
+
+
+def test_evaluate_refuses_a_file_without_categories_instead_of_scoring_zero(run, tmp_path):
+    nocat = tmp_path / "nocat.jsonl"
+    nocat.write_text(json.dumps({"text": "加微信看片"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = run("evaluate", str(nocat))
+    assert result.exit_code == 2
+    assert "nothing to evaluate" in result.stderr and "macro" not in result.stdout
+    unknown = tmp_path / "unknown.jsonl"
+    unknown.write_text(json.dumps({"text": "加微信看片", "category": "spam"}) + "\n", encoding="utf-8")
+    result = run("evaluate", str(unknown))
+    assert result.exit_code == 2 and "no line had a known category" in result.stderr
+
+
 def test_ingest_then_search_finds_the_post_and_skips_bad_lines(run, tmp_path):
     posts = tmp_path / "posts.jsonl"
     posts.write_text("\n".join([
