@@ -485,10 +485,13 @@ class RuleSide:
     def prepare(self, texts: Iterable[str]) -> list[Prepared]:
         self._load()
         out = []
+        # the fold words the Analyzer passes to the normaliser at serving time: training must see
+        # the same normalised text (tests/nlp/test_train_serve_parity.py holds the two equal)
+        fold = self._lexicon.fold_terms if self._lexicon is not None else frozenset()
         for raw in texts:
             raw = raw if isinstance(raw, str) else str(raw)
             if self._normalise is not None:
-                norm = self._normalise(raw).text
+                norm = self._normalise(raw, fold).text
             else:
                 norm = raw
             match = self._lexicon.scan(norm) if self._lexicon is not None else None
