@@ -18,20 +18,15 @@ syntax.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from search.query import And, DateRange, Field, Node, Not, Or, Text, is_text_only
+from search.times import EPOCH, epoch_us
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SLOT_BITS = 20  # rowid = published second << SLOT_BITS | slot: 1M posts per second before overflow
 
-_US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 _COLUMNS = {"source": "p.source", "author": "p.author", "status": "p.status", "primary": "p.primary_category"}
-
-
-def epoch_us(moment: datetime) -> int:
-    return (moment - EPOCH) // _US
 
 
 def rowid_floor(moment: datetime) -> int:
