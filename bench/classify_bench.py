@@ -2,8 +2,8 @@
 
     python -m bench.classify_bench [N] [DATA] [ROUNDS]
 
-Goals (issue 4): `patrol classify` over a large batch at least 3.5x the posts/s of `jieba.lcut`
-(one process, as the issue defines the baseline), and at most 500 MB resident for classifying.
+Goals: `patrol classify` over a large batch at least 3.5x the posts/s of `jieba.lcut` run in
+one process (the baseline), and at most 500 MB resident for classifying.
 
 What is timed:
   * `patrol classify FILE > out`: the real command, as a subprocess, over a JSONL file of N posts

@@ -12,7 +12,7 @@ AutoThrottle, no delay); both timings include process start-up.
 - baseline: a plain scrapy.Spider doing the same list -> detail walk, yielding dicts to a pipeline
   that does nothing.
 
-Goal (issue 3): ours keeps at least half the baseline's posts/s.
+Goal: ours keeps at least half the baseline's posts/s.
 """
 from __future__ import annotations
 

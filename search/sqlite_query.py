@@ -3,7 +3,7 @@
 The words and phrases ANDed at the top of a query become a single FTS5 expression, so bm25 can rank
 by them. Field filters and dates become conditions on the `posts` table; a date range also becomes a
 bound on the time-ordered rowid, which FTS5 and the posts B-tree both use directly
-(PERFORMANCE-NOTES: 5-7x faster than filtering a timestamp column). Text nested under an OR with a
+(measured 5-7x faster than filtering a timestamp column). Text nested under an OR with a
 filter (`博彩 OR category:gambling`) is answered by a rowid sub-select and is not ranked.
 
 A single word matches every token column, sub-word parts included (天气 finds 今天天气); a phrase
