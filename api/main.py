@@ -1,6 +1,6 @@
 """The FastAPI application: `create_app(services)` is the API's only entry point.
 
-`services` is what patrol.bootstrap builds (settings, store, index, analyzer, ingestor); the app
+`services` is what app.bootstrap builds (settings, store, index, analyzer, ingestor); the app
 never picks implementations itself.
 """
 from __future__ import annotations

@@ -108,7 +108,7 @@ def _patrol_command() -> list[str]:
     script = Path(sys.executable).parent / "patrol"
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from patrol.cli import app; app()"]
+    return [sys.executable, "-c", "from app.cli import app; app()"]
 
 
 def _tree(root: int) -> list[int]:

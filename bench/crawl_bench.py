@@ -8,11 +8,11 @@ Both crawls see the same site, the same concurrency and the same settings (robot
 AutoThrottle, no delay); both timings include process start-up.
 
 - ours: `crawlers.runner.run_crawl` with the html spider, ingesting into a fresh PATROL_HOME
-  (analyse, store, index, alerts: the real Ingestor from patrol.bootstrap);
+  (analyse, store, index, alerts: the real Ingestor from app.bootstrap);
 - baseline: a plain scrapy.Spider doing the same list -> detail walk, yielding dicts to a pipeline
   that does nothing.
 
-Goal (issue 3): ours keeps at least half the baseline's posts/s.
+Goal: ours keeps at least half the baseline's posts/s.
 """
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def run_baseline(base_url: str) -> dict:
 def run_ours(base_url: str, n_posts: int) -> dict:
     from crawlers.runner import run_crawl
     from crawlers.sources import parse_sources
-    from patrol.bootstrap import build_services
+    from app.bootstrap import build_services
     from patrol.settings import CrawlSettings, Settings
 
     with tempfile.TemporaryDirectory() as home:

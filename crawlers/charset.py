@@ -1,15 +1,54 @@
-"""Charset choice for pages that may lie about it, including Big5 sites, on top of crawlers.encoding.
+"""Choosing the charset of a page whose declaration may be wrong, Big5 sites included.
 
-crawlers.encoding tries the declared charset, then GB18030, then UTF-8, taking the first that
-decodes. GB18030 decodes almost any byte string, so a Big5 page declared as UTF-8 comes out as
-fluent-looking nonsense (臺北 -> 秅癬). Here, when more than one charset decodes cleanly, the one
-whose text is made of common Chinese characters wins; those are what real posts are written in.
+Chinese sites often declare UTF-8 and send GBK (or the reverse) after a template change.
+`best_encoding` tries the declared charset, then GB18030 (a superset of GBK and GB2312) and UTF-8,
+each strictly; the first clean decode wins. Bytes that are valid multi-byte UTF-8 are taken as
+UTF-8 even when GBK is declared, because GBK text is almost never valid UTF-8 by accident while
+UTF-8 text often decodes as (wrong) GBK without error.
+
+GB18030 decodes almost any byte string, so a Big5 page declared as UTF-8 comes out as
+fluent-looking nonsense (臺北 -> 秅癬). `choose_encoding` therefore looks further: when more than
+one charset decodes cleanly, the one whose text is made of common Chinese characters wins; those
+are what real posts are written in. Spiders call `decode_best`.
 """
 from __future__ import annotations
 
+import codecs
+
 from scrapy.http import TextResponse
 
-from crawlers.encoding import _canonical, _decodes, best_encoding
+_GB_FAMILY = {"gbk", "gb2312", "gb18030", "cp936", "hz", "gb_2312-80"}
+
+
+def _canonical(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _decodes(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding, errors="strict")
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def best_encoding(body: bytes, declared: str | None) -> str:
+    """The declared charset, GB18030 or UTF-8: the first that decodes `body` cleanly."""
+    declared = _canonical(declared) or "utf-8"
+    if declared in _GB_FAMILY or declared.startswith("gb"):
+        if not body.isascii() and _decodes(body, "utf-8"):
+            return "utf-8"
+    candidates = [declared, "gb18030", "utf-8"]
+    for candidate in candidates:
+        if _decodes(body, candidate):
+            return candidate
+    return declared  # nothing decodes cleanly: keep the declaration and let replacement chars show
+
 
 # Frequent characters in simplified and traditional writing. Decoding with the wrong CJK codec
 # lands mostly on rare characters, so the share of these separates right from wrong by a wide margin.
@@ -38,7 +77,7 @@ def _common_share(text: str) -> float:
 def choose_encoding(body: bytes, declared: str | None) -> str:
     first = best_encoding(body, declared)
     if first == "utf-8" or body.isascii():
-        # Clean multi-byte UTF-8 is almost never an accident; crawlers.encoding already prefers it.
+        # Clean multi-byte UTF-8 is almost never an accident; best_encoding already prefers it.
         return first
     candidates = []
     for name in dict.fromkeys([first, _canonical(declared) or "utf-8", "gb18030", "big5"]):

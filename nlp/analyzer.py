@@ -19,8 +19,8 @@ A category is labelled when its final score reaches its threshold (0.5 by defaul
 
 `primary` is the best-supported label (`choose_primary`: the highest score, severity breaking
 near-ties); `labels` lists every label, most severe first. Which label an ALERT leads with is the
-alert rules' business (patrol/alerts.py picks the most severe matched label, TAXONOMY.md): the
-analysis says what the post most likely is, the alert says what to worry about first.
+alert rules' business (patrol/alerts.py picks the most severe matched label, in the severity
+order of nlp/categories.py): the analysis says what the post most likely is, the alert says what to worry about first.
 
 A model plugs in through the constructor: any object with `version: str` and
 `predict(list[ModelInput]) -> list[dict[str, float]]` (and optionally `explain(...)`). How the
@@ -124,8 +124,8 @@ def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: floa
     it the most severe (HARM_CATEGORIES order); `none` without labels. pii_leak is the primary
     only when it is the only label.
 
-    Not the alert's primary: an alert leads with its most severe matched label (TAXONOMY.md,
-    patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
+    Not the alert's primary: an alert leads with its most severe matched label
+    (patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
     ad that also says 稳赚不赔 (an investment-fraud word) is a gambling ad.
     """
     labels = [c for c in labels if c in HARM_CATEGORIES]

@@ -21,8 +21,9 @@ from nlp.categories import ALL_CODES, HARM_CATEGORIES, NONE
 BATCH = 512
 OFFENSIVE_DATASETS = ("cold", "swsr", "toxicn")
 CLEAN_DATASETS = ("chinesenlpcorpus_reviews",)
-# The classes of the sealed test set of real moderated posts (issue 4); the silver test is also
-# scored on these alone, so that its figure is comparable in kind.
+# The classes of the sealed evaluation set of real moderated posts (held outside this repository,
+# see the README on what the tests run against); the silver test is also scored on these alone,
+# so that its figure is comparable in kind.
 SEALED_CLASSES = ("gambling", "porn_sexual", "fraud", "abuse_hate", "illicit_ads", NONE)
 HANDWRITTEN_PATH = Path(__file__).parent / "data" / "checks" / "handwritten.jsonl"
 HANDWRITTEN_NOTE = ("hand-written check set (authored by the project; small; not a substitute for real data)")

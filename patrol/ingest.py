@@ -184,7 +184,7 @@ MAX_SOURCE_CHARS = 200  # the store's source column
 
 def read_jsonl_posts(lines: Iterable[tuple[int, str]], name: str,
                      on_error: Callable[[str], None]) -> Iterator[RawPost]:
-    """Posts from another collector (INTERFACES.md `patrol ingest`). A bad line is reported with
+    """Posts from another collector (`patrol ingest FILE`, README). A bad line is reported with
     its number and skipped."""
     from patrol.posts import sha256_hex
 

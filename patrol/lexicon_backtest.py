@@ -73,7 +73,7 @@ def iter_post_texts(store, page_size: int = PAGE_SIZE) -> Iterator[tuple[str, st
     Keyset paging on the primary key: each page is one short read, so a long backtest neither
     holds a transaction open against the crawlers' writes nor loads every post into memory.
     Read-only SQLAlchemy Core on the store's engine, because the Store has no method that
-    iterates posts (see the report to the lead).
+    iterates posts yet.
     """
     from patrol.store import metadata
 

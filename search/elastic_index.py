@@ -31,7 +31,7 @@ from search.index import (
 )
 from search.normalised import searchable
 from search.query import parse
-from search.sqlite_query import epoch_us
+from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
 FACET_SIZE = 200

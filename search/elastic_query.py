@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from search.query import And, DateRange, Field, Node, Not, Or, Text
-from search.sqlite_query import epoch_us
+from search.times import epoch_us
 
 TITLE_BOOST = 3
 PART_BOOST = 0.5

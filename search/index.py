@@ -82,8 +82,8 @@ MAX_LIMIT = 1000
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A search request. `q` is in the query language of INTERFACES.md; the other fields are
-    extra filters ANDed with it: published_from is inclusive, published_to exclusive.
+    """A search request. `q` is in the query language (search/README.md); the other fields
+    are extra filters ANDed with it: published_from is inclusive, published_to exclusive.
     cursor: an opaque string from a previous SearchResult. limit: 1..MAX_LIMIT."""
 
     q: str = ""

@@ -1,4 +1,4 @@
-"""The query language of INTERFACES.md, parsed once into a small AST that each index compiles.
+"""The query language (search/README.md "Query language"), parsed once into a small AST that each index compiles.
 
     博彩 网站                  both words (implicit AND)
     "博彩 网站"  “博彩网站”     a phrase: the words next to each other, in order

@@ -36,7 +36,8 @@ from search.index import (
 )
 from search.normalised import searchable
 from search.query import parse
-from search.sqlite_query import SLOT_BITS, Plan, epoch_us, plan, rowid_floor
+from search.sqlite_query import SLOT_BITS, Plan, plan, rowid_floor
+from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
 # 2: word and part columns in post_fts, emoji tokens, facet tables; 3: the normalised text

@@ -3,7 +3,7 @@
 The words and phrases ANDed at the top of a query become a single FTS5 expression, so bm25 can rank
 by them. Field filters and dates become conditions on the `posts` table; a date range also becomes a
 bound on the time-ordered rowid, which FTS5 and the posts B-tree both use directly
-(PERFORMANCE-NOTES: 5-7x faster than filtering a timestamp column). Text nested under an OR with a
+(measured 5-7x faster than filtering a timestamp column). Text nested under an OR with a
 filter (`博彩 OR category:gambling`) is answered by a rowid sub-select and is not ranked.
 
 A single word matches every token column, sub-word parts included (天气 finds 今天天气); a phrase
@@ -18,20 +18,15 @@ syntax.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from search.query import And, DateRange, Field, Node, Not, Or, Text, is_text_only
+from search.times import EPOCH, epoch_us
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SLOT_BITS = 20  # rowid = published second << SLOT_BITS | slot: 1M posts per second before overflow
 
-_US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 _COLUMNS = {"source": "p.source", "author": "p.author", "status": "p.status", "primary": "p.primary_category"}
-
-
-def epoch_us(moment: datetime) -> int:
-    return (moment - EPOCH) // _US
 
 
 def rowid_floor(moment: datetime) -> int:

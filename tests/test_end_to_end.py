@@ -8,8 +8,8 @@ import pytest
 from api.main import create_app
 from demosite.server import DemoSite
 from demosite.sources import BOARD_SOURCE_NAMES
-from patrol.bootstrap import build_services
-from patrol.demo import crawl_demo_site, ensure_demo_user
+from app.bootstrap import build_services
+from app.demo import crawl_demo_site, ensure_demo_user
 from patrol.posts import post_id_for
 from patrol.settings import Settings
 from tests.live_server import live_app

@@ -1,4 +1,4 @@
-"""One spider class per source kind (INTERFACES.md `kind:`)."""
+"""One spider class per source kind (the `kind:` of a source in sources.yaml, crawlers/README.md and crawlers/SOURCES.md)."""
 from __future__ import annotations
 
 from crawlers.spiders.base import PageParseError, SourceSpider

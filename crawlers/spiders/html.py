@@ -1,6 +1,6 @@
 """Any site described by selectors in sources.yaml: list pages -> detail pages, and a next page.
 
-Selectors are CSS, or XPath when they start with '/' or '(' (INTERFACES.md). Inside a list item,
+Selectors are CSS, or XPath when they start with '/' or '(' (crawlers/SOURCES.md). Inside a list item,
 an XPath like '//a' is read relative to the item, which is what a person writing it means.
 Incremental: detail URLs read in earlier passes are not fetched again, and paging stops at the
 first list page whose items are all known. Deleted posts usually vanish from the list too, so each

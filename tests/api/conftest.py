@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from nlp.analysis import Analysis, Evidence, TrailStep
 from patrol.alerts import evaluate_rules, load_rules
-from patrol.bootstrap import build_services
+from app.bootstrap import build_services
 from patrol.posts import RawPost
 from patrol.settings import ApiSettings, Settings
 from patrol.store import PostRecord, Store

@@ -18,8 +18,8 @@ import pytest
 
 from api.main import create_app
 from demosite.server import DemoSite
-from patrol.bootstrap import build_services
-from patrol.demo import crawl_demo_site
+from app.bootstrap import build_services
+from app.demo import crawl_demo_site
 from patrol.settings import ApiSettings, Settings
 from patrol.store import Store
 from tests.browser.people import USERS, login, password_of

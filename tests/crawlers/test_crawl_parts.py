@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from scrapy.exceptions import DropItem
 
-from crawlers.encoding import best_encoding
+from crawlers.charset import best_encoding
 from crawlers.items import PostItem
 from crawlers.middlewares import retry_after_seconds
 from crawlers.page_text import visible_text

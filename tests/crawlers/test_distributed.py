@@ -69,7 +69,7 @@ def worker(tmp_path: Path, name: str, sources: Path, database_url: str) -> subpr
         "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
     })
     env.pop("PATROL_ELASTICSEARCH_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "patrol.cli", "crawl"], cwd=tmp_path, env=env,
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "crawl"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -146,7 +146,7 @@ class _FixedModel:
         return [{c: self.probs.get(c, 0.0) for c in HARM_CATEGORIES} for _ in batch]
 
 
-# --- what the brief's reviewers found: counter-speech, helplines, attempts, new scams --------
+# --- posts reviewers found misread: counter-speech, helplines, attempts, new scams ---------
 
 @pytest.mark.parametrize("text", [
     "千万别信什么稳赚不赔的投资，都是骗局",

@@ -1,4 +1,4 @@
-"""The normaliser undoes each evader trick of TAXONOMY.md and can always say what it changed."""
+"""The normaliser undoes each evader trick it knows and can always say what it changed."""
 import time
 
 import pytest

@@ -193,7 +193,7 @@ def test_feature_names_for_explanations_are_unchanged(texts, lexicons):
 @pytest.fixture(scope="module")
 def models():
     if not model.BUNDLED_MODEL_PATH.is_file():
-        pytest.skip("no bundled model")
+        pytest.fail(f"the shipped model {model.BUNDLED_MODEL_PATH} is missing; `make train` writes it")
     live = model.HarmModel.load(model.BUNDLED_MODEL_PATH)
     state = live.to_state()
     return live, ref_model.HarmModel.from_state(state, "bundled")

@@ -130,7 +130,7 @@ def test_text_no_database_can_keep_is_cleaned_before_analysis_and_stored_on_ever
 
 
 def test_an_index_that_cannot_be_opened_costs_the_indexing_not_the_posts(tmp_path, analyzer):
-    from patrol.bootstrap import build_services
+    from app.bootstrap import build_services
     from patrol.settings import Settings
 
     settings = Settings(home=tmp_path, database_url=None, elasticsearch_url=None)

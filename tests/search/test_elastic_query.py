@@ -12,7 +12,7 @@ from search.elastic_index import MAPPINGS, SETTINGS
 from search.elastic_query import TEXT_FIELDS, WORD_FIELDS, search_query
 from search.index import IndexUnavailable
 from search.query import parse
-from search.sqlite_query import epoch_us
+from search.times import epoch_us
 
 UTC = timezone.utc
 

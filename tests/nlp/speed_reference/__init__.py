@@ -1,4 +1,5 @@
-"""The classifier's rules and feature code as it was BEFORE the speed work (issue 4), frozen.
+"""The classifier's rules and feature code as it was BEFORE it was made fast
+(bench/classify_bench.py measures the speed), frozen.
 
 tests/nlp/test_speed_equivalence.py runs this and the live `nlp` code side by side on real dev
 rows and obfuscated posts and demands identical normalised text, trail, lexicon hits, detections,

@@ -1,5 +1,5 @@
 """`patrol ...`: the command line (INTERFACES.md). Commands parse arguments, build what they need
-through patrol.bootstrap, and print; the work happens in the modules they call."""
+through app.bootstrap, and print; the work happens in the modules they call."""
 from __future__ import annotations
 
 import json
@@ -27,7 +27,7 @@ def _settings() -> Settings:
 
 
 def _services(settings: Settings | None = None):
-    from patrol.bootstrap import build_services
+    from app.bootstrap import build_services
 
     return build_services(settings or _settings())
 
@@ -104,7 +104,7 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Loopback address to serve on."),
 ) -> None:
     """The main job on embedded defaults: crawl the bundled demo site, classify, index, alert, serve."""
-    from patrol.demo import run_demo
+    from app.demo import run_demo
 
     try:
         run_demo(_services(), host, port, typer.echo, _serve)
@@ -171,10 +171,10 @@ def classify(
                                           "(default: PATROL_CLASSIFY_WORKERS, else one per core)."),
 ) -> None:
     """JSONL in, JSONL out: each object plus primary, labels, scores and evidence."""
-    from patrol.classify import WorkerDied, classify_stream
+    from app.classify import WorkerDied, classify_stream
 
     settings = _settings()
-    from patrol.bootstrap import build_analyzer
+    from app.bootstrap import build_analyzer
 
     analyzer = build_analyzer(settings)
     unreadable = _Counted()
@@ -208,7 +208,7 @@ def evaluate(
 ) -> None:
     """Per-category precision, recall, F1, macro-F1 and confusion of the configured analyzer."""
     from nlp.evaluate import evaluate as run_evaluation
-    from patrol.bootstrap import build_analyzer
+    from app.bootstrap import build_analyzer
 
     if not file.exists():
         _fail(f"{file}: no such file")

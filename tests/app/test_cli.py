@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from patrol.cli import app
+from app.cli import app
 
 GAMBLING = "菠菜平台加拿大28，上分下分秒到账，回水高，加薇信 bc8888 带你飞"
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from patrol.bootstrap import Services
+from app.bootstrap import Services
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"

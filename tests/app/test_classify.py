@@ -8,8 +8,8 @@ import os
 import pytest
 
 from nlp.analysis import Analysis
-from patrol import classify
-from patrol.classify import WorkerDied, classify_stream, output_row
+from app import classify
+from app.classify import WorkerDied, classify_stream, output_row
 
 POSTS = [
     "菠菜平台加拿大28，上分下分秒到账，回水高，加薇信 bc8888 带你飞",
