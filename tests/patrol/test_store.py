@@ -144,6 +144,14 @@ def test_indexing_an_old_version_leaves_a_newer_edit_unindexed(store, make):
     assert store.unindexed_post_ids() == []
 
 
+def test_every_post_is_iterated_once_in_id_order_across_pages(store, make):
+    store.save_batch([make.record(make.raw(str(i), text=f"post {i}")) for i in range(5)], [], make.now)
+    posts = list(store.iter_posts(page_size=2))
+    assert [p.id for p in posts] == sorted(p.id for p in posts) and len(posts) == 5
+    assert {p.text for p in posts} == {f"post {i}" for i in range(5)}
+    assert list(store.iter_posts(page_size=5)) == posts  # a full last page ends the scan too
+
+
 def test_post_with_a_forged_id_is_refused(store, make):
     bad = make.record(make.raw()).__class__(**{**make.record(make.raw()).__dict__, "id": "not-the-id"})
     with pytest.raises(ValueError, match="post_id_for"):
