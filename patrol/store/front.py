@@ -178,9 +178,10 @@ class Store:
     # -- source health and crawl state (patrol/store/sources.py) -----------------------------
 
     def record_source_pass(self, source: str, now: datetime, items: int,
-                           errors: dict[str, int] | None = None) -> SourceHealth:
-        """Record one crawl pass of a source (see SourceRepository.record_source_pass)."""
-        return self._sources.record_source_pass(source, now, items, errors)
+                           errors: dict[str, int] | None = None, *, failed: bool = False) -> SourceHealth:
+        """Record one crawl pass of a source: its counters, each updated atomically (see
+        SourceRepository.record_source_pass)."""
+        return self._sources.record_source_pass(source, now, items, errors, failed=failed)
 
     def source_health(self) -> list[SourceHealth]:
         return self._sources.source_health()

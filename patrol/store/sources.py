@@ -17,29 +17,32 @@ class SourceRepository:
         self._db = db
 
     def record_source_pass(self, source: str, now: datetime, items: int,
-                           errors: dict[str, int] | None = None) -> SourceHealth:
+                           errors: dict[str, int] | None = None, *, failed: bool = False) -> SourceHealth:
         """Record one crawl pass of a source. A pass with no items is empty, whatever the errors;
-        the crawler opens an ops alert when consecutive_empty reaches its threshold."""
+        `failed` (the source could not be crawled or nothing was fetched) counts apart, because a
+        failed pass can still yield a few items. patrol.source_health decides on the counts."""
         if items < 0:
             raise ValueError(f"items of a pass cannot be negative, got {items}")
         errors = {str(k): int(v) for k, v in (errors or {}).items()}
+        h = source_health.c
         with self._db.write() as conn:
-            # Make sure the row exists, then lock it: two crawlers finishing passes at once both count.
             insert_ignore(conn, source_health, {"source": source, "items_last_pass": 0, "errors_last_pass": {},
-                                                 "consecutive_empty": 0, "passes": 0})
-            row = conn.execute(select(source_health).where(source_health.c.source == source)
-                               .with_for_update()).one()
-            values = {"last_pass_at": now, "items_last_pass": items, "errors_last_pass": errors,
-                      "consecutive_empty": row.consecutive_empty + 1 if items == 0 else 0,
-                      "passes": row.passes + 1, "last_success_at": now if items > 0 else row.last_success_at}
-            conn.execute(update(source_health).where(source_health.c.source == source).values(values))
-        return SourceHealth(source=source, **{k: v for k, v in values.items() if k != "errors_last_pass"},
-                            errors_last_pass=errors)
+                                                 "consecutive_empty": 0, "consecutive_failed": 0, "passes": 0})
+            # One UPDATE computes every counter from the stored row: two crawlers finishing passes
+            # of one source at once both count, with no read-modify-write between them.
+            row = conn.execute(
+                update(source_health).where(h.source == source).values(
+                    last_pass_at=now, items_last_pass=items, errors_last_pass=errors,
+                    consecutive_empty=h.consecutive_empty + 1 if items == 0 else 0,
+                    consecutive_failed=h.consecutive_failed + 1 if failed else 0,
+                    passes=h.passes + 1,
+                    last_success_at=now if items > 0 else h.last_success_at,
+                ).returning(*source_health.c)).one()
+        return _health_from_row(row, errors)
 
     def source_health(self) -> list[SourceHealth]:
         with self._db.read() as conn:
-            return [SourceHealth(r.source, r.last_pass_at, r.last_success_at, r.items_last_pass,
-                                 dict(r.errors_last_pass), r.consecutive_empty, r.passes)
+            return [_health_from_row(r, dict(r.errors_last_pass))
                     for r in conn.execute(select(source_health).order_by(source_health.c.source))]
 
     def get_crawl_state(self, source: str, key: str) -> Any:
@@ -53,3 +56,8 @@ class SourceRepository:
             if not insert_ignore(conn, crawl_state, {"source": source, "key": key, "value": value, "updated_at": now}):
                 conn.execute(update(crawl_state).where(crawl_state.c.source == source, crawl_state.c.key == key)
                              .values(value=value, updated_at=now))
+
+
+def _health_from_row(r, errors: dict[str, int]) -> SourceHealth:
+    return SourceHealth(r.source, r.last_pass_at, r.last_success_at, r.items_last_pass, errors,
+                        r.consecutive_empty, r.passes, r.consecutive_failed)

@@ -24,8 +24,16 @@ class UserRepository:
         self._db = db
         self._audit = audit
         self.password_rounds = password_rounds
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
         # Checking a password for an unknown user costs as much as for a known one (no user probing).
-        self._dummy_hash = hash_password("patrol-no-such-user", rounds=password_rounds)
+        # Made on the first login attempt, whoever it names, so a store that never authenticates
+        # (a crawl pass reading its state) does not pay bcrypt's cost for nothing.
+        if self._dummy is None:
+            self._dummy = hash_password("patrol-no-such-user", rounds=self.password_rounds)
+        return self._dummy
 
     def add_user(self, name: str, role: str, password: str, actor: str = SYSTEM_ACTOR,
                  now: datetime | None = None) -> User:
@@ -67,8 +75,9 @@ class UserRepository:
     def authenticate(self, name: str, password: str, now: datetime | None = None) -> User | None:
         """The user when the password matches and the user is active; every attempt is audited."""
         now = now or datetime.now(timezone.utc)
+        dummy_hash = self._dummy_hash
         row = self._user_row(name)
-        ok = check_password(password, row.password_hash if row else self._dummy_hash) and row is not None
+        ok = check_password(password, row.password_hash if row else dummy_hash) and row is not None
         ok = ok and bool(row.active)
         # A name no user can have (too long for the subject column, a NUL) is audited as such.
         subject = f"user:{name}" if row or (findable(name) and len(name) <= 64) else "user:(invalid name)"
