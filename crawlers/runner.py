@@ -4,7 +4,8 @@ The crawl runs in a child process (`python -m crawlers.run_pass`) because Twiste
 be started only once per process: the CLI's `--loop`, the demo and the tests all need many passes
 from one process. The child streams batches of RawPosts back over a pipe; `ingest` runs here, in
 the caller's process, with the caller's database and index. State is saved only after a source's
-posts were ingested, so a failed ingest means a re-fetch next pass, never a silent gap.
+posts were ingested, so a failed ingest means a re-fetch next pass, never a silent gap. The
+state is the workflow database's (crawlers/state.py), shared by crawlers on every host.
 """
 from __future__ import annotations
 
@@ -44,9 +45,18 @@ def run_crawl(
     source_names: list[str] | None = None,
     log_level: str = "WARNING",
     timeout: float | None = None,
+    state: CrawlState | None = None,
 ) -> CrawlReport:
+    """`state`: where the sources' incremental state is read and saved; by default the configured
+    workflow database (`settings`), opened for this pass."""
+    if state is None:
+        state = CrawlState.open(settings)
+        try:
+            return run_crawl(settings, sources, ingest, source_names=source_names, log_level=log_level,
+                             timeout=timeout, state=state)
+        finally:
+            state.close()
     chosen = select_sources(sources, source_names)
-    state = CrawlState(settings.crawl_state_dir)
     job = {
         "settings": settings.model_dump(mode="json"),
         "sources": [s.model_dump(mode="json") for s in chosen],

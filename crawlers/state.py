@@ -1,42 +1,37 @@
 """What a source looked like at the end of the last pass, so the next pass fetches only what changed.
 
-One small JSON file per source under settings.crawl_state_dir. The runner writes it only after the
-pass's posts were ingested, so a crash between crawl and ingest re-fetches rather than forgets.
+Kept in the workflow database (`Store.get_crawl_state` / `set_crawl_state`, key "incremental"),
+so crawler processes on different hosts that share a database (and a Redis queue) share it too.
+The runner writes it only after the pass's posts were ingested, so a crash between crawl and
+ingest re-fetches rather than forgets.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any
+
+from patrol.settings import Settings
+from patrol.store import Store
+
+KEY = "incremental"
 
 
 class CrawlState:
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
+    def __init__(self, store: Store):
+        self.store = store
 
-    def path_for(self, source_name: str) -> Path:
-        return self.directory / f"{source_name}.json"
+    @classmethod
+    def open(cls, settings: Settings) -> "CrawlState":
+        """The state in the configured workflow database; `close()` it when done."""
+        return cls(Store(settings.resolved_database_url))
 
     def load(self, source_name: str) -> dict[str, Any]:
-        path = self.path_for(source_name)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            # A damaged state file costs one full re-crawl of the source, never a failed pass.
-            return {}
+        data = self.store.get_crawl_state(source_name, KEY)
+        # Anything else (a value written by hand) costs one full re-crawl of the source, never a failed pass.
         return data if isinstance(data, dict) else {}
 
-    def save(self, source_name: str, data: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{source_name}.", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, sort_keys=True)
-            os.replace(tmp, self.path_for(source_name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def save(self, source_name: str, data: dict[str, Any], now: datetime | None = None) -> None:
+        self.store.set_crawl_state(source_name, KEY, data, now or datetime.now(timezone.utc))
+
+    def close(self) -> None:
+        self.store.close()

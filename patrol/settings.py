@@ -65,10 +65,6 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         return self.home / "index.sqlite"
 
-    @property
-    def crawl_state_dir(self) -> Path:
-        return self.home / "crawl"
-
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home

@@ -173,3 +173,4 @@ class SourceHealth:
     errors_last_pass: dict[str, int]
     consecutive_empty: int
     passes: int
+    consecutive_failed: int = 0

@@ -164,8 +164,12 @@ source_health = Table(
     Column("errors_last_pass", JSONType, nullable=False),
     Column("consecutive_empty", Integer, nullable=False),
     Column("passes", Integer, nullable=False),
+    # Failed passes in a row (a failed pass may still yield a few items, so it is not "empty").
+    Column("consecutive_failed", Integer, nullable=False, server_default=text("0")),
 )
 
+# Per source and key: what a crawl keeps between passes (key "incremental": the spider's state after
+# its last ingested pass), shared by every crawler process on the same database.
 crawl_state = Table(
     "crawl_state", metadata,
     Column("source", String(200), primary_key=True),

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from crawlers.dates import SHANGHAI
+from crawlers.state import CrawlState
 from demosite import DemoSite
 from demosite.discuz_pages import relative
 from demosite.sources import BOARD_SOURCE_NAMES, demo_sources
@@ -154,4 +155,4 @@ def test_a_second_pass_fetches_no_unchanged_thread_and_gets_304_for_the_feed(dem
     assert demo["second_posts"] == []
     assert not any("mod=viewthread" in r for r in demo["second_requests"])
     assert demo["second_report"].sources["demo-news"].ok
-    assert (demo["settings"].crawl_state_dir / "demo-market.json").exists()
+    assert CrawlState.open(demo["settings"]).load("demo-market")

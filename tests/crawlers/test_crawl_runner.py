@@ -28,13 +28,13 @@ def test_a_failing_ingest_stops_the_pass_and_leaves_the_state_untouched(site, ma
 
     with pytest.raises(RuntimeError, match="index is down"):
         run_crawl(settings, news_only(site), broken_ingest)
-    assert CrawlState(settings.crawl_state_dir).load("demo-news") == {}
+    assert CrawlState.open(settings).load("demo-news") == {}
 
     # So the next pass fetches everything again instead of believing it was ingested.
     collected = []
     report = run_crawl(settings, news_only(site), collected.extend)
     assert len(collected) == len(site.catalogue.news) == report.sources["demo-news"].ingested
-    assert CrawlState(settings.crawl_state_dir).load("demo-news").get("etag")
+    assert CrawlState.open(settings).load("demo-news").get("etag")
 
 
 def test_ingest_reports_are_returned_one_per_batch(site, make_settings, tmp_path):

@@ -92,7 +92,7 @@ def test_a_pass_killed_midway_resumes_next_start_without_loss_or_duplicates(tmp_
     try:
         with pytest.raises(Interrupted):
             crawl_pass(settings, [entry], ingest_then_die)
-        assert CrawlState(settings.crawl_state_dir).load("letters") == {}  # nothing marked as read
+        assert CrawlState.open(settings).load("letters") == {}  # nothing marked as read
         assert 0 < store.counts()["posts"] < 120
         report, posts, _ = crawl_pass(settings, [entry], ingest)
     finally:

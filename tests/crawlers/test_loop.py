@@ -89,7 +89,7 @@ def test_a_dead_crawl_process_is_a_failed_pass_and_the_loop_goes_on(tmp_path, se
     assert rounds == 3
     assert all("error: the crawl process exited" in line for line in lines)
     assert "operations alert opened" in lines[1]
-    assert services.store.get_crawl_state("fast", "health") == {"consecutive_failed": 3}
+    assert {h.source: h.consecutive_failed for h in services.store.source_health()} == {"fast": 3}
 
 
 def test_lexicon_edits_go_live_before_the_next_pass_and_broken_ones_are_reported(tmp_path, services, lexicon_dir):

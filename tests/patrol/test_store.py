@@ -20,7 +20,7 @@ def test_migrations_create_every_table_on_an_empty_database(db_url):
     assert {"posts", "post_versions", "alerts", "notes", "users", "audit", "audit_head", "source_health",
             "crawl_state", "alembic_version"} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     store.close()
 
 
@@ -49,6 +49,30 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(db_url):
     store.close()
     again = Store(db_url, password_rounds=4)
     assert again.counts()["posts"] == 0 and again.verify_audit().ok
+    again.close()
+
+
+def test_failed_pass_counts_kept_as_crawl_state_move_to_their_column(db_url):
+    from alembic import command
+    from alembic.config import Config
+
+    from patrol.store.database import MIGRATIONS_DIR
+
+    store = Store(db_url, password_rounds=4)
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        conn.execute(sa.text("INSERT INTO source_health (source, items_last_pass, errors_last_pass, "
+                             "consecutive_empty, passes) VALUES ('blog', 0, '{}', 0, 4)"))
+        conn.execute(sa.text("INSERT INTO crawl_state (source, key, value, updated_at) VALUES "
+                             "('blog', 'health', '{\"consecutive_failed\": 4}', CURRENT_TIMESTAMP)"))
+    store.close()
+    again = Store(db_url, password_rounds=4)
+    (health,) = again.source_health()
+    assert (health.consecutive_failed, health.passes) == (4, 4)
+    assert again.get_crawl_state("blog", "health") is None
     again.close()
 
 
@@ -142,6 +166,14 @@ def test_indexing_an_old_version_leaves_a_newer_edit_unindexed(store, make):
     assert store.unindexed_post_ids() == [seen_by_indexer.id]
     store.mark_indexed([store.get_post(seen_by_indexer.id)])
     assert store.unindexed_post_ids() == []
+
+
+def test_every_post_is_iterated_once_in_id_order_across_pages(store, make):
+    store.save_batch([make.record(make.raw(str(i), text=f"post {i}")) for i in range(5)], [], make.now)
+    posts = list(store.iter_posts(page_size=2))
+    assert [p.id for p in posts] == sorted(p.id for p in posts) and len(posts) == 5
+    assert {p.text for p in posts} == {f"post {i}" for i in range(5)}
+    assert list(store.iter_posts(page_size=5)) == posts  # a full last page ends the scan too
 
 
 def test_post_with_a_forged_id_is_refused(store, make):

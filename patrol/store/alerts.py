@@ -1,0 +1,218 @@
+"""Alerts and their review: opening, the queue, claims, decisions, notes, bulk actions, and the
+decided alerts exported as training labels. Every change appends its audit event in the same
+transaction; the rules of who may do what are `patrol.reviews`', re-checked against the user
+as stored at that moment."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from patrol import reviews
+from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.posts import text_problem
+from patrol.reviews import Decision
+from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
+from patrol.store.chain import AuditChain
+from patrol.store.database import SYSTEM_ACTOR, Database, findable
+from patrol.store.engine import chunks, insert_ignore
+from patrol.store.records import (
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, SaveReport, StoreError,
+)
+from patrol.store.rows import (
+    alert_from_row, alert_values, event_from_row, locked_alert, locked_posts, note_from_row, save_review,
+)
+from patrol.store.schema import alerts, audit_log, notes
+from patrol.store.users import acting_user
+from patrol.users import User
+
+MAX_PAGE = 500
+MAX_BULK = 500
+
+
+class AlertRepository:
+    def __init__(self, db: Database):
+        self._db = db
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def open_in(self, conn: Connection, chain: AuditChain, a: Alert, versions: dict[str, int],
+                now: datetime, report: SaveReport) -> None:
+        """Open `a` inside the caller's transaction (Store.save_batch's), about a post stored
+        before or in the same batch (`versions`: post id -> version just written)."""
+        if a.status != "open":
+            raise ValueError(f"alert {a.id} must be opened with status 'open', not {a.status!r}")
+        if a.post_id is not None and a.post_id not in versions and not locked_posts(conn, [a.post_id]):
+            raise ValueError(f"alert {a.id} is about post {a.post_id}, which is neither stored nor in this batch")
+        values = alert_values(a)
+        if a.post_id in versions:
+            values["post_version"] = versions[a.post_id]
+        if insert_ignore(conn, alerts, values) != 1:
+            report.skipped_alert_ids.append(a.id)
+            return
+        action = "source.health_alert" if a.is_ops else "alert.opened"
+        chain.append(now, SYSTEM_ACTOR, action, f"alert:{a.id}", {
+            "post_id": a.post_id, "source": a.source, "category": a.category, "labels": list(a.labels),
+            "severity": a.severity, "score": a.score, "rule": a.rule, "due_at": a.due_at.isoformat(),
+            "content_sha256": a.content_sha256, "text": a.text if a.is_ops else None,
+        })
+        report.opened_alert_ids.append(a.id)
+
+    def open_source_health_alert(self, source: str, reason: str, now: datetime) -> Alert | None:
+        """Open an ops alert for a silent or failing source; None when one is already active."""
+        alert = source_health_alert(source, reason, now)
+        report = SaveReport()
+        with self._db.write() as conn:
+            self.open_in(conn, AuditChain(conn), alert, {}, now, report)
+        return alert if report.opened_alert_ids else None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def alert_statuses(self, post_ids: Sequence[str]) -> dict[str, str]:
+        """post id -> the status of its alert, for the posts among `post_ids` that have one."""
+        found: dict[str, str] = {}
+        with self._db.read() as conn:
+            for chunk in chunks([i for i in post_ids if findable(i)], 500):
+                rows = conn.execute(select(alerts.c.post_id, alerts.c.status).where(alerts.c.post_id.in_(chunk)))
+                found.update((r.post_id, r.status) for r in rows)
+        return found
+
+    def list_alerts(self, f: AlertFilter = AlertFilter()) -> AlertPage:
+        keys = SORTS.get(f.sort)
+        if keys is None:
+            raise InvalidFilter(f"sort must be one of {', '.join(SORTS)}, got {f.sort!r}")
+        if not 1 <= f.limit <= MAX_PAGE:
+            raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE}, got {f.limit}")
+        stmt = select(alerts).where(*alert_conditions(f))
+        if f.cursor:
+            stmt = stmt.where(rows_after(keys, decode_cursor(f.cursor, f.sort, keys)))
+        stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
+        with self._db.read() as conn:
+            rows = conn.execute(stmt).all()
+        items = [alert_from_row(r) for r in rows[: f.limit]]
+        next_cursor = None
+        if len(rows) > f.limit:
+            last = rows[f.limit - 1]
+            next_cursor = encode_cursor(f.sort, [getattr(last, c.name) for c, _ in keys])
+        return AlertPage(items=items, next_cursor=next_cursor)
+
+    def get_alert(self, alert_id: str, now: datetime | None = None) -> AlertDetail | None:
+        if not findable(alert_id):
+            return None
+        now = now or datetime.now(timezone.utc)
+        with self._db.read() as conn:
+            row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+            if row is None:
+                return None
+            note_rows = conn.execute(select(notes).where(notes.c.alert_id == alert_id).order_by(notes.c.id))
+            history = conn.execute(select(audit_log).where(audit_log.c.subject == f"alert:{alert_id}")
+                                   .order_by(audit_log.c.seq))
+            alert = alert_from_row(row)
+            return AlertDetail(alert=alert, notes=[note_from_row(n) for n in note_rows],
+                               history=[event_from_row(e) for e in history], overdue=alert.overdue(now))
+
+    def export_labels(self) -> list[LabelExample]:
+        """Every decided post alert as a training label: (text, category, decision, outcome)."""
+        stmt = (select(alerts).where(alerts.c.status.in_((CONFIRMED, DISMISSED)), alerts.c.post_id.is_not(None))
+                .order_by(alerts.c.decided_at, alerts.c.id))
+        with self._db.read() as conn:
+            return [LabelExample(
+                alert_id=r.id, post_id=r.post_id, source=r.source, title=r.title, text=r.text,
+                category=r.category, labels=tuple(r.labels), decision=r.decision, outcome=r.outcome,
+                decided_at=r.decided_at, model_version=(r.analysis or {}).get("model_version", ""),
+            ) for r in conn.execute(stmt)]
+
+    # -- review ------------------------------------------------------------------------------
+
+    def claim(self, alert_id: str, user: User | str, now: datetime) -> Alert:
+        with self._db.write() as conn:
+            return _claim(conn, AuditChain(conn), alert_id, user, now)
+
+    def release(self, alert_id: str, user: User | str, now: datetime) -> Alert:
+        with self._db.write() as conn:
+            chain = AuditChain(conn)
+            actor = acting_user(conn, user)
+            before = locked_alert(conn, alert_id)
+            after = reviews.apply_release(before, actor, now)
+            save_review(conn, after)
+            chain.append(now, actor.name, "alert.released", f"alert:{alert_id}",
+                         {"previous_assignee": before.assignee, "status": after.status})
+            return after
+
+    def decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
+        with self._db.write() as conn:
+            return _decide(conn, AuditChain(conn), alert_id, decision, user, now)
+
+    def add_note(self, alert_id: str, user: User | str, text_: str, now: datetime) -> Note:
+        body = (text_ or "").strip()
+        if not body:
+            raise reviews.DecisionError("a note must not be empty")
+        if text_problem(body):
+            raise reviews.DecisionError(f"a note {text_problem(body)}")
+        if len(body) > reviews.MAX_NOTE_CHARS:
+            raise reviews.DecisionError(f"a note must be at most {reviews.MAX_NOTE_CHARS} characters")
+        with self._db.write() as conn:
+            chain = AuditChain(conn)
+            actor = acting_user(conn, user)
+            if not actor.can_review:
+                raise reviews.PermissionDenied(f"{actor.name} ({actor.role}) cannot add notes to alerts")
+            locked_alert(conn, alert_id)
+            note_id = conn.execute(notes.insert().values(alert_id=alert_id, author=actor.name, text=body,
+                                                         created_at=now)).inserted_primary_key[0]
+            chain.append(now, actor.name, "alert.note_added", f"alert:{alert_id}", {"note_id": note_id, "text": body})
+            return Note(id=note_id, alert_id=alert_id, author=actor.name, text=body, created_at=now)
+
+    def bulk(self, alert_ids: Sequence[str], action: str | Decision, user: User | str,
+             now: datetime) -> list[BulkOutcome]:
+        """Apply `action` ("claim", "release" or a Decision) to each alert, each in its own
+        transaction, so one refusal does not undo the others. A Decision on an open alert claims
+        it for the user first (both steps audited)."""
+        if len(alert_ids) > MAX_BULK:
+            raise InvalidFilter(f"bulk takes at most {MAX_BULK} alerts, got {len(alert_ids)}")
+        if not isinstance(action, Decision) and action not in (reviews.CLAIM, reviews.RELEASE):
+            raise InvalidFilter(f"bulk action must be claim, release or a decision, got {action!r}")
+        outcomes = []
+        for alert_id in dict.fromkeys(alert_ids):
+            try:
+                if action == reviews.CLAIM:
+                    alert = self.claim(alert_id, user, now)
+                elif action == reviews.RELEASE:
+                    alert = self.release(alert_id, user, now)
+                else:
+                    alert = self._bulk_decide(alert_id, action, user, now)
+                outcomes.append(BulkOutcome(alert_id, True, alert.status))
+            except (StoreError, reviews.ReviewError) as exc:
+                outcomes.append(BulkOutcome(alert_id, False, None, str(exc)))
+        return outcomes
+
+    def _bulk_decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
+        with self._db.write() as conn:
+            chain = AuditChain(conn)
+            alert = locked_alert(conn, alert_id)
+            if alert.status == "open":
+                _claim(conn, chain, alert_id, user, now)
+            return _decide(conn, chain, alert_id, decision, user, now)
+
+
+def _claim(conn: Connection, chain: AuditChain, alert_id: str, user: User | str, now: datetime) -> Alert:
+    actor = acting_user(conn, user)
+    before = locked_alert(conn, alert_id)
+    after = reviews.apply_claim(before, actor, now)
+    if after is not before:
+        save_review(conn, after)
+        chain.append(now, actor.name, "alert.claimed", f"alert:{alert_id}",
+                     {"previous_assignee": before.assignee, "status": after.status})
+    return after
+
+
+def _decide(conn: Connection, chain: AuditChain, alert_id: str, decision: Decision,
+            user: User | str, now: datetime) -> Alert:
+    actor = acting_user(conn, user)
+    before = locked_alert(conn, alert_id)
+    after = reviews.apply_decision(before, decision, actor, now)
+    save_review(conn, after)
+    chain.append(now, actor.name, "alert.decided", f"alert:{alert_id}",
+                 decision.to_dict() | {"from": before.status, "to": after.status})
+    return after

@@ -1,0 +1,198 @@
+"""`Store`, the one front every caller uses: posts and their versions, alerts and their review,
+notes, users, the audit trail, source health and crawl state (docs/CONTRACTS.md lists it all).
+
+Each noun has its repository module (posts, alerts, users, audit, sources, counts) running over
+one `Database`; this class only hands each call to its repository, and composes the one
+transaction that spans two nouns (`save_batch`: posts, then the alerts about them).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlalchemy.engine import Engine
+
+from patrol.alerts import Alert
+from patrol.audit import AuditEvent, AuditVerification
+from patrol.posts import RawPost, post_id_for
+from patrol.reviews import Decision
+from patrol.store.alerts import AlertRepository
+from patrol.store.audit import AuditRepository
+from patrol.store.chain import AuditChain
+from patrol.store.counts import counts
+from patrol.store.database import SYSTEM_ACTOR, Database
+from patrol.store.posts import PostRepository
+from patrol.store.records import (
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
+    SourceHealth,
+)
+from patrol.store.sources import SourceRepository
+from patrol.store.users import UserRepository
+from patrol.users import DEFAULT_ROUNDS, User
+
+
+class Store:
+    """The workflow database. `url`: a SQLAlchemy URL (sqlite:///path, postgresql://...).
+
+    Construction runs the Alembic migrations to head. `password_rounds` is bcrypt's cost; only
+    tests should lower it.
+    """
+
+    def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False):
+        self.url = url
+        self.password_rounds = password_rounds
+        self._db = Database(url, echo)
+        self.dialect = self._db.dialect
+        self._db.migrate()
+        self._posts = PostRepository(self._db)
+        self._alerts = AlertRepository(self._db)
+        self._audit = AuditRepository(self._db)
+        self._users = UserRepository(self._db, self._audit, password_rounds)
+        self._sources = SourceRepository(self._db)
+
+    @property
+    def engine(self) -> Engine:
+        return self._db.engine
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- posts (patrol/store/posts.py) -------------------------------------------------------
+
+    def classify_changes(self, raws: Sequence[RawPost]) -> list[str]:
+        """Per raw post: "new" | "edited" | "unchanged" | "deleted" against what is stored."""
+        return self._posts.classify_changes(raws)
+
+    def save_batch(self, posts_in: Sequence[PostRecord], alerts_in: Sequence[Alert], now: datetime) -> SaveReport:
+        """Upsert posts and open alerts in ONE transaction (see docs/CONTRACTS.md)."""
+        for p in posts_in:
+            if p.id != post_id_for(p.source, p.external_id):
+                raise ValueError(f"post id {p.id} is not post_id_for({p.source!r}, {p.external_id!r})")
+        report = SaveReport()
+        with self._db.write() as conn:
+            # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
+            chain = AuditChain(conn) if alerts_in else None
+            versions = self._posts.upsert(conn, posts_in, now, report)
+            for a in alerts_in:
+                self._alerts.open_in(conn, chain, a, versions, now, report)
+        return report
+
+    def mark_indexed(self, posts_done: Iterable[str | PostRecord]) -> None:
+        """Record that posts are in the search index. Pass the PostRecords that were indexed (not
+        just ids) and a post edited meanwhile by another process stays unindexed, as it should."""
+        self._posts.mark_indexed(posts_done)
+
+    def unindexed_post_ids(self, limit: int = 1000) -> list[str]:
+        return self._posts.unindexed_post_ids(limit)
+
+    def get_post(self, post_id: str) -> PostRecord | None:
+        got = self._posts.get_posts([post_id])
+        return got[0] if got else None
+
+    def get_posts(self, post_ids: Sequence[str]) -> list[PostRecord]:
+        """The posts that exist, in the order asked."""
+        return self._posts.get_posts(post_ids)
+
+    def iter_posts(self, page_size: int = 500) -> Iterator[PostRecord]:
+        """Every stored post in id order, read one short page at a time (keyset paging)."""
+        return self._posts.iter_posts(page_size)
+
+    def post_versions(self, post_id: str) -> list[PostVersion]:
+        return self._posts.post_versions(post_id)
+
+    # -- alerts and their review (patrol/store/alerts.py) ------------------------------------
+
+    def alert_statuses(self, post_ids: Sequence[str]) -> dict[str, str]:
+        """post id -> the status of its alert, for the posts among `post_ids` that have one."""
+        return self._alerts.alert_statuses(post_ids)
+
+    def list_alerts(self, f: AlertFilter = AlertFilter()) -> AlertPage:
+        return self._alerts.list_alerts(f)
+
+    def get_alert(self, alert_id: str, now: datetime | None = None) -> AlertDetail | None:
+        return self._alerts.get_alert(alert_id, now)
+
+    def claim(self, alert_id: str, user: User | str, now: datetime) -> Alert:
+        return self._alerts.claim(alert_id, user, now)
+
+    def release(self, alert_id: str, user: User | str, now: datetime) -> Alert:
+        return self._alerts.release(alert_id, user, now)
+
+    def decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
+        return self._alerts.decide(alert_id, decision, user, now)
+
+    def add_note(self, alert_id: str, user: User | str, text_: str, now: datetime) -> Note:
+        return self._alerts.add_note(alert_id, user, text_, now)
+
+    def bulk(self, alert_ids: Sequence[str], action: str | Decision, user: User | str,
+             now: datetime) -> list[BulkOutcome]:
+        """Apply `action` ("claim", "release" or a Decision) to each alert, each in its own
+        transaction, so one refusal does not undo the others. A Decision on an open alert claims
+        it for the user first (both steps audited)."""
+        return self._alerts.bulk(alert_ids, action, user, now)
+
+    def open_source_health_alert(self, source: str, reason: str, now: datetime) -> Alert | None:
+        """Open an ops alert for a silent or failing source; None when one is already active."""
+        return self._alerts.open_source_health_alert(source, reason, now)
+
+    def export_labels(self) -> list[LabelExample]:
+        """Every decided post alert as a training label: (text, category, decision, outcome)."""
+        return self._alerts.export_labels()
+
+    # -- users (patrol/store/users.py) -------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str, actor: str = SYSTEM_ACTOR,
+                 now: datetime | None = None) -> User:
+        return self._users.add_user(name, role, password, actor, now)
+
+    def set_user(self, name: str, actor: str, now: datetime, *, role: str | None = None,
+                 active: bool | None = None, password: str | None = None) -> User:
+        """Change a user's role, active flag or password (audited as user.changed; never the password)."""
+        return self._users.set_user(name, actor, now, role=role, active=active, password=password)
+
+    def authenticate(self, name: str, password: str, now: datetime | None = None) -> User | None:
+        """The user when the password matches and the user is active; every attempt is audited."""
+        return self._users.authenticate(name, password, now)
+
+    def get_user(self, name: str) -> User | None:
+        return self._users.get_user(name)
+
+    def list_users(self) -> list[User]:
+        return self._users.list_users()
+
+    # -- audit (patrol/store/audit.py) -------------------------------------------------------
+
+    def record_event(self, actor: str, action: str, subject: str, payload: dict | None,
+                     now: datetime) -> AuditEvent:
+        """Append one event on its own, e.g. search.performed (who searched what) or watchlist.changed."""
+        return self._audit.record_event(actor, action, subject, payload, now)
+
+    def audit_events(self, after_seq: int = 0, limit: int = 100, actor: str | None = None,
+                     action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
+        return self._audit.audit_events(after_seq, limit, actor, action, subject)
+
+    def verify_audit(self, chunk: int = 2000) -> AuditVerification:
+        """Recompute the whole chain; also catches events cut off the end (the head row remembers)."""
+        return self._audit.verify_audit(chunk)
+
+    # -- source health and crawl state (patrol/store/sources.py) -----------------------------
+
+    def record_source_pass(self, source: str, now: datetime, items: int,
+                           errors: dict[str, int] | None = None, *, failed: bool = False) -> SourceHealth:
+        """Record one crawl pass of a source: its counters, each updated atomically (see
+        SourceRepository.record_source_pass)."""
+        return self._sources.record_source_pass(source, now, items, errors, failed=failed)
+
+    def source_health(self) -> list[SourceHealth]:
+        return self._sources.source_health()
+
+    def get_crawl_state(self, source: str, key: str) -> Any:
+        return self._sources.get_crawl_state(source, key)
+
+    def set_crawl_state(self, source: str, key: str, value: Any, now: datetime) -> None:
+        self._sources.set_crawl_state(source, key, value, now)
+
+    # -- summary (patrol/store/counts.py) ----------------------------------------------------
+
+    def counts(self, now: datetime | None = None) -> dict[str, Any]:
+        return counts(self._db, now)
