@@ -30,18 +30,15 @@ from api.routes.posts import load_post
 from api.routes.search import MAX_QUERY_LENGTH, run_search
 from api.routes.sources import source_rows
 from api.schemas import DecisionIn
-from nlp.categories import HARM_CATEGORIES
 from patrol.alerts import ACTIVE_STATUSES, STATUSES
 from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
-from patrol.taxonomy import SEVERITIES
+from patrol.taxonomy import ALERT_CATEGORIES, HARM_CATEGORIES, SEVERITIES
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
 templates.env.globals.update(console_labels.template_globals(), visible=visible)
-
-CATEGORY_CHOICES = HARM_CATEGORIES + ("ops_source_health",)
 
 
 class LoginRequired(Exception):
@@ -193,7 +190,7 @@ def _empty_page():
 
 
 def _queue_choices(caller: Caller) -> dict:
-    return {"statuses": STATUSES, "categories": CATEGORY_CHOICES, "severities": SEVERITIES,
+    return {"statuses": STATUSES, "categories": ALERT_CATEGORIES, "severities": SEVERITIES,
             "can_review": caller.role in REVIEWERS, "nav": "queue"}
 
 
