@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+# HARM_CATEGORIES is re-exported for the adapters: the post categories, most severe first.
 from nlp.categories import HARM_CATEGORIES, NONE
 
 # Operations alerts (a source gone silent) are about collection gaps, not posts.
