@@ -1,4 +1,5 @@
-"""Turns the store's alert values into the API's JSON shapes (api.schemas)."""
+"""Turns the store's alert records (patrol.alerts.Alert, patrol.store.AlertDetail and Note,
+patrol.audit.AuditEvent) into the API's JSON shapes (api.schemas)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,10 @@ from typing import Any
 
 from api.schemas import (AlertDetailOut, AlertSummary, EvidenceOut, FrozenPost, HistoryEntry, NoteOut,
                          TrailStepOut)
+from patrol.alerts import Alert
+from patrol.audit import AuditEvent
 from patrol.posts import analysed_text
+from patrol.store import AlertDetail, Note
 
 EXCERPT_CHARS = 120
 
@@ -16,7 +20,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def summary(alert, now: datetime) -> AlertSummary:
+def summary(alert: Alert, now: datetime) -> AlertSummary:
     return AlertSummary(
         id=alert.id, post_id=alert.post_id, source=alert.source, category=alert.category,
         labels=list(alert.labels), severity=alert.severity, score=alert.score, status=alert.status,
@@ -25,8 +29,8 @@ def summary(alert, now: datetime) -> AlertSummary:
     )
 
 
-def detail(d, now: datetime) -> AlertDetailOut:
-    """`d` is the store's AlertDetail: the alert with its history and notes."""
+def detail(d: AlertDetail, now: datetime) -> AlertDetailOut:
+    """The alert with its frozen post, its analysis, its history and its notes."""
     alert = d.alert
     analysis: dict[str, Any] = alert.analysis or {}
     base = summary(alert, now).model_dump()
@@ -47,25 +51,18 @@ def detail(d, now: datetime) -> AlertDetailOut:
         claimed_at=alert.claimed_at, escalated=alert.escalated, decision=alert.decision,
         outcome=alert.outcome, decision_note=alert.decision_note or "", decided_by=alert.decided_by,
         decided_at=alert.decided_at,
-        history=[history_entry(e) for e in getattr(d, "history", ()) or ()],
-        notes=[note(n) for n in getattr(d, "notes", ()) or ()],
+        history=[history_entry(e) for e in d.history],
+        notes=[note(n) for n in d.notes],
     )
 
 
-def history_entry(event) -> HistoryEntry:
-    """History comes from the audit trail: an AuditEvent (or a dict shaped like one)."""
-    get = event.get if isinstance(event, dict) else (lambda k, default=None: getattr(event, k, default))
-    at = get("at")
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    return HistoryEntry(at=at, actor=get("actor"), type=get("action") or get("type") or "",
-                        data=get("payload") or get("data") or {})
+def history_entry(event: AuditEvent) -> HistoryEntry:
+    """An alert's history is its audit events (subject `alert:<id>`)."""
+    return HistoryEntry(at=event.at_datetime, actor=event.actor, type=event.action, data=event.payload or {})
 
 
-def note(n) -> NoteOut:
-    get = n.get if isinstance(n, dict) else (lambda k, default=None: getattr(n, k, default))
-    at = get("at") or get("created_at")
-    return NoteOut(author=get("author") or get("user") or "", text=get("text") or "", at=at)
+def note(n: Note) -> NoteOut:
+    return NoteOut(author=n.author, text=n.text, at=n.created_at)
 
 
 def _pick(d: dict, model) -> dict:

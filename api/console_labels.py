@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-CATEGORY = {
-    "self_harm": "自杀自残", "violence_terror": "暴力威胁/暴恐", "weapons": "枪爆物品", "drugs": "毒品",
-    "fraud": "诈骗", "gambling": "赌博", "porn_sexual": "色情低俗", "illicit_ads": "黑产广告",
-    "pii_leak": "个人信息泄露", "abuse_hate": "谩骂/歧视", "none": "无", "ops_source_health": "信源异常",
-}
+from patrol.taxonomy import LABEL_ZH
+
+# Category labels are the taxonomy's, so a new category needs no change here.
+CATEGORY = LABEL_ZH
 SEVERITY = {"critical": "紧急", "high": "高", "medium": "中", "low": "低"}
 STATUS = {"open": "待处理", "claimed": "已认领", "escalated": "已上报", "confirmed": "已确认", "dismissed": "已驳回"}
 ROLE = {"officer": "值班员", "supervisor": "主管", "admin": "管理员", "auditor": "审计员"}

@@ -10,10 +10,24 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from patrol.store import StoreUnavailable
+from patrol.reviews import DecisionError, PermissionDenied, TransitionError
+from patrol.store import InvalidFilter, NotFound, StoreUnavailable, UserExists
+from patrol.users import UserError
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
+
+# The core's refusals and the HTTP status each one means; the message is the detail. The console
+# catches the same types to turn them into a flash message instead.
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    TransitionError: 409,   # wrong state, or held by someone else
+    PermissionDenied: 403,  # the role may not take this step on this alert
+    DecisionError: 422,     # a decision missing its disposition, reason or note
+    NotFound: 404,
+    InvalidFilter: 400,     # a bad filter value or a cursor this server did not issue
+    UserExists: 409,
+    UserError: 422,
+}
 
 
 class ApiError(Exception):
@@ -29,9 +43,9 @@ def query_error_detail(exc: QuerySyntaxError) -> dict:
     return {"message": exc.message, "position": exc.position, "query": exc.query}
 
 
-def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | None = None) -> None:
-    """`extra` maps the core's own error types (unknown alert, invalid transition, ...) to their
-    status codes; their message is the detail."""
+def install_error_handlers(app: FastAPI) -> None:
+    """The handlers of the whole app: validation, search and backend failures, DOMAIN_ERRORS, and
+    a logged 500 for everything else."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError):
@@ -65,7 +79,7 @@ def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | Non
         return JSONResponse({"detail": "the workflow database is unavailable, nothing was changed; "
                                        "try again later"}, status_code=503)
 
-    for exc_type, status in (extra or {}).items():
+    for exc_type, status in DOMAIN_ERRORS.items():
         app.add_exception_handler(exc_type, _status_handler(status))
 
     @app.exception_handler(Exception)

@@ -32,7 +32,7 @@ def create_app(services) -> FastAPI:
     app.state.signer = TokenSigner(secret, ttl_seconds=settings.api.token_ttl_minutes * 60)
     app.state.metrics = ApiMetrics(services)
 
-    install_error_handlers(app, extra=alerts.STORE_ERRORS)
+    install_error_handlers(app)
     app.add_exception_handler(console.LoginRequired, console.login_redirect)
     app.middleware("http")(app.state.metrics.record)
 

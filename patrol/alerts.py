@@ -23,7 +23,7 @@ from patrol import taxonomy
 
 DEFAULT_RULES_PATH = Path(__file__).parent / "data" / "rules.yaml"
 
-OPS_SOURCE_HEALTH = "ops_source_health"
+OPS_SOURCE_HEALTH = taxonomy.OPS_SOURCE_HEALTH  # the category's one home is the taxonomy
 
 # Alert states; the transitions between them live in patrol/reviews.py.
 OPEN, CLAIMED, ESCALATED, CONFIRMED, DISMISSED = "open", "claimed", "escalated", "confirmed", "dismissed"

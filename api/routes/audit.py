@@ -4,7 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import AUDITORS_DEP, Caller, services
-from api.schemas import AuditEventOut, AuditPageOut, AuditVerificationOut
+from api.schemas import AuditPageOut, AuditVerificationOut
+from api.services import audit as audit_service
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -19,15 +20,10 @@ def list_events(
     caller: Caller = AUDITORS_DEP,
     svc=Depends(services),
 ) -> AuditPageOut:
-    events = svc.store.audit_events(after_seq=after_seq, limit=limit, actor=actor or None,
-                                    action=action or None, subject=subject or None)
-    return AuditPageOut(
-        events=[AuditEventOut(**e.to_dict()) for e in events],
-        next_after_seq=events[-1].seq if len(events) == limit else None,
-    )
+    return audit_service.events_page(svc, after_seq=after_seq, limit=limit, actor=actor, action=action,
+                                     subject=subject)
 
 
 @router.get("/verify", response_model=AuditVerificationOut, summary="Recompute the hash chain")
 def verify(caller: Caller = AUDITORS_DEP, svc=Depends(services)) -> AuditVerificationOut:
-    v = svc.store.verify_audit()
-    return AuditVerificationOut(ok=v.ok, checked=v.checked, first_bad_seq=v.first_bad_seq, reason=v.reason)
+    return audit_service.verify(svc)

@@ -6,18 +6,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import Caller, READERS_DEP, services, signer
 from api.schemas import MeOut, TokenOut
-from patrol.users import UserError
+from api.services.users import authenticate
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-
-def authenticate(svc, username: str, password: str):
-    """The user when the password is right and the user active, else None. The store audits
-    every attempt as user.login, failures included: repeated failures are what an auditor looks for."""
-    try:
-        return svc.store.authenticate(username, password)
-    except UserError:  # e.g. a password longer than bcrypt takes: simply not this user's password
-        return None
 
 
 @router.post("/token", response_model=TokenOut, summary="Exchange a user name and password for a bearer token")

@@ -18,30 +18,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api import alert_views, console_labels
+from api import console_labels
 from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
 from api.console_labels import REVIEW_ACTION, STATUS
 from api.console_text import highlight_post, trail_groups, visible
 from api.deps import Caller, services, session_caller
-from api.errors import query_error_detail
-from api.routes import alerts as alert_routes
-from api.routes.auth import authenticate
-from api.routes.posts import load_post
-from api.routes.search import MAX_QUERY_LENGTH, run_search
-from api.routes.sources import source_rows
-from api.schemas import DecisionIn
-from nlp.categories import HARM_CATEGORIES
+from api.errors import DOMAIN_ERRORS, query_error_detail
+from api.schemas import AlertPageOut, DecisionIn
+from api.services import alerts as alert_service
+from api.services.posts import load_post
+from api.services.search import MAX_QUERY_LENGTH, run_search
+from api.services.sources import source_rows
+from api.services.users import authenticate
 from patrol.alerts import ACTIVE_STATUSES, STATUSES
 from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
-from patrol.taxonomy import SEVERITIES
+from patrol.store import InvalidFilter, NotFound
+from patrol.taxonomy import ALERT_CATEGORIES, HARM_CATEGORIES, SEVERITIES
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
 templates.env.globals.update(console_labels.template_globals(), visible=visible)
-
-CATEGORY_CHOICES = HARM_CATEGORIES + ("ops_source_health",)
 
 
 class LoginRequired(Exception):
@@ -174,12 +172,12 @@ def queue(
     filters = {"status": status, "category": category, "severity": severity, "source": source,
                "assignee": assignee, "q": q}
     statuses = None if status == "all" else (status or ",".join(ACTIVE_STATUSES))
-    flt = alert_routes.alert_filter(status=statuses, category=category, severity=severity, source=source,
-                                    assignee=assignee, q=q, opened_from=None, opened_to=None,
-                                    sort="severity_then_due", limit=50, cursor=cursor)
+    flt = alert_service.alert_filter(status=statuses, category=category, severity=severity, source=source,
+                                     assignee=assignee, q=q, opened_from=None, opened_to=None,
+                                     sort="severity_then_due", limit=50, cursor=cursor)
     try:
-        page = alert_routes.list_page(svc, flt, datetime.now(timezone.utc))
-    except alert_routes.InvalidFilter as exc:
+        page = alert_service.list_page(svc, flt, datetime.now(timezone.utc))
+    except InvalidFilter as exc:
         return render(request, "queue.html", caller, status_code=400, page=_empty_page(), filters=filters,
                       flash=f"筛选条件无效：{exc}", flash_kind="error", **_queue_choices(caller))
     next_query = urlencode({k: v for k, v in filters.items() if v} | {"cursor": page.next_cursor or ""})
@@ -187,13 +185,12 @@ def queue(
                   **_queue_choices(caller))
 
 
-def _empty_page():
-    from api.schemas import AlertPageOut
+def _empty_page() -> AlertPageOut:
     return AlertPageOut(items=[], next_cursor=None)
 
 
 def _queue_choices(caller: Caller) -> dict:
-    return {"statuses": STATUSES, "categories": CATEGORY_CHOICES, "severities": SEVERITIES,
+    return {"statuses": STATUSES, "categories": ALERT_CATEGORIES, "severities": SEVERITIES,
             "can_review": caller.role in REVIEWERS, "nav": "queue"}
 
 
@@ -201,10 +198,10 @@ def _queue_choices(caller: Caller) -> dict:
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
-    d = svc.store.get_alert(alert_id)
-    if d is None:
+    try:
+        a = alert_service.get_detail(svc, alert_id)
+    except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
-    a = alert_views.detail(d, datetime.now(timezone.utc))
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
     title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
@@ -230,7 +227,7 @@ def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, actio
         verb = REVIEW_ACTION.get(exc.action, exc.action)
         state = STATUS.get(exc.state, exc.state)
         return redirect_with(request, target, f"操作未完成：无法{verb}此告警（当前状态：{state}）。{exc.message}", "error")
-    except tuple(alert_routes.STORE_ERRORS) as exc:
+    except tuple(DOMAIN_ERRORS) as exc:
         return redirect_with(request, target, f"操作未完成：{exc}", "error")
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -241,15 +238,15 @@ def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, actio
 @router.post("/alerts/{alert_id}/claim")
 def claim(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
           back: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.claim(svc, caller, alert_id),
-                "已认领。", back)
+    return _act(request, caller, csrf_token, alert_id,
+                lambda: alert_service.claim(svc, caller.username, alert_id), "已认领。", back)
 
 
 @router.post("/alerts/{alert_id}/release")
 def release(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
             caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.release(svc, caller, alert_id),
-                "已释放。")
+    return _act(request, caller, csrf_token, alert_id,
+                lambda: alert_service.release(svc, caller.username, alert_id), "已释放。")
 
 
 @router.post("/alerts/{alert_id}/decision")
@@ -262,7 +259,7 @@ def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_lengt
         body = DecisionIn(action=action, note=note,
                           disposition=disposition or None if action == "confirm" else None,
                           reason=reason or None if action == "dismiss" else None)
-        alert_routes.decide(svc, caller, alert_id, body)
+        alert_service.decide(svc, caller.username, alert_id, body)
 
     return _act(request, caller, csrf_token, alert_id, run, "结论已提交。")
 
@@ -270,8 +267,8 @@ def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_lengt
 @router.post("/alerts/{alert_id}/notes")
 def note(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
          text: str = Form("", max_length=5000), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id, lambda: alert_routes.add_note(svc, caller, alert_id, text),
-                "备注已添加。")
+    return _act(request, caller, csrf_token, alert_id,
+                lambda: alert_service.add_note(svc, caller.username, alert_id, text), "备注已添加。")
 
 
 # --- search, posts, sources -----------------------------------------------------------------
@@ -309,7 +306,7 @@ def search_page(
         return page(400, error={"message": str(exc), "position": None, "query": q})
     try:
         result = run_search(
-            svc, caller, q=q, category=category, source=source,
+            svc, caller.username, q=q, category=category, source=source,
             published_from=datetime.combine(lo, time.min, timezone.utc) if lo else None,
             # The "to" day is included whole.
             published_to=datetime.combine(hi, time.min, timezone.utc) + timedelta(days=1, microseconds=-1) if hi else None,
@@ -331,10 +328,11 @@ def search_page(
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
 def post_page(request: Request, post_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
-    post = svc.store.get_post(post_id)
-    if post is None:
+    try:
+        post = load_post(svc, post_id)
+    except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
-    return render(request, "post.html", caller, post=load_post(svc, post_id), nav="search")
+    return render(request, "post.html", caller, post=post, nav="search")
 
 
 SOURCE_COLUMNS = (("source", "信源"), ("last_success_at", "最近成功"), ("last_pass_at", "最近一轮"),

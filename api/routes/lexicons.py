@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
-from api.deps import LEXICON_KEEPERS_DEP, READERS_DEP, Caller, now, services
+from api.deps import LEXICON_KEEPERS_DEP, READERS_DEP, Caller, services
+from api.services import audit
 from nlp.lexicon import LexiconError
 
 router = APIRouter(prefix="/api/lexicons", tags=["lexicons"])
@@ -41,6 +42,5 @@ def reload(caller: Caller = LEXICON_KEEPERS_DEP, svc=Depends(services)) -> Lexic
     except FileNotFoundError as exc:
         raise HTTPException(status_code=422, detail=f"lexicon directory not found: {exc}") from None
     after = svc.analyzer.model_version
-    svc.store.record_event(caller.username, "lexicon.reloaded", "lexicons",
-                           {"from": before, "to": after}, now())
+    audit.record(svc, "lexicon.reloaded", caller.username, subject="lexicons", data={"from": before, "to": after})
     return LexiconsOut(version=after, previous_version=before)

@@ -1,0 +1,84 @@
+"""The alert queue and the review workflow: list, read, claim, release, decide, note, bulk."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from api import alert_views
+from api.deps import as_utc, now
+from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkItemOut, BulkOut, DecisionIn
+from patrol.alerts import Alert
+from patrol.reviews import Decision
+from patrol.store import AlertFilter, NotFound
+from search.index import IndexUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def alert_filter(*, status, category, severity, source, assignee, q, opened_from, opened_to, sort, limit, cursor):
+    """The store's filter from query values: "" means not given, `status` may be comma-separated."""
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
+    return AlertFilter(
+        status=statuses or None, category=category or None, severity=severity or None,
+        source=source or None, assignee=assignee or None, q=q or None,
+        opened_from=as_utc(opened_from), opened_to=as_utc(opened_to),
+        sort=sort, limit=limit, cursor=cursor or None,
+    )
+
+
+def list_page(svc, flt: AlertFilter, at: datetime) -> AlertPageOut:
+    page = svc.store.list_alerts(flt)
+    return AlertPageOut(items=[alert_views.summary(a, at) for a in page.items], next_cursor=page.next_cursor)
+
+
+def get_detail(svc, alert_id: str) -> AlertDetailOut:
+    d = svc.store.get_alert(alert_id)
+    if d is None:
+        raise NotFound(f"no alert with id {alert_id!r}")
+    return alert_views.detail(d, now())
+
+
+# The store re-reads the user inside its transaction, so passing the name is enough and a role
+# change between authentication and the write cannot slip through.
+
+def claim(svc, actor: str, alert_id: str) -> None:
+    index_status(svc, svc.store.claim(alert_id, actor, now()))
+
+
+def release(svc, actor: str, alert_id: str) -> None:
+    index_status(svc, svc.store.release(alert_id, actor, now()))
+
+
+def decide(svc, actor: str, alert_id: str, body: DecisionIn) -> None:
+    index_status(svc, svc.store.decide(alert_id, to_decision(body), actor, now()))
+
+
+def add_note(svc, actor: str, alert_id: str, text: str) -> None:
+    svc.store.add_note(alert_id, actor, text, now())
+
+
+def bulk(svc, actor: str, body: BulkIn) -> BulkOut:
+    """Each alert succeeds or fails on its own; the answer says which and why, in request order.
+    A decision on an open alert claims it for the actor first."""
+    action = body.action if body.action in ("claim", "release") else to_decision(body)
+    outcomes = svc.store.bulk(body.ids, action, actor, now())
+    for o in outcomes:
+        if o.ok:
+            index_status(svc, svc.store.get_alert(o.alert_id).alert)
+    return BulkOut(results=[BulkItemOut(id=o.alert_id, ok=o.ok, alert_status=o.status, detail=o.error)
+                            for o in outcomes])
+
+
+def to_decision(body: DecisionIn | BulkIn) -> Decision:
+    return Decision(action=body.action, disposition=body.disposition, reason=body.reason, note=body.note)
+
+
+def index_status(svc, alert: Alert) -> None:
+    """Search filters on the alert's status (`status:open`), so the index follows each review
+    step. The store is the record: an index that is down leaves the filter stale, not the step undone."""
+    if alert.post_id is None:
+        return
+    try:
+        svc.index.set_status(alert.post_id, alert.status)
+    except IndexUnavailable as exc:
+        log.warning("alert %s is %s, but the index still has its old status: %s", alert.id, alert.status, exc)
