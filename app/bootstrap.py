@@ -37,7 +37,8 @@ def build_analyzer(settings: Settings):
     from nlp.analyzer import Analyzer
 
     model_path = settings.model_path  # None: the bundled model, when one ships
-    return Analyzer.default(lexicon_dir=settings.lexicon_dir, model_path=model_path)
+    return Analyzer.default(lexicon_dir=settings.lexicon_dir, model_path=model_path,
+                            use_encoder=settings.model_encoder)
 
 
 def build_rules(settings: Settings):

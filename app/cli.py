@@ -70,6 +70,16 @@ def _jsonl_lines(file: Optional[Path], on_error: Callable[[str], None],
             stream.close()
 
 
+def _analyzer(build, settings):
+    """The analyzer, or a clear exit when the model's encoder package is missing."""
+    from nlp.encoder import EncoderUnavailable
+
+    try:
+        return build(settings)
+    except EncoderUnavailable as exc:
+        _fail(str(exc), 2)
+
+
 class _Counted:
     """An on_error that prints each message to stderr and counts them."""
 
@@ -176,7 +186,7 @@ def classify(
     settings = _settings()
     from app.bootstrap import build_analyzer
 
-    analyzer = build_analyzer(settings)
+    analyzer = _analyzer(build_analyzer, settings)
     unreadable = _Counted()
     read = [0]
 
@@ -221,7 +231,7 @@ def evaluate(
             skipped(f"{file}:{lineno}: skipped: {exc.__class__.__name__}: {exc}")
     if not rows:
         _fail(f"{file}: no line had both `text` and `category`, so there is nothing to evaluate")
-    report = run_evaluation(rows, build_analyzer(_settings()))
+    report = run_evaluation(rows, _analyzer(build_analyzer, _settings()))
     if not report.n:
         from nlp.categories import ALL_CODES
 

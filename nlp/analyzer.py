@@ -394,11 +394,13 @@ class Analyzer:
         self._files_seen = _files_signature(lexicon.directory)
 
     @classmethod
-    def default(cls, lexicon_dir: str | Path | None = None, model_path: str | Path | None = None) -> "Analyzer":
+    def default(cls, lexicon_dir: str | Path | None = None, model_path: str | Path | None = None,
+                use_encoder: bool = True) -> "Analyzer":
         """The bundled lexicons (or `lexicon_dir`) and the model at `model_path`, or the bundled
-        model when one ships; rules only otherwise."""
+        model when one ships; rules only otherwise. `use_encoder=False` scores a model that has an
+        encoder stage with its n-gram side alone (its version then ends in "+fast-only")."""
         lexicon = Lexicon.load(lexicon_dir)
-        return cls(lexicon, model=_load_model(model_path))
+        return cls(lexicon, model=_load_model(model_path, use_encoder))
 
     @property
     def lexicon(self) -> Lexicon:
@@ -622,7 +624,7 @@ def _as_text(text: Any) -> str:
     return text
 
 
-def _load_model(model_path: str | Path | None):
+def _load_model(model_path: str | Path | None, use_encoder: bool = True):
     try:
         from nlp import model as model_mod
     except ImportError:
@@ -633,9 +635,13 @@ def _load_model(model_path: str | Path | None):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
-        return model_mod.HarmModel.load(path)
+        return model_mod.HarmModel.load(path, use_encoder=use_encoder)
     try:
-        return model_mod.load_bundled()
+        return model_mod.load_bundled(use_encoder)
+    except model_mod.encoder.EncoderUnavailable:
+        # not a broken file but a missing package: running on rules only would be a much weaker
+        # classifier that looks like the usual one, so say what to install instead
+        raise
     except Exception:  # noqa: BLE001 - a broken bundled model must not stop the rules
         log.exception("bundled model could not be loaded; running on rules only")
         return None

@@ -217,7 +217,7 @@ def dev_report(data_path: str | Path, analyzer_or_model: Any = None, half: str =
     pick thresholds; "all" measures the whole dev split.
     """
     from nlp import silver
-    from nlp.train import dev_half, load_rows
+    from nlp.training_data import dev_half, load_rows
 
     if analyzer_or_model is None:
         from nlp.model import load_bundled

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from nlp import encoder
 from nlp.features import DENSE_NAMES, FeatureConfig, FeatureExtractor, Prepared, RuleSide, as_prepared
 
 # predict() batches explain() can reuse without featurising again; the Analyzer predicts a batch
@@ -57,6 +58,8 @@ class HarmModel:
         version: str,
         meta: dict | None = None,
         rules: RuleSide | None = None,
+        encoder_head: EncoderHead | None = None,
+        use_encoder: bool = True,
     ):
         self.config = config
         self.labels = tuple(labels)
@@ -64,6 +67,7 @@ class HarmModel:
         self.intercepts = np.asarray(intercepts, dtype=np.float32)
         self.platt = np.asarray(platt, dtype=np.float64)
         self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
+        self._fast_thresholds = self.thresholds_  # the n-gram side's own, kept in the file
         self.version = version
         self.meta = dict(meta or {})
         self.extractor = FeatureExtractor(config)
@@ -73,6 +77,18 @@ class HarmModel:
         expected = (self.extractor.n_features, len(self.labels))
         if self.weights.shape != expected:
             raise ModelLoadError(f"weights have shape {self.weights.shape}, features need {expected}")
+        # The encoder stage, when the model was trained with one: its probabilities and thresholds
+        # replace the n-gram side's own. Switched off (`use_encoder=False`), the model scores with
+        # its n-gram side alone, calibrated and thresholded on its own, and says so in `version`.
+        self.encoder_head = encoder_head
+        if encoder_head is not None:
+            encoder_head.check(len(self.labels))
+            if use_encoder:
+                encoder.available_or_raise()
+                self.thresholds_ = np.asarray(encoder_head.thresholds, dtype=np.float64)
+            else:
+                self.encoder_head = None
+                self.version = f"{version}+fast-only"
 
     @property
     def thresholds(self) -> Mapping[str, float]:
@@ -89,7 +105,10 @@ class HarmModel:
     def _score(self, prepared: list[Prepared]):
         X, batch = self.extractor.transform_batch(prepared)
         S = np.asarray(X @ self.weights, dtype=np.float64) + self.intercepts
-        probs = self.calibrate(S)
+        if self.encoder_head is not None:
+            probs = self.encoder_head.combine(S, encoder.embed([encoder_text(p) for p in prepared]))
+        else:
+            probs = self.calibrate(S)
         # explain() usually follows predict() on some of the same items (the Analyzer predicts in
         # chunks, then explains what was flagged in any of them): keep the last few batches so
         # nothing is featurised or cut into words twice.
@@ -231,7 +250,7 @@ class HarmModel:
     # --- persistence ------------------------------------------------------------------------
 
     def to_state(self) -> dict:
-        return {
+        state = {
             "format": FORMAT,
             "version": self.version,
             "config": self.config.to_dict(),
@@ -241,9 +260,13 @@ class HarmModel:
             "weights": self.weights.astype(np.float16),
             "intercepts": self.intercepts.astype(np.float32),
             "platt": self.platt.astype(np.float64),
-            "thresholds": self.thresholds_.astype(np.float64),
+            "thresholds": self.thresholds_.astype(np.float64) if self.encoder_head is None
+            else np.asarray(self._fast_thresholds, dtype=np.float64),
             "meta": self.meta,
         }
+        if self.encoder_head is not None:
+            state["encoder"] = self.encoder_head.to_state()
+        return state
 
     def save(self, path: str | Path) -> Path:
         """Write the model as a skops file, byte for byte the same for the same model (see
@@ -260,7 +283,7 @@ class HarmModel:
         return path
 
     @classmethod
-    def from_state(cls, state: dict, source: str = "<state>") -> "HarmModel":
+    def from_state(cls, state: dict, source: str = "<state>", use_encoder: bool = True) -> "HarmModel":
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ModelLoadError(f"{source}: not a Patrol harm model (format {state.get('format') if isinstance(state, dict) else type(state).__name__!r})")
         if list(state["dense_names"]) != list(DENSE_NAMES):
@@ -269,11 +292,13 @@ class HarmModel:
             config = FeatureConfig(**state["config"])
         except TypeError as exc:
             raise ModelLoadError(f"{source}: bad feature config: {exc}") from exc
+        head = EncoderHead.from_state(state["encoder"], source) if state.get("encoder") is not None else None
         return cls(config, state["labels"], state["weights"].astype(np.float32), state["intercepts"],
-                   state["platt"], state["thresholds"], state["version"], state.get("meta", {}))
+                   state["platt"], state["thresholds"], state["version"], state.get("meta", {}),
+                   encoder_head=head, use_encoder=use_encoder)
 
     @classmethod
-    def load(cls, path: str | Path) -> "HarmModel":
+    def load(cls, path: str | Path, use_encoder: bool = True) -> "HarmModel":
         path = Path(path)
         if not path.is_file():
             raise ModelLoadError(f"model file not found: {path}")
@@ -290,7 +315,7 @@ class HarmModel:
             import skops.io as sio
 
             state = sio.load(path, trusted=sorted(found))
-        return cls.from_state(state, str(path))
+        return cls.from_state(state, str(path), use_encoder=use_encoder)
 
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -407,9 +432,57 @@ def read_plain_skops(path: Path) -> Any:
         return build(schema)
 
 
-def load_bundled() -> HarmModel | None:
+class EncoderHead:
+    """The encoder stage: per category, a logistic scorer over the sentence embedding, and a mix
+    that turns the n-gram score and the encoder score into one calibrated probability
+    (p = sigmoid(a * s_ngrams + c * s_encoder + d), fitted on the tune half of dev), with the
+    thresholds chosen on those probabilities."""
+
+    def __init__(self, weights: np.ndarray, intercepts: np.ndarray, mix: np.ndarray, thresholds: np.ndarray,
+                 name: str = encoder.ENCODER_NAME):
+        self.weights = np.asarray(weights, dtype=np.float32)  # (DIM, n_labels)
+        self.intercepts = np.asarray(intercepts, dtype=np.float32)  # (n_labels,)
+        self.mix = np.asarray(mix, dtype=np.float64)  # (n_labels, 3)
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)  # (n_labels,)
+        self.name = name
+
+    def check(self, n_labels: int) -> None:
+        if self.weights.shape != (encoder.DIM, n_labels) or self.mix.shape != (n_labels, 3) \
+                or self.intercepts.shape != (n_labels,) or self.thresholds.shape != (n_labels,):
+            raise ModelLoadError(f"encoder stage has shapes {self.weights.shape}/{self.mix.shape}, "
+                                 f"the model has {n_labels} labels")
+        if self.name != encoder.ENCODER_NAME:
+            raise ModelLoadError(f"encoder stage trained on {self.name!r}, this code embeds with "
+                                 f"{encoder.ENCODER_NAME!r}; retrain with `patrol train`")
+
+    def scores(self, embeddings: np.ndarray) -> np.ndarray:
+        return np.asarray(embeddings @ self.weights, dtype=np.float64) + self.intercepts
+
+    def combine(self, fast_scores: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        z = fast_scores * self.mix[:, 0] + self.scores(embeddings) * self.mix[:, 1] + self.mix[:, 2]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    def to_state(self) -> dict:
+        return {"name": self.name, "weights": self.weights.astype(np.float32),
+                "intercepts": self.intercepts.astype(np.float32), "mix": self.mix.astype(np.float64),
+                "thresholds": self.thresholds.astype(np.float64)}
+
+    @classmethod
+    def from_state(cls, state: dict, source: str) -> "EncoderHead":
+        try:
+            return cls(state["weights"], state["intercepts"], state["mix"], state["thresholds"], state["name"])
+        except (KeyError, TypeError) as exc:
+            raise ModelLoadError(f"{source}: bad encoder stage ({exc})") from exc
+
+
+def encoder_text(p: Prepared) -> str:
+    """What the encoder reads of a post: its normalised text (evasions undone), as in training."""
+    return p.normalised[: encoder.MAX_CHARS]
+
+
+def load_bundled(use_encoder: bool = True) -> HarmModel | None:
     """The model shipped in nlp/data/model/, or None when none ships."""
-    return HarmModel.load(BUNDLED_MODEL_PATH) if BUNDLED_MODEL_PATH.is_file() else None
+    return HarmModel.load(BUNDLED_MODEL_PATH, use_encoder) if BUNDLED_MODEL_PATH.is_file() else None
 
 
 def model_version(data_digest: str, params: dict, arrays: Sequence[np.ndarray] = ()) -> str:

@@ -59,7 +59,7 @@ SOURCE_RULES: dict[tuple[str, str], str] = {
 SOURCE_LABELLER = "source-label"
 
 # Share of real labelled rows held out as dev (by a stable hash of the id); dev is split again into
-# a tune half (thresholds) and a report half (only measured) by nlp.train.dev_half.
+# a tune half (thresholds) and a report half (only measured) by nlp.training_data.dev_half.
 DEV_SHARE = 5  # one row in five
 
 

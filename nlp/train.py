@@ -6,54 +6,33 @@ copied into the repository); the silver rows are made by `nlp.silver` from the s
 
 Dev rows are split in two by a stable hash of their id: the "tune" half fits the Platt
 calibration and picks the per-category thresholds, the "report" half is only measured. So the
-dev figures in the model card were not used to choose anything.
-"""
+dev figures in the model card were not used to choose anything."""
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from nlp import real_data, silver
-from nlp.categories import HARM_CATEGORIES, NONE
+from nlp import encoder, real_data, silver
+from nlp.categories import HARM_CATEGORIES
 from nlp.features import FeatureConfig, FeatureExtractor, RuleSide
-from nlp.model import BUNDLED_MODEL_PATH, HarmModel, model_version
+from nlp.fitting import (LabelMetrics, best_f1_threshold, binary_metrics, cap_clean_fp, fit_encoder_head, fit_linear,
+                         fit_mix, fit_platt, real_post_thresholds, row_weights)
+from nlp.model import BUNDLED_MODEL_PATH, EncoderHead, HarmModel, encoder_text, model_version
+from nlp.model_card import render_model_card
+# what callers and tests import from here, kept importable from its old place
+from nlp.training_data import (TrainingDataError, clean_mask, dev_half, file_digest, label_matrix, labels_of,  # noqa: F401
+                               load_rows)
 
 log = logging.getLogger(__name__)
 
-# Datasets the shared README describes; the card states their licences.
-DATASET_LICENCES = {
-    "cold": "COLD (Deng et al., EMNLP 2022), Apache-2.0",
-    "swsr": "SWSR (Jiang et al., 2022), MIT",
-    "toxicn": "ToxiCN (Lu et al., ACL 2023), CC BY-NC-ND 4.0: trained on, rows not redistributed",
-    "telecom_fraud_texts": "telecom-fraud scripts + everyday SMS, research use only: rows not redistributed",
-    "sos1k_suicide": "SOS-1K (Qi et al., 2024), no licence file: rows not redistributed",
-    "chinesenlpcorpus_reviews": "ChineseNlpCorpus reviews, no licence file: rows not redistributed",
-    "silver": "composed by Patrol from its own seed files (nlp/data/silver/), project licence",
-    "real_tg_spam": "tg-spam (MarkIvory2973), GPL-3.0 repository: rows not redistributed; labels are Patrol's overlays",
-    "real_chnci": "CHNCI comments (zhuyiYZU), no data licence, research use: rows not redistributed; labels are Patrol's overlays",
-    "real_fbs_sms": "FBS SMS (Cypher-Z, CCS 2020), no licence file: rows not redistributed; source labels mapped + overlays",
-    "real_sms_spam_sample": "80万 SMS spam samples (Ydoit), no licence file: rows not redistributed; labels are Patrol's overlays",
-    "real_toxirewrite": "ToxiRewriteCN (magfox26), Apache-2.0 repository, research use: rows not redistributed",
-}
-HUMAN_LABELLED = {"self_harm", "fraud", "abuse_hate"}
-REQUIRED_FIELDS = ("text", "category")
 CLEAN_FP_TARGET = 0.008  # keep under the 1% goal with a margin for the report half
-# "Clean everyday text" for the false-positive goal. The 'none' rows of the offensive-language sets
-# are not clean everyday text: they are comments on race, region and gender chosen to be hard.
-CLEAN_DATASETS = frozenset({"chinesenlpcorpus_reviews", "telecom_fraud_texts", "silver"})
-
-
-class TrainingDataError(ValueError):
-    """A training file that cannot be used; the message names the file, the line and the reason."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +58,16 @@ class TrainParams:
     # where real short posts never reach
     real_thresholds: bool = True
     real_threshold_min_positives: int = 30
+    # The sentence-encoder stage (nlp/encoder.py): trained on every real row and this many other
+    # training rows; tune and report figures on every real dev row and this many others. 0 trains
+    # the n-gram side alone. Embedding costs ~7 ms a row on this machine, hence the samples.
+    encoder_other_rows: int = 8000
+    encoder_dev_other_rows: int = 4000
+    encoder_C: float = 2.0
 
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(char_bits=self.char_bits, char_max_n=self.char_max_n, word_bits=self.word_bits,
                              dense_scale=self.dense_scale)
-
-
-@dataclass
-class LabelMetrics:
-    precision: float
-    recall: float
-    f1: float
-    support: int
-    threshold: float
 
 
 @dataclass
@@ -111,186 +87,11 @@ class TrainReport:
     seconds: float
     data_sha256: str
     dev_by_dataset: dict[str, dict] = field(default_factory=dict)
+    encoder: str | None = None  # the sentence encoder of the model's second side, if it has one
     trained_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# --- data ----------------------------------------------------------------------------------------
-
-
-def load_rows(paths: Iterable[str | Path]) -> list[dict]:
-    """Rows of every JSONL file; a broken line stops training with file:line and the reason,
-    because a silently shortened training set is worse than none."""
-    rows: list[dict] = []
-    for path in map(Path, paths):
-        if not path.is_file():
-            raise TrainingDataError(f"training data not found: {path}")
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise TrainingDataError(f"{path}:{lineno}: not JSON ({exc.msg})") from exc
-                missing = [f for f in REQUIRED_FIELDS if not isinstance(row.get(f), str)]
-                if missing:
-                    raise TrainingDataError(f"{path}:{lineno}: missing or non-text field(s) {missing}")
-                if row["category"] not in HARM_CATEGORIES and row["category"] != NONE:
-                    raise TrainingDataError(f"{path}:{lineno}: unknown category {row['category']!r}")
-                row.setdefault("dataset", path.stem)
-                row.setdefault("split", "train")
-                row.setdefault("id", f"{path.name}:{lineno}")
-                rows.append(row)
-    return rows
-
-
-def labels_of(row: dict) -> tuple[str, ...]:
-    labels = row.get("labels")
-    if labels is None:
-        labels = [] if row["category"] == NONE else [row["category"]]
-    return tuple(c for c in labels if c in HARM_CATEGORIES)
-
-
-def dev_half(row_id: str) -> str:
-    return "tune" if zlib.crc32(row_id.encode()) % 2 == 0 else "report"
-
-
-def file_digest(paths: Sequence[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
-
-
-# --- fitting -------------------------------------------------------------------------------------
-
-
-def clean_mask(rows: Sequence[dict]) -> np.ndarray:
-    return np.array([r.get("dataset") in CLEAN_DATASETS and not labels_of(r) for r in rows], dtype=bool)
-
-
-def label_matrix(rows: Sequence[dict], labels: Sequence[str]) -> np.ndarray:
-    index = {c: j for j, c in enumerate(labels)}
-    Y = np.zeros((len(rows), len(labels)), dtype=bool)
-    for i, r in enumerate(rows):
-        for c in labels_of(r):
-            Y[i, index[c]] = True
-    return Y
-
-
-def row_weights(rows: Sequence[dict], params: TrainParams) -> np.ndarray:
-    return np.array([params.real_weight if is_real(r) else 1.0 for r in rows])
-
-
-def fit_linear(X, Y: np.ndarray, params: TrainParams, seed: int,
-               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.linear_model import SGDClassifier
-
-    weights = np.ones(Y.shape[0]) if weights is None else weights
-
-    W = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
-    b = np.zeros(Y.shape[1], dtype=np.float32)
-    for j in range(Y.shape[1]):
-        y = Y[:, j]
-        pos = int(y.sum())
-        if pos == 0:
-            b[j] = -10.0  # a label with no examples never fires from the model
-            continue
-        w_pos = float(np.clip((len(y) - pos) / pos * 0.5, 1.0, params.positive_weight_cap))
-        sw = np.where(y, w_pos, 1.0) * weights
-        clf = SGDClassifier(loss="log_loss", alpha=params.alpha, max_iter=params.epochs, tol=None,
-                            random_state=seed + j, learning_rate="optimal")
-        clf.fit(X, y, sample_weight=sw)
-        W[:, j] = clf.coef_[0]
-        b[j] = clf.intercept_[0]
-    return W, b
-
-
-def fit_platt(scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
-
-    platt = np.tile([1.0, 0.0], (Y.shape[1], 1))
-    for j in range(Y.shape[1]):
-        y = Y[:, j]
-        if 0 < y.sum() < len(y):
-            lr = LogisticRegression(C=1e4).fit(scores[:, [j]], y)
-            platt[j] = [lr.coef_[0, 0], lr.intercept_[0]]
-    return platt
-
-
-def best_f1_threshold(p: np.ndarray, y: np.ndarray, floor: float = 0.2, tolerance: float = 0.002) -> float:
-    """The LOWEST probability cut whose F1 on these rows is within `tolerance` of the best.
-
-    Silver dev data is nearly separable, so many cuts tie on F1; the lowest keeps the most recall
-    for real posts, which look less like the templates than the silver dev rows do. False
-    positives on clean text are then bounded separately by `cap_clean_fp`.
-    """
-    if y.sum() == 0:
-        return 0.5
-    order = np.argsort(-p)
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(ps) + 1)
-    f1 = 2 * tp / (k + ys.sum())
-    # only cut between distinct probabilities
-    distinct = np.r_[ps[1:] != ps[:-1], True]
-    f1 = np.where(distinct, f1, -1)
-    good = np.flatnonzero(f1 >= f1.max() - tolerance)
-    i = int(good[-1])
-    nxt = ps[i + 1] if i + 1 < len(ps) else 0.0
-    return float(max(floor, (ps[i] + nxt) / 2))
-
-
-def is_real(row: dict) -> bool:
-    return str(row.get("dataset", "")).startswith("real_")
-
-
-def real_post_thresholds(P: np.ndarray, Y: np.ndarray, rows: Sequence[dict], thresholds: np.ndarray,
-                         min_positives: int = 30) -> np.ndarray:
-    """Per category, the best-F1 cut on the real rows alone, where they hold enough positives."""
-    real = np.array([is_real(r) for r in rows], dtype=bool)
-    out = thresholds.copy()
-    for j in range(Y.shape[1]):
-        if real.any() and int(Y[real, j].sum()) >= min_positives:
-            out[j] = best_f1_threshold(P[real, j], Y[real, j], floor=0.05)
-    return out
-
-
-def cap_clean_fp(P: np.ndarray, Y: np.ndarray, clean: np.ndarray, thresholds: np.ndarray,
-                 target: float, max_threshold: float = 0.99) -> np.ndarray:
-    """Raise thresholds, worst offender first, until at most `target` of clean rows are flagged."""
-    t = thresholds.copy()
-    Pc = P[clean]
-    for _ in range(200):
-        flagged = Pc >= t
-        rate = flagged.any(axis=1).mean() if len(Pc) else 0.0
-        if rate <= target:
-            break
-        j = int(np.argmax(flagged.sum(axis=0)))
-        vals = np.sort(Pc[flagged[:, j], j])
-        if t[j] >= max_threshold or len(vals) == 0:
-            break
-        # drop the lowest-scoring quarter of this label's clean false positives
-        t[j] = min(max_threshold, float(vals[len(vals) // 4]) + 1e-6)
-    return t
-
-
-def binary_metrics(pred: np.ndarray, y: np.ndarray, threshold: float) -> LabelMetrics:
-    tp = int((pred & y).sum())
-    fp = int((pred & ~y).sum())
-    fn = int((~pred & y).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return LabelMetrics(round(p, 4), round(r, 4), round(f, 4), int(y.sum()), round(float(threshold), 4))
-
-
-# --- the recipe ----------------------------------------------------------------------------------
 
 
 def train(
@@ -336,7 +137,7 @@ def train(
 
     X = features(train_rows)
     Y = label_matrix(train_rows, labels)
-    W, b = fit_linear(X, Y, params, seed, row_weights(train_rows, params))
+    W, b = fit_linear(X, Y, params, seed, row_weights(train_rows, params.real_weight))
     del X
 
     def scores(rows):
@@ -359,8 +160,43 @@ def train(
     # short fraud posts of check set 3g fell below it (6 of 30: recall 0.77 with it, 0.97 without).
     thresholds = cap_clean_fp(P_tune, Y_tune, clean_mask(tune_rows), thresholds, CLEAN_FP_TARGET)
 
-    P_rep, Y_rep = calibrate(scores(report_rows)), label_matrix(report_rows, labels)
-    P_sil, Y_sil = calibrate(scores(silver_test)), label_matrix(silver_test, labels)
+    fast_thresholds = thresholds
+
+    def fast_predict(rows):
+        return calibrate(scores(rows))
+
+    predict = fast_predict
+    head = None
+    if params.encoder_other_rows and encoder.available():
+        # the encoder reads what the model reads: the normalised text, as HarmModel.predict does
+        def embed(rows):
+            return encoder.embed([encoder_text(p) for p in rules.prepare([r["text"] for r in rows])])
+
+        enc_train = encoder_sample(train_rows, params.encoder_other_rows, "train")
+        log.info("encoder stage: embedding %d training rows", len(enc_train))
+        We, be = fit_encoder_head(embed(enc_train), label_matrix(enc_train, labels), params.encoder_C, seed)
+        tune_rows = encoder_sample(tune_rows, params.encoder_dev_other_rows, "tune")
+        S_fast, E = scores(tune_rows), embed(tune_rows)
+        Y_tune = label_matrix(tune_rows, labels)
+        mix = fit_mix(S_fast, np.asarray(E @ We, dtype=np.float64) + be, Y_tune, platt)
+        head = EncoderHead(We, be, mix, np.zeros(len(labels)))
+        P_tune = head.combine(S_fast, E)
+        thresholds = np.array([best_f1_threshold(P_tune[:, j], Y_tune[:, j]) for j in range(len(labels))])
+        if params.real_thresholds:
+            thresholds = real_post_thresholds(P_tune, Y_tune, tune_rows, thresholds, params.real_threshold_min_positives)
+        thresholds = cap_clean_fp(P_tune, Y_tune, clean_mask(tune_rows), thresholds, CLEAN_FP_TARGET)
+        head.thresholds = thresholds
+        # figures on samples too: every real dev row, and a fixed sample of the others
+        report_rows = encoder_sample(report_rows, params.encoder_dev_other_rows, "report")
+        silver_test = encoder_sample(silver_test, params.encoder_dev_other_rows // 2, "silver")
+
+        def combined_predict(rows):
+            return head.combine(scores(rows), embed(rows))
+
+        predict = combined_predict  # the model's probabilities are the combined ones now
+
+    P_rep, Y_rep = predict(report_rows), label_matrix(report_rows, labels)
+    P_sil, Y_sil = predict(silver_test), label_matrix(silver_test, labels)
     dev = {c: binary_metrics(P_rep[:, j] >= thresholds[j], Y_rep[:, j], thresholds[j]) for j, c in enumerate(labels)}
     sil = {c: binary_metrics(P_sil[:, j] >= thresholds[j], Y_sil[:, j], thresholds[j]) for j, c in enumerate(labels)}
 
@@ -372,7 +208,8 @@ def train(
                   + sorted(real_data.OVERLAY_DIR.glob("*.tsv"))) if real_dir is not None else []
     data_sha = file_digest(paths + real_files + sorted(silver.SEED_DIR.glob("*.txt"))
                            + sorted(silver.LEXICON_DIR.glob("*.txt")))
-    version = model_version(data_sha, {**asdict(params), "seed": seed}, (W, b, platt, thresholds))
+    arrays = (W, b, platt, fast_thresholds) + ((head.weights, head.intercepts, head.mix, head.thresholds) if head else ())
+    version = model_version(data_sha, {**asdict(params), "seed": seed}, arrays)
     rows_count: dict[str, dict[str, int]] = {}
     for r in human + silver_train + silver_dev + silver_test:
         d = rows_count.setdefault(r.get("dataset", "?"), {})
@@ -380,8 +217,9 @@ def train(
 
     # no training time in the artifact, so the same data and seed give the same file; the card
     # (which says when) is rewritten on every run
-    meta = {"seed": seed, "params": asdict(params), "rule_side": rules.available, "data_sha256": data_sha}
-    model = HarmModel(config, labels, W, b, platt, thresholds, version, meta, rules=rules)
+    meta = {"seed": seed, "params": asdict(params), "rule_side": rules.available, "data_sha256": data_sha,
+            "encoder": encoder.ENCODER_NAME if head is not None else None}
+    model = HarmModel(config, labels, W, b, platt, fast_thresholds, version, meta, rules=rules, encoder_head=head)
     out_path = Path(out_path)
     model.save(out_path)
     card = Path(card_path) if card_path else out_path.parent / "MODEL_CARD.md"
@@ -390,10 +228,20 @@ def train(
         rule_side=rules.available, rows=rows_count, dev=dev, silver_test=sil,
         clean_fp_rate_tune=fp_rate(P_tune, tune_rows), clean_fp_rate_report=fp_rate(P_rep, report_rows),
         artifact_bytes=out_path.stat().st_size, seconds=round(time.monotonic() - started, 1), data_sha256=data_sha,
+        encoder=encoder.ENCODER_NAME if head is not None else None,
     )
     report.dev_by_dataset = dev_by_dataset(paths, model)
     card.write_text(render_model_card(report), encoding="utf-8")
     return report
+
+
+def encoder_sample(rows: Sequence[dict], others: int, salt: str) -> list[dict]:
+    """Every real row and a fixed sample of `others` of the rest (by a stable hash of the id): the
+    rows worth embedding when embedding every academic and silver row would cost too long."""
+    real = [r for r in rows if str(r.get("dataset", "")).startswith("real_")]
+    rest = sorted((r for r in rows if not str(r.get("dataset", "")).startswith("real_")),
+                  key=lambda r: zlib.crc32(f"{salt}:{r['id']}".encode()))
+    return real + rest[:others]
 
 
 def dev_by_dataset(paths: Sequence[Path], model: HarmModel) -> dict[str, dict]:
@@ -409,145 +257,3 @@ def dev_by_dataset(paths: Sequence[Path], model: HarmModel) -> dict[str, dict]:
     except ImportError as exc:  # the rule side is optional for training
         log.warning("no Analyzer figures in the model card: %s", exc)
     return out
-
-
-# --- the model card ------------------------------------------------------------------------------
-
-
-def _metrics_table(metrics: dict[str, LabelMetrics], note) -> list[str]:
-    lines = ["| category | precision | recall | F1 | support | threshold | labels from |", "|---|---|---|---|---|---|---|"]
-    for c, m in metrics.items():
-        lines.append(f"| {c} | {m.precision:.3f} | {m.recall:.3f} | {m.f1:.3f} | {m.support} | {m.threshold:.3f} | {note(c)} |")
-    return lines
-
-
-def _dataset_sections(by_system: dict[str, dict]) -> list[str]:
-    if not by_system:
-        return []
-    from nlp.evaluate import dev_report_table
-
-    out = ["## Dev figures per dataset (`python -m nlp.evaluate DATA [MODEL]`)", "",
-           "Offensive = binary macro-F1 on COLD/SWSR/ToxiCN dev; fraud scripts = telecom dev; clean FP =",
-           "share of review rows given any label. Report half of dev only.", ""]
-    for name, rep in by_system.items():
-        out += [f"### {name}", "", "```", dev_report_table(rep), "```", ""]
-    return out
-
-
-def render_model_card(report: TrainReport, extra_sections: Sequence[str] = ()) -> str:
-    def source(c):
-        return "human (public datasets)" + (" + silver" if c in ("fraud", "abuse_hate") else "") if c in HUMAN_LABELLED else "silver only (rules)"
-
-    from nlp.analyzer import PRIMARY_TIE_MARGIN
-
-    silver_only = [c for c in HARM_CATEGORIES if c not in HUMAN_LABELLED]
-    out = [
-        "# Patrol harm model: model card",
-        "",
-        f"- version: `{report.version}`",
-        f"- file: `{Path(report.model_path).name}` ({report.artifact_bytes / 1e6:.1f} MB, skops, plain arrays only)",
-        f"- trained {report.trained_at} in {report.seconds:.0f} s with seed {report.seed}; data + seed files sha256 `{report.data_sha256[:16]}`",
-        f"- rule side used for features: {report.rule_side}",
-        "- reproduce: `patrol train --data ../shared/datasets/labelled_posts.jsonl` "
-        "(= `nlp.train.train([path], out_path, seed)`)",
-        "",
-        "## What it is",
-        "",
-        "One-vs-rest logistic scorers (SGD, log loss) over the ten harm categories, multi-label. Features:",
-        "hashed character 1-3 grams and rjieba words of the NORMALISED text (nlp.normalise), plus dense",
-        "rule signals: lexicon weight per category, counter-speech exceptions, contact/trade words,",
-        "detector hits, long digit runs, handles, links, emoji. There is no length feature: it taught",
-        "the model that short = harmful. Platt calibration and a threshold per category are fitted on",
-        "the 'tune' half of dev (stable hash of the row id); every figure below is on the other half",
-        "('report') or on held-out silver templates.",
-        "",
-        "## Primary label and alert category",
-        "",
-        "`Analysis.labels` is every category whose score reaches its threshold, most severe first.",
-        "`Analysis.primary` is the BEST-SUPPORTED of them: the highest score, with severity breaking",
-        f"near-ties (scores within {PRIMARY_TIE_MARGIN}; `nlp.analyzer.choose_primary`). It answers",
-        "\"what is this post\": a gambling ad that also says 稳赚不赔 is a gambling ad, and pii_leak (what",
-        "a post exposes) is the primary only when it is the only label. The alert is a",
-        "different question (\"what to worry about first\"): `patrol/alerts.py` takes the most severe",
-        "matched label as the alert's category (TAXONOMY.md), whatever the primary is. Single-label",
-        "figures below (`patrol evaluate`, silver test, hand-written checks) score `primary`.",
-        "",
-        "## Data and licences",
-        "",
-        "| dataset | rows by split | licence / terms |",
-        "|---|---|---|",
-    ]
-    for ds, splits in sorted(report.rows.items()):
-        out.append(f"| {ds} | {', '.join(f'{k} {v}' for k, v in sorted(splits.items()))} | {DATASET_LICENCES.get(ds, 'unknown: check before shipping')} |")
-    out += [
-        "",
-        "No training rows are stored in the repository or in the model file; non-redistributable sets",
-        "are read from the path given to `patrol train`.",
-        "",
-        "## Categories without human-labelled data",
-        "",
-        f"**{', '.join(silver_only)}** have no human-labelled rows at all. Their positives are silver",
-        "posts composed by `nlp/silver.py` from the project's own templates and seed lists",
-        "(`nlp/data/silver/`), with evasion transforms applied at random (homophones, pinyin and",
-        "initials, separators, full-width, traditional characters, split characters, spelled-out digits,",
-        "emoji). Their scores below only re-measure those rules: **their recall on real posts is",
-        "unevaluated.** Fraud has human rows, but they are long LLM-written scripts; short fraud ads are",
-        "silver too.",
-        "",
-        "## Dev metrics (report half of dev, per category, binary)",
-        "",
-        *_metrics_table(report.dev, source),
-        "",
-        f"Clean rows flagged (any label): tune half {report.clean_fp_rate_tune:.2%}, report half {report.clean_fp_rate_report:.2%}.",
-        "",
-        "## Held-out silver test (other seed, templates never trained on)",
-        "",
-        "This only re-measures the templates and rules; it shows that evasions survive normalisation,",
-        "not that real posts are caught.",
-        "",
-        *_metrics_table(report.silver_test, source),
-        "",
-        *_dataset_sections(report.dev_by_dataset),
-        *extra_sections,
-        "## Known weaknesses",
-        "",
-        "- Real harmful posts differ from every training source: silver recall is not real recall. A",
-        "  character model trained on the public data alone finds 1-5% of real fraud/gambling/ad posts.",
-        "- fraud vs illicit_ads overlap (刷单 is both a fraud bait and an order-brushing service; paid",
-        "  点赞 tasks are click farming by the taxonomy but often a task scam in fact). The primary follows",
-        "  the higher score, and within a near-tie the more severe label (fraud).",
-        "- Gambling ads use investment-fraud words (稳赚不赔, 导师带单). Such terms are listed in both",
-        "  lexicons and attributed to the category the rest of the post supports",
-        "  (`nlp.analyzer._attribute_shared`); the model side still learns them from data.",
-        "- The hand-written check set is small (80-odd posts) and written by the same project that wrote",
-        "  the templates and lexicons; a few lexicon entries were added after seeing its misses (出原味,",
-        "  代办信用卡, paid 点赞 per task, fake customer-service refunds, 好想死你们), so it is not blind.",
-        "  It is a smoke test of realistic phrasing, not an estimate of the sealed-set score.",
-        "- Silver dev data is nearly separable, so thresholds of silver-only categories are the lowest",
-        "  cut within 0.002 F1 of the best (never below 0.2), raised where clean text got flagged; they",
-        "  are guesses about real posts, not measurements.",
-        "- A category whose templates all fell on the training side of the hash split has no silver",
-        "  test rows (support 0 above); violence_terror is one.",
-        "- abuse_hate is learned from COLD, SWSR and ToxiCN (race, region, gender, Zhihu/Tieba); other",
-        "  targets and newer slang are weaker. SWSR 'none' means 'not sexist', not harmless.",
-        "- self_harm positives are all from one Weibo tree hole (SOS-1K); hyperbole negatives are silver.",
-        "- Clean text in the training data is mostly reviews and SMS; other genres may be flagged more.",
-        "- Everyday SMS are flagged near or above the 1% clean goal (1.1-1.4% of the dev report half,",
-        "  `fraud_scripts:sms_flagged_any` in the per-dataset figures above): carrier",
-        "  promotions and shop offers with 点击链接/免费领取 read like the fraud scripts. Capping SMS on their",
-        "  own was tried and dropped: the SMS 'none' rows scored highest are phishing-like, and the cap cost",
-        "  fraud recall on short posts (nlp/README.md, Thresholds).",
-        "- Features depend on the lexicons at run time; a lexicon edit shifts scores without retraining.",
-        "",
-        *_check_set_history(),
-    ]
-    return "\n".join(out)
-
-
-def _check_set_history() -> list[str]:
-    """The check sets' blind measurements cannot be recomputed after the fact; they are kept by
-    hand in nlp/data/checks/README.md and copied into every card, one heading level down."""
-    path = Path(__file__).parent / "data" / "checks" / "README.md"
-    if not path.is_file():
-        return []
-    return ["#" + line if line.startswith("#") else line for line in path.read_text(encoding="utf-8").splitlines()] + [""]

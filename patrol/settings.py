@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     rules: Path | None = None
     # None: the model that ships in nlp/data/model/ (PATROL_MODEL_PATH for one trained elsewhere).
     model_path: Path | None = None
+    # The model's sentence-encoder stage (PATROL_MODEL_ENCODER). Off, a model trained with one
+    # scores with its n-gram side alone, faster and weaker, and its model_version ends in
+    # "+fast-only" so every output says so.
+    model_encoder: bool = True
     lexicon_dir: Path | None = None
     # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
     classify_workers: int | None = Field(default=None, ge=1)
