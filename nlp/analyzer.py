@@ -182,7 +182,7 @@ def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
     """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
     if not match.hits and not detections:
         # Most posts: nothing found, so every score is 0 and only counter-speech sets factors.
-        # The same result as the full recipe (tests/nlp/test_speed_equivalence.py holds them
+        # The same result as the full recipe (tests/nlp/test_golden.py holds them
         # equal), without its walk over every category.
         return _nothing_found(match)
     return _score_rules(match, detections)
