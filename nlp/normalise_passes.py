@@ -10,6 +10,7 @@ from nlp.char_tables import (_CJK_CLASS, _FULLWIDTH, _LOOKALIKE_PROBE, _LOOKALIK
                              _NUMERALS, _PLUS_RE, _VARIANT, _ZERO_WIDTH_RE, _CharProbe, _class_of, _finditer_from,
                              _HAS_NUMERAL_RE)
 from nlp.detectors import CHEAP_TLDS
+from nlp.evasions import SPLIT_CHARS, SPLIT_GUARDS
 from nlp.homophones import _BUILTIN_FOLD, _HOMOPHONE_PREFILTER, _HOMOPHONE_RE, _HOMOPHONES
 from nlp.offset_rewriter import _Rewriter
 
@@ -35,15 +36,9 @@ _CJK_RE = re.compile(_CJK_CLASS)
 _PUNCT_SEP_RE = re.compile(r"[.\-/\\·•'\"~]+")
 _ANY_SEP_RE = re.compile(rf"{_CJK_CLASS}(?:{_STRONG_SEP}|{_WEAK_SEP})")
 
-# 拆字: two components written side by side for one character. Only pairs that are not
-# themselves common words (so 木子/日月 are left out).
-_SPLIT_CHARS = {
-    "弓长": "张", "女昌": "娼", "钅仓": "枪", "火乍": "炸", "马扁": "骗", "贝者": "赌", "女乃": "奶",
-    "米青": "精", "讠正": "证", "又鸟": "鸡", "扌仓": "抢", "女票": "嫖", "氵去": "法", "亻尔": "你",
-    "口巴": "吧", "纟色": "绝",
-}
-# 女票 is also slang for girlfriend; it means 嫖 only before 娼/客/资
-_SPLIT_GUARDS = {"女票": re.compile("娼|客|资|妓")}
+# 拆字 (split characters): the table is shared with the silver generator
+_SPLIT_CHARS = SPLIT_CHARS
+_SPLIT_GUARDS = {pair: re.compile(guard) for pair, guard in SPLIT_GUARDS.items()}
 _SPLIT_RE = re.compile("|".join(map(re.escape, _SPLIT_CHARS)))
 _SPLIT_PROBE = _class_of(pair[0] for pair in _SPLIT_CHARS)
 
