@@ -234,6 +234,7 @@ def _parse_benign(name: str, text: str, problems: list[LexiconProblem]):
 
 def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):
     valid = set(HARM_CATEGORIES) | {"*"}
+    first_line: dict[tuple[str, str], int] = {}
     for no, fields in _content_lines(name, text, problems):
         if len(fields) != 3:
             problems.append(LexiconProblem(name, no, f"expected category<TAB>pattern<TAB>factor, got {len(fields)} fields"))
@@ -254,6 +255,12 @@ def _parse_exceptions(name: str, text: str, problems: list[LexiconProblem]):
         if not all(parts):
             problems.append(LexiconProblem(name, no, f"pattern {pattern!r} has an empty part around '…'"))
             continue
+        if (cat, pattern) in first_line:
+            # two factors for one rule: which one holds would depend on line order
+            problems.append(LexiconProblem(name, no, f"duplicate exception {cat}\t{pattern} "
+                                           f"(first at line {first_line[(cat, pattern)]})"))
+            continue
+        first_line[(cat, pattern)] = no
         regex = None
         if len(parts) > 1:
             regex = re.compile(f".{{0,{EXCEPTION_GAP}}}?".join(re.escape(p) for p in parts), re.DOTALL)
