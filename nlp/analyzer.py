@@ -22,6 +22,10 @@ near-ties); `labels` lists every label, most severe first. Which label an ALERT 
 alert rules' business (patrol/alerts.py picks the most severe matched label, in the severity
 order of nlp/categories.py): the analysis says what the post most likely is, the alert says what to worry about first.
 
+The jobs live in their own modules: `rule_scoring` (the recipe above, `score_rules`),
+`score_combination` (`combine_scores`, `combine_batch`, `choose_primary`); this one runs the
+pipeline, builds the evidence and swaps lexicons. Their names are importable from here too.
+
 A model plugs in through the constructor: any object with `version: str` and
 `predict(list[ModelInput]) -> list[dict[str, float]]` (and optionally `explain(...)`). How the
 two are combined lives in `combine_scores`, the one place to tune it (`combine_batch` does the
@@ -36,40 +40,24 @@ import threading
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Protocol, Sequence
-
-import numpy as np
+from typing import Any, NamedTuple, Protocol, Sequence
 
 from nlp.analysis import Analysis, Evidence, TrailStep
-from nlp.categories import (DRUGS, FRAUD, GAMBLING, HARM_CATEGORIES, ILLICIT_ADS, NONE, PII_LEAK, PORN_SEXUAL,
-                            WEAPONS, most_severe)
+from nlp.categories import HARM_CATEGORIES, NONE, PORN_SEXUAL
 from nlp.detectors import Detection, detect
-from nlp.lexicon import Lexicon, LexiconError, LexiconHit, Match
+from nlp.lexicon import Lexicon, LexiconError, Match
 from nlp.normalise import Normalised, normalise
+from nlp.rule_scoring import (CONTACT_BOOSTED, CONTACT_CAP, CONTACT_DETECTIONS, EXPLAINED_AWAY_FACTOR,  # noqa: F401
+                              PII_DETECTIONS, PII_NEEDS_COMPANY, TRADE_BOOSTED, TRADE_CAP, WEAK_ONLY_FACTOR, RuleResult,
+                              _attribute_shared, _distinct, _noisy_or, _nothing_found, _pii_detections, _score_rules,
+                              score_rules)
+from nlp.score_combination import (DEFAULT_THRESHOLD, PRIMARY_TIE_MARGIN, _combine_one, _py_max, _py_min,  # noqa: F401
+                                   _round4, choose_primary, combine_batch, combine_scores)
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 20_000
-DEFAULT_THRESHOLD = 0.5
 MODEL_BATCH = 256
-
-CONTACT_BOOSTED = frozenset({GAMBLING, PORN_SEXUAL, ILLICIT_ADS, DRUGS, WEAPONS, FRAUD})
-TRADE_BOOSTED = frozenset({DRUGS, WEAPONS})
-# how much a contact detection says "this is an ad"; a bare phone number says little
-CONTACT_DETECTIONS = {"wechat_id": 0.45, "qq_number": 0.45, "telegram": 0.5, "cheap_url": 0.4, "mobile": 0.2}
-CONTACT_CAP = 0.6
-TRADE_CAP = 0.5
-# what each identifier adds to pii_leak; mobile only with doxxing words or another identifier
-PII_DETECTIONS = {"cn_id_number": 0.8, "bank_card": 0.5, "address": 0.3, "plate_number": 0.25, "mobile": 0.25}
-PII_NEEDS_COMPANY = frozenset({"mobile", "plate_number"})
-WEAK_ONLY_FACTOR = 0.8
-# Scores within this margin of the best label count as a tie, and the more severe label wins it:
-# calibration noise must not demote self-harm below abuse, but a gambling ad scored 0.98 that
-# also trips fraud at 0.80 is a gambling ad.
-PRIMARY_TIE_MARGIN = 0.05
-# A category whose only lexicon evidence was shared terms given to another category ("百家乐
-# 稳赚不赔": fraud) keeps this share of its model score: the model read the same words.
-EXPLAINED_AWAY_FACTOR = 0.5
 # The alert rules (patrol/data/rules.yaml, `minor.marker`) escalate a porn_sexual alert whose
 # evidence carries a term "minor" or "minor:<word>"
 MINOR_MARKER = "minor"
@@ -95,278 +83,6 @@ class Model(Protocol):
     version: str
 
     def predict(self, batch: list[ModelInput]) -> list[dict[str, float]]: ...
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    scores: dict[str, float]
-    factors: dict[str, float]  # category -> exception factor applied (1.0 = none)
-    counted: dict[str, tuple[LexiconHit, ...]]  # the hits that made each score
-    detections: dict[str, tuple[Detection, ...]]  # the detections that made each score
-
-
-def _noisy_or(weights: Iterable[float]) -> float:
-    p = 1.0
-    for w in weights:
-        p *= 1.0 - w
-    return 1.0 - p
-
-
-def _distinct(hits: Iterable[LexiconHit]) -> list[LexiconHit]:
-    seen: dict[str, LexiconHit] = {}
-    for h in hits:
-        seen.setdefault(h.term, h)
-    return list(seen.values())
-
-
-def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: float = PRIMARY_TIE_MARGIN) -> str:
-    """The best-supported of `labels`: the highest score, and among labels within `margin` of
-    it the most severe (HARM_CATEGORIES order); `none` without labels. pii_leak is the primary
-    only when it is the only label.
-
-    Not the alert's primary: an alert leads with its most severe matched label
-    (patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
-    ad that also says 稳赚不赔 (an investment-fraud word) is a gambling ad.
-    """
-    labels = [c for c in labels if c in HARM_CATEGORIES]
-    if not labels:
-        return NONE
-    if len(labels) > 1 and PII_LEAK in labels:
-        # pii_leak says what a post exposes, not what it is: a gambling ad carrying a phone
-        # number is a gambling ad (the alert still lists pii_leak among its labels)
-        labels = [c for c in labels if c != PII_LEAK]
-    best = max(scores.get(c, 0.0) for c in labels)
-    return most_severe(c for c in labels if scores.get(c, 0.0) >= best - margin)
-
-
-_HARM = frozenset(HARM_CATEGORIES)
-
-
-def _attribute_shared(hits: Sequence[LexiconHit]) -> tuple[list[LexiconHit], frozenset[str]]:
-    """Drop the readings of shared terms that the rest of the text does not support.
-
-    A term listed in several category files (稳赚不赔 in fraud and gambling) yields one hit per
-    listing on the same span. Each listing counts when its category has a strong hit of its own
-    (a non-shared, non-weak term); when no sharing category has one, only the heaviest listing
-    counts (ties: the most severe). So "百家乐 稳赚不赔" is gambling talk, "荐股 稳赚不赔" is a
-    stock pitch, and "稳赚不赔 加V" alone stays with fraud.
-
-    Returns the hits kept and the categories explained away: those whose every hit was a shared
-    term given to another category. The model read the same words, so `score_rules` scales
-    its side for them too (EXPLAINED_AWAY_FACTOR).
-    """
-    harm = _HARM
-    spans: dict[tuple[str, int, int], list[LexiconHit]] = {}
-    for h in hits:
-        if h.category in harm:
-            spans.setdefault((h.term, h.start, h.end), []).append(h)
-    shared = {k: v for k, v in spans.items() if len({h.category for h in v}) > 1}
-    if not shared:
-        return list(hits), frozenset()
-    shared_ids = {id(h) for v in shared.values() for h in v}
-    own = {h.category for h in hits if h.category in harm and not h.weak and id(h) not in shared_ids}
-    drop: set[int] = set()
-    for listings in shared.values():
-        supported = [h for h in listings if h.category in own]
-        if not supported:
-            supported = [min(listings, key=lambda h: (-h.weight, HARM_CATEGORIES.index(h.category)))]
-        keep = {id(h) for h in supported}
-        drop.update(id(h) for h in listings if id(h) not in keep)
-    kept = [h for h in hits if id(h) not in drop]
-    still = {h.category for h in kept}
-    away = frozenset(h.category for h in hits if id(h) in drop and h.category not in still)
-    return kept, away
-
-
-def score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
-    """Per-category rule scores in [0, 1]; see the module docstring for the recipe."""
-    if not match.hits and not detections:
-        # Most posts: nothing found, so every score is 0 and only counter-speech sets factors.
-        # The same result as the full recipe (tests/nlp/test_speed_equivalence.py holds them
-        # equal), without its walk over every category.
-        return _nothing_found(match)
-    return _score_rules(match, detections)
-
-
-def _nothing_found(match: Match) -> RuleResult:
-    if not match.exceptions:
-        return RuleResult(dict.fromkeys(HARM_CATEGORIES, 0.0), dict.fromkeys(HARM_CATEGORIES, 1.0), {}, {})
-    factors: dict[str, float] = {}
-    for e in match.exceptions:
-        for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
-            factors[cat] = min(factors.get(cat, 1.0), e.factor)
-    return RuleResult(dict.fromkeys(HARM_CATEGORIES, 0.0), {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, {}, {})
-
-
-def _score_rules(match: Match, detections: Sequence[Detection]) -> RuleResult:
-    by_cat: dict[str, list[LexiconHit]] = {}
-    kept, explained_away = _attribute_shared(match.hits)
-    for h in kept:
-        by_cat.setdefault(h.category, []).append(h)
-    contact_hits = _distinct(by_cat.pop("contact", ()))
-    trade_hits = _distinct(by_cat.pop("trade", ()))
-    contact_dets = [d for d in detections if d.kind in CONTACT_DETECTIONS]
-    contact = min(CONTACT_CAP, _noisy_or([h.weight for h in contact_hits]
-                                         + [CONTACT_DETECTIONS[d.kind] for d in contact_dets]))
-    trade = min(TRADE_CAP, _noisy_or(h.weight for h in trade_hits))
-
-    factors: dict[str, float] = {}
-    for e in match.exceptions:
-        for cat in (HARM_CATEGORIES if e.category == "*" else (e.category,)):
-            factors[cat] = min(factors.get(cat, 1.0), e.factor)
-    for cat in explained_away:
-        factors[cat] = min(factors.get(cat, 1.0), EXPLAINED_AWAY_FACTOR)
-
-    scores: dict[str, float] = {}
-    counted: dict[str, tuple[LexiconHit, ...]] = {}
-    used_dets: dict[str, tuple[Detection, ...]] = {}
-    for cat in HARM_CATEGORIES:
-        cat_hits = by_cat.get(cat)
-        if not cat_hits and cat != PII_LEAK:
-            # no hit, so no weights: the recipe below would give 0.0 (signals alone never count)
-            scores[cat] = 0.0
-            continue
-        hits = _distinct(cat_hits or ())
-        strong = [h for h in hits if not h.weak]
-        signal = (contact if cat in CONTACT_BOOSTED else 0.0) + (trade if cat in TRADE_BOOSTED else 0.0)
-        use = strong + ([h for h in hits if h.weak] if strong or signal > 0 else [])
-        weights = [h.weight for h in use]
-        dets: list[Detection] = []
-        if cat == PII_LEAK:
-            dets = _pii_detections(detections, has_doxx_words=bool(strong))
-            best: dict[str, float] = {}
-            for d in dets:
-                best[d.kind] = PII_DETECTIONS[d.kind]
-            weights += list(best.values())
-        if not weights:
-            scores[cat] = 0.0
-            continue
-        extra: list[LexiconHit] = []
-        if cat in CONTACT_BOOSTED and contact > 0:
-            weights.append(contact)
-            extra += contact_hits
-            dets += contact_dets
-        if cat in TRADE_BOOSTED and trade > 0:
-            weights.append(trade)
-            extra += trade_hits
-        score = _noisy_or(weights) * factors.get(cat, 1.0)
-        if not strong and cat != PII_LEAK:
-            # weak words and signals alone ("开盘" + "私信我" in a flat ad) are a hint, not a case
-            score *= WEAK_ONLY_FACTOR
-        scores[cat] = round(score, 4)
-        counted[cat] = tuple(use + extra)
-        used_dets[cat] = tuple(dets)
-    return RuleResult(scores, {c: factors.get(c, 1.0) for c in HARM_CATEGORIES}, counted, used_dets)
-
-
-def _pii_detections(detections: Sequence[Detection], has_doxx_words: bool) -> list[Detection]:
-    # an address does not make a phone number private: shops, rentals and job ads give both
-    strong_ids = any(d.kind in ("cn_id_number", "bank_card") for d in detections)
-    return [d for d in detections if d.kind in PII_DETECTIONS
-            and (d.kind not in PII_NEEDS_COMPANY or has_doxx_words or strong_ids)]
-
-
-def combine_scores(rule: float, model: float | None, factor: float, model_threshold: float = DEFAULT_THRESHOLD,
-                   threshold: float = DEFAULT_THRESHOLD) -> float:
-    """The final score of one category from the rule score and the model's probability.
-
-    The model's probability is first rescaled so that its own threshold lands on ours (a model
-    calibrated to flag at 0.3 flags here at 0.5), then the larger of the two wins: rules catch
-    what the model never saw (categories without training data), the model catches phrasing the
-    lexicons lack. Counter-speech (`factor` < 1) scales the model's side too, so an anti-fraud
-    campaign cannot be flagged by the model alone; the rule score already includes it.
-    """
-    if model is None:
-        return rule
-    model = min(1.0, max(0.0, float(model)))
-    mt = min(0.99, max(0.01, model_threshold))
-    if model <= mt:
-        scaled = model / mt * threshold
-    else:
-        scaled = threshold + (model - mt) / (1.0 - mt) * (1.0 - threshold)
-    return max(rule, scaled * factor)
-
-
-_BY_CATEGORY = operator.itemgetter(*HARM_CATEGORIES)
-
-
-def combine_batch(rules: Sequence[RuleResult], probs: Sequence[dict[str, float] | None],
-                  model_thresholds: dict[str, float], thresholds: dict[str, float]) -> list[dict[str, float]]:
-    """`round(combine_scores(...), 4)` for every item and category, the same values to the bit.
-
-    Ten scalar calls and rounds per post cost more than scanning it, so the rows are done on
-    arrays: the same IEEE float64 operations in the same order as `combine_scores` (so any change
-    there must be made here too; tests/nlp/test_combine_batch.py holds the two equal). Rows the
-    arrays cannot take exactly (no model output, a category missing, a non-finite or non-number
-    probability) go through `combine_scores` itself.
-    """
-    out: list[dict[str, float] | None] = [None] * len(rules)
-    rows: list[int] = []
-    model_rows: list[tuple] = []
-    for i, pr in enumerate(probs):
-        if pr:
-            try:
-                model_rows.append(_BY_CATEGORY(pr))
-                rows.append(i)
-                continue
-            except KeyError:
-                pass
-        out[i] = _combine_one(rules[i], pr, model_thresholds, thresholds)
-    if rows:
-        try:
-            M = np.array(model_rows, dtype=np.float64)
-            R = np.array([_BY_CATEGORY(rules[i].scores) for i in rows], dtype=np.float64)
-            F = np.array([_BY_CATEGORY(rules[i].factors) for i in rows], dtype=np.float64)
-            T = np.array([thresholds[c] for c in HARM_CATEGORIES], dtype=np.float64)
-            mt = np.array([min(0.99, max(0.01, model_thresholds.get(c, DEFAULT_THRESHOLD))) for c in HARM_CATEGORIES],
-                          dtype=np.float64)
-            exact = M.ndim == 2 and all(np.isfinite(a).all() for a in (M, R, F, T, mt))
-        except (TypeError, ValueError):
-            exact = False
-        if not exact:
-            for i in rows:
-                out[i] = _combine_one(rules[i], probs[i], model_thresholds, thresholds)
-        else:
-            model = _py_min(1.0, _py_max(0.0, M))
-            scaled = np.where(model <= mt, model / mt * T, T + (model - mt) / (1.0 - mt) * (1.0 - T))
-            for i, row in zip(rows, _round4(_py_max(R, scaled * F))):
-                out[i] = dict(zip(HARM_CATEGORIES, row))
-    return out  # type: ignore[return-value]
-
-
-# Python's max(a, b) is a unless b > a, min(a, b) a unless b < a; np.maximum/np.minimum choose
-# differently between 0.0 and -0.0, which would print "-0.0" where the scalar recipe prints "0.0"
-def _py_max(a, b):
-    return np.where(b > a, b, a)
-
-
-def _py_min(a, b):
-    return np.where(b < a, b, a)
-
-
-def _combine_one(rules: RuleResult, probs, model_thresholds, thresholds) -> dict[str, float]:
-    return {cat: round(combine_scores(rules.scores[cat], probs.get(cat) if probs else None, rules.factors[cat],
-                                      model_thresholds.get(cat, DEFAULT_THRESHOLD), thresholds[cat]), 4)
-            for cat in HARM_CATEGORIES}
-
-
-def _round4(x: np.ndarray) -> list[list[float]]:
-    """Python's `round(v, 4)` of every element, as nested lists of floats.
-
-    round(v, 4) is the double nearest k/10^4, k the exact decimal value of v*10^4 rounded half
-    to even; k/1e4 is one correctly rounded division, so the same double. rint(v*1e4) finds the
-    same k unless v*1e4 lies within its own rounding error (< 1e-8 below 1e4) of a half: those
-    few elements, and any large one, are rounded by Python.
-    """
-    y = x * 1e4
-    k = np.rint(y)
-    out = (k / 1e4).tolist()
-    unsure = (np.abs(y - np.floor(y) - 0.5) < 1e-6) | ~(np.abs(y) < 1e8)
-    if unsure.any():
-        flat = x.tolist()
-        for r, c in zip(*np.nonzero(unsure)):
-            out[r][c] = round(flat[r][c], 4)
-    return out
 
 
 def _files_signature(directory: Path | None) -> tuple:

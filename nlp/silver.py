@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from nlp.categories import NONE, most_severe
+from nlp.evasions import silver_split_forms, split_guard_allows
 
 SEED_DIR = Path(__file__).parent / "data" / "silver"
 COMMON_FILE = "common.txt"
@@ -213,10 +214,8 @@ _HOMOPHONES: dict[str, tuple[str, ...]] = {
     "资源": ("资圆", "zy"),
     "贷款": ("代款", "dai款"),
 }
-_SPLIT_CHARS = {
-    "张": "弓长", "娼": "女昌", "好": "女子", "妹": "女未", "枪": "木仓", "炮": "火包", "聊": "耳卯",
-    "约": "纟勺", "嫖": "女票", "钱": "钅戋", "赌": "贝者", "加": "力口", "明": "日月", "林": "木木",
-}
+# the split characters the normaliser undoes (nlp/evasions.py), so silver writes no other
+_SPLIT_FORMS = silver_split_forms()
 _SEPARATORS = ("*", "_", " ", "·", "/", "-", "\u200b", ".", "|", "～")
 _NUMERALS = {"0": "零〇洞", "1": "一幺壹①", "2": "二两贰②", "3": "三叁③", "4": "四肆④",
              "5": "五伍⑤", "6": "六陆⑥", "7": "七柒拐⑦", "8": "八捌⑧", "9": "九玖勾⑨"}
@@ -264,11 +263,16 @@ def _traditional(text: str, rng: random.Random) -> str:
 
 
 def _split_chars(text: str, rng: random.Random) -> str:
-    present = [c for c in _SPLIT_CHARS if c in text]
+    present = [c for c in _SPLIT_FORMS if c in text]
     if not present:
         return text
     c = rng.choice(present)
-    return text.replace(c, _SPLIT_CHARS[c], 1)
+    at = text.index(c)
+    form = _SPLIT_FORMS[c]
+    # only where the normaliser reads the form as `c` (女票 stands for 嫖 only before 娼/客/资/妓)
+    if not split_guard_allows(form, text, at + 1):
+        return text
+    return text[:at] + form + text[at + 1:]
 
 
 def _numerals(text: str, rng: random.Random) -> str:

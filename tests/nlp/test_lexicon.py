@@ -235,3 +235,16 @@ def test_alternatives_outside_a_co_occurrence_are_reported_not_loaded_as_a_liter
     lx = Lexicon.load(tmp_path)
     assert [(p.line, "no '…'" in p.message) for p in lx.problems] == [(2, True)]
     assert lx.terms("fraud") == ("刷单",)
+
+
+def test_a_duplicate_exception_is_refused_at_load_as_file_and_line(tmp_path):
+    write(tmp_path, "fraud.txt", "刷单\t0.9\n")
+    write(tmp_path, "exceptions.txt", "fraud\t警惕\t0.3\nfraud\t笑死\t0.5\nfraud\t警惕\t0.4\n*\t警惕\t0.4\n")
+    lx = Lexicon.load(tmp_path)
+    assert [str(p) for p in lx.problems] == ["exceptions.txt:4: duplicate exception fraud\t警惕 (first at line 2)"]
+    # the first listing holds; the same pattern for another category is no duplicate
+    assert sorted((e.category, e.factor) for e in lx.scan("警惕刷单").exceptions) == [("*", 0.4), ("fraud", 0.3)]
+
+
+def test_the_bundled_exceptions_have_no_duplicate(bundled):
+    assert not [p for p in bundled.problems if "duplicate exception" in p.message]
