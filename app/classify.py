@@ -1,7 +1,8 @@
 """`patrol classify`: JSONL in, JSONL out, in batches. A bad line is reported with its number and
 skipped; it never stops the rest of the stream.
 
-A large input is classified by worker processes, each taking whole chunks of lines (the Analyzer is
+A large input is classified by worker processes (unless the model runs its sentence encoder,
+whose engine is parallel inside and cannot be forked; then one process does it all), each taking whole chunks of lines (the Analyzer is
 bound by Python per-object work, so threads would not help). The workers are forked from the
 process that already built the Analyzer: they share its lexicons, dictionaries and model pages
 instead of loading their own. Output keeps input order, chunk by chunk, and every message names the
@@ -178,6 +179,10 @@ def _classify_stream(lines, analyzer, out, err, batch_size, name, workers, chunk
         return 0
     second = next(chunks, None)
     ctx = _fork_context()
+    if getattr(getattr(analyzer, "model", None), "uses_encoder", False):
+        # the encoder's engine runs its own threads on every core, and a process forked from one
+        # that started them hangs in them: one process, parallel inside
+        workers = 1
     if second is None or workers == 1 or ctx is None:
         skipped = 0
         for chunk in ([first] if second is None else _chain(first, second, chunks)):

@@ -91,6 +91,13 @@ class HarmModel:
                 self.version = f"{version}+fast-only"
 
     @property
+    def uses_encoder(self) -> bool:
+        """True when predictions run the encoder stage. Its engine keeps an OpenMP thread pool
+        over every core, which a forked child cannot use (it hangs): run such a model in one
+        process; it is parallel inside."""
+        return self.encoder_head is not None
+
+    @property
     def thresholds(self) -> Mapping[str, float]:
         """Category -> threshold, read-only. The Analyzer asks once per post, so the mapping is
         built once per `thresholds_` array rather than on every call."""

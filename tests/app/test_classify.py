@@ -44,7 +44,26 @@ def _lines(n: int) -> list[tuple[int, str]]:
 def analyzer():
     from nlp.analyzer import Analyzer
 
-    return Analyzer.default()
+    # the n-gram side alone: worker processes are its path (a model running its encoder stage is
+    # classified in one process, see test_a_model_with_an_encoder_stage_runs_in_one_process)
+    return Analyzer.default(use_encoder=False)
+
+
+def test_a_model_with_an_encoder_stage_runs_in_one_process(monkeypatch):
+    class EncoderModel:
+        uses_encoder = True
+
+    class Stub:
+        model = EncoderModel()
+
+        def analyse_batch(self, texts):
+            return [Analysis(primary="none", labels=(), scores={}, evidence=(), trail=(), normalised=t,
+                             model_version="stub", features={}) for t in texts]
+
+    monkeypatch.setattr(classify, "_classify_parallel", lambda *a, **k: pytest.fail("forked workers"))
+    out, err, skipped = _run(_lines(300), Stub(), workers=4, chunk_lines=25)
+    assert err.count("not JSON") == len([i for i in range(300) if i % 29 == 5 or i % 97 == 11]) and skipped > 0
+    assert len(out.splitlines()) == 300 - skipped
 
 
 def _run(lines, analyzer, **kw):
