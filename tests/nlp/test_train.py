@@ -12,7 +12,7 @@ from nlp.train import (TrainingDataError, TrainParams, best_f1_threshold, cap_cl
                        train)
 
 TINY = TrainParams(char_bits=14, word_bits=10, epochs=8, silver_per_file=60, silver_dev_per_file=30,
-                   silver_test_per_file=10)
+                   silver_test_per_file=10, encoder_other_rows=0)
 
 INSULTS = ["你这个傻逼", "滚你妈的蠢货", "脑残东西闭嘴", "傻逼玩意儿", "你妈死了蠢猪", "废物垃圾人渣", "狗东西滚远点",
            "智障才信你", "蠢猪一样的人", "贱人去死吧"]
@@ -80,6 +80,44 @@ def test_another_seed_gives_another_version(tmp_path, trained):
     report, _ = trained
     other = train([tiny_dataset(tmp_path)], tmp_path / "m.skops", seed=4, params=TINY)
     assert other.version != report.version
+
+
+def test_the_encoder_stage_is_trained_saved_and_can_be_switched_off(tmp_path):
+    from dataclasses import replace
+
+    params = replace(TINY, encoder_other_rows=120, encoder_dev_other_rows=80)
+    report = train([tiny_dataset(tmp_path)], tmp_path / "m.skops", seed=3, params=params)
+    assert report.encoder
+    model = HarmModel.load(report.model_path)
+    assert model.uses_encoder and model.version == report.version
+    probs = model.predict_proba(["你这个傻逼滚", "今天天气很好"])
+    labels = model.labels_for(probs)
+    assert "abuse_hate" in labels[0] and labels[1] == ()
+    # switched off: the n-gram side with its own calibration and thresholds, and it says so
+    fast = HarmModel.load(report.model_path, use_encoder=False)
+    assert not fast.uses_encoder and fast.version == report.version + "+fast-only"
+    assert dict(fast.thresholds) != dict(model.thresholds)
+    assert "abuse_hate" in fast.labels_for(fast.predict_proba(["你这个傻逼滚"]))[0]
+    assert "Encoder stage" in open(report.card_path, encoding="utf-8").read()
+
+
+def test_training_joins_the_real_rows_beside_the_data_file_with_their_weight(tmp_path):
+    from nlp import real_data
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / real_data.CORPORA["tg_spam"]).write_text("".join(
+        json.dumps({"id": f"tg_spam:t.csv:{i}", "text": f"看片加Q{i}好片", "label": "1"}, ensure_ascii=False) + "\n"
+        for i in range(40)), encoding="utf-8")
+    (real / real_data.CORPORA["fbs_sms"]).write_text("".join(
+        json.dumps({"id": f"fbs_sms:g:{i}", "text": f"到皇冠URL立得首次DIGIT派{i}", "label": "IL:Gambling"},
+                   ensure_ascii=False) + "\n" for i in range(40)), encoding="utf-8")
+    data = tiny_dataset(tmp_path)
+    assert real_data.default_real_dir([data]) == real
+    report = train([data], tmp_path / "m.skops", seed=3, params=TINY)
+    # no overlay labels these tg rows (the shipped overlays name other ids); the FBS source rule does
+    assert report.rows["real_fbs_sms"] and "real_tg_spam" not in report.rows
+    assert "FBS SMS" in open(report.card_path, encoding="utf-8").read()
 
 
 def test_best_threshold_separates_the_scores_it_can():
