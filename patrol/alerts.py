@@ -238,6 +238,8 @@ def _rule_table(rules: Iterable[AlertRule]) -> dict[tuple[str, str | None], Aler
 
 _RULE_KEYS = {"category", "min_score", "severity", "sla", "source", "minor", "enabled"}
 _MINOR_KEYS = {"severity", "sla", "marker"}
+
+
 def load_rules(path: Path | str | None = None) -> list[AlertRule]:
     """Rules from a YAML file (the bundled default when `path` is None). The file is refused as a
     whole on the first problem, with the file, the rule index and category, the key and the reason."""
