@@ -22,12 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from nlp.categories import DRUGS, FRAUD, GAMBLING, HARM_CATEGORIES, ILLICIT_ADS, PII_LEAK, PORN_SEXUAL, WEAPONS
+from nlp.categories import HARM_CATEGORIES, PII_LEAK, TAXONOMY
 from nlp.detectors import Detection
 from nlp.lexicon import LexiconHit, Match
 
-CONTACT_BOOSTED = frozenset({GAMBLING, PORN_SEXUAL, ILLICIT_ADS, DRUGS, WEAPONS, FRAUD})
-TRADE_BOOSTED = frozenset({DRUGS, WEAPONS})
+# which categories a contact hand-off or a trade word adds to: `boosted_by` in nlp/data/taxonomy.yaml
+CONTACT_BOOSTED = TAXONOMY.boosted_by("contact")
+TRADE_BOOSTED = TAXONOMY.boosted_by("trade")
 # how much a contact detection says "this is an ad"; a bare phone number says little
 CONTACT_DETECTIONS = {"wechat_id": 0.45, "qq_number": 0.45, "telegram": 0.5, "cheap_url": 0.4, "mobile": 0.2}
 CONTACT_CAP = 0.6

@@ -28,9 +28,10 @@ def choose_primary(labels: Iterable[str], scores: dict[str, float], margin: floa
     it the most severe (HARM_CATEGORIES order); `none` without labels. pii_leak is the primary
     only when it is the only label.
 
-    Not the alert's primary: an alert leads with its most severe matched label (TAXONOMY.md,
-    patrol/alerts.py). Here the question is which category the post belongs to, and a gambling
-    ad that also says 稳赚不赔 (an investment-fraud word) is a gambling ad.
+    Not the alert's primary: an alert leads with its most severe matched label (the severity
+    order of the taxonomy file, nlp/data/taxonomy.yaml; patrol/alerts.py). Here the question is
+    which category the post belongs to, and a gambling ad that also says 稳赚不赔 (an
+    investment-fraud word) is a gambling ad.
     """
     labels = [c for c in labels if c in HARM_CATEGORIES]
     if not labels:

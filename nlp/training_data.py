@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from nlp.categories import HARM_CATEGORIES, NONE
+from nlp.categories import HARM_CATEGORIES, NONE, TAXONOMY
 
 # Datasets the shared README describes; the card states their licences.
 DATASET_LICENCES = {
@@ -33,7 +33,7 @@ DATASET_LICENCES = {
 }
 
 
-HUMAN_LABELLED = {"self_harm", "fraud", "abuse_hate"}
+HUMAN_LABELLED = set(TAXONOMY.human_labelled)  # `human_labelled` in nlp/data/taxonomy.yaml
 
 
 REQUIRED_FIELDS = ("text", "category")

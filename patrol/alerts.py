@@ -9,7 +9,6 @@ computes the very alert that is already stored.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any, Iterable, Protocol
 import yaml
 
 from nlp.analysis import Analysis
-from nlp.categories import HARM_CATEGORIES
+# parse_duration: rules write durations as the taxonomy file does (15m, 2h, 1d); one parser for both.
+from nlp.categories import CATEGORY_RANK, HARM_CATEGORIES, parse_duration
 from patrol import taxonomy
 
 DEFAULT_RULES_PATH = Path(__file__).parent / "data" / "rules.yaml"
@@ -152,7 +152,8 @@ def evaluate_rules(post: PostLike, analysis: Analysis, rules: Iterable[AlertRule
 
     A label counts when a rule for its category (the source's override, else the default) is
     enabled and the label's score reaches the rule's threshold. The primary category is the
-    matched label with the highest severity (ties broken by the taxonomy order).
+    matched label with the highest severity (ties broken by the severity order of the taxonomy
+    file, nlp/data/taxonomy.yaml).
     """
     if analysis.primary == "none" and not analysis.labels:
         return None
@@ -224,11 +225,9 @@ def _has_minor_evidence(analysis: Analysis, category: str, marker: str) -> bool:
     )
 
 
-_CATEGORY_RANK = {c: i for i, c in enumerate(HARM_CATEGORIES)}
-
-
 def _category_rank(category: str) -> int:
-    return _CATEGORY_RANK.get(category, len(_CATEGORY_RANK))
+    # the taxonomy file's severity order; an unknown category sorts last
+    return CATEGORY_RANK.get(category, len(CATEGORY_RANK))
 
 
 def _rule_table(rules: Iterable[AlertRule]) -> dict[tuple[str, str | None], AlertRule]:
@@ -239,16 +238,6 @@ def _rule_table(rules: Iterable[AlertRule]) -> dict[tuple[str, str | None], Aler
 
 _RULE_KEYS = {"category", "min_score", "severity", "sla", "source", "minor", "enabled"}
 _MINOR_KEYS = {"severity", "sla", "marker"}
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(text: Any) -> timedelta:
-    """'15m', '2h', '1d', '30s' -> timedelta. Raises ValueError with what was expected."""
-    m = _DURATION.match(str(text)) if isinstance(text, (str, int)) else None
-    if not m or int(m.group(1)) <= 0:
-        raise ValueError(f"must be a positive duration like 15m, 2h or 1d, got {text!r}")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
 
 
 def load_rules(path: Path | str | None = None) -> list[AlertRule]:
