@@ -264,8 +264,8 @@ class HarmModel:
             "weights": self.weights.astype(np.float16),
             "intercepts": self.intercepts.astype(np.float32),
             "platt": self.platt.astype(np.float64),
-            "thresholds": self.thresholds_.astype(np.float64) if self.encoder_head is None
-            else np.asarray(self._fast_thresholds, dtype=np.float64),
+            # the n-gram side's own; an encoder stage keeps its thresholds in its own state
+            "thresholds": np.asarray(self._fast_thresholds, dtype=np.float64),
             "meta": self.meta,
         }
         if self.encoder_head is not None:

@@ -168,10 +168,7 @@ def _kept_file(path: Path) -> list[str]:
 def _check_set_history() -> list[str]:
     """The check sets' blind measurements cannot be recomputed after the fact; they are kept by
     hand in nlp/data/checks/README.md and copied into every card, one heading level down."""
-    path = Path(__file__).parent / "data" / "checks" / "README.md"
-    if not path.is_file():
-        return []
-    return ["#" + line if line.startswith("#") else line for line in path.read_text(encoding="utf-8").splitlines()] + [""]
+    return _kept_file(Path(__file__).parent / "data" / "checks" / "README.md")
 
 
 class _Report:

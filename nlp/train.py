@@ -28,8 +28,8 @@ from nlp.fitting import (LabelMetrics, best_f1_threshold, binary_metrics, cap_cl
 from nlp.model import BUNDLED_MODEL_PATH, EncoderHead, HarmModel, encoder_text, model_version
 from nlp.model_card import render_model_card
 # what callers and tests import from here, kept importable from its old place
-from nlp.training_data import (TrainingDataError, clean_mask, dev_half, file_digest, label_matrix, labels_of,  # noqa: F401
-                               load_rows)
+from nlp.training_data import (TrainingDataError, clean_mask, dev_half, file_digest, is_real, label_matrix,  # noqa: F401
+                               labels_of, load_rows)
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +250,8 @@ def train(
 def encoder_sample(rows: Sequence[dict], others: int, salt: str) -> list[dict]:
     """Every real row and a fixed sample of `others` of the rest (by a stable hash of the id): the
     rows worth embedding when embedding every academic and silver row would cost too long."""
-    real = [r for r in rows if str(r.get("dataset", "")).startswith("real_")]
-    rest = sorted((r for r in rows if not str(r.get("dataset", "")).startswith("real_")),
+    real = [r for r in rows if is_real(r)]
+    rest = sorted((r for r in rows if not is_real(r)),
                   key=lambda r: zlib.crc32(f"{salt}:{r['id']}".encode()))
     return real + rest[:others]
 
