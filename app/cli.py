@@ -21,6 +21,11 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
 
+# Commands that live in their own modules (app/cli_<topic>.py)
+from app import cli_adapt  # noqa: E402 - needs `app` above
+
+app.command("adapt")(cli_adapt.adapt)
+
 
 def _settings() -> Settings:
     return Settings()
