@@ -26,11 +26,38 @@ def build_index(settings: Settings):
     return SqliteIndex(settings.index_path)
 
 
+def build_audit_key(settings: Settings):
+    from patrol.audit_key import load_audit_key
+
+    configured = settings.audit.key.get_secret_value() if settings.audit.key else None
+    return load_audit_key(settings.home, configured)
+
+
+def build_checkpoints(settings: Settings, key=None):
+    from patrol.checkpoints import CheckpointLog
+
+    return CheckpointLog(settings.checkpoint_path, key or build_audit_key(settings))
+
+
 def build_store(settings: Settings):
+    """The workflow database with the audit key. An unkeyed chain is keyed at open, unless
+    checkpoints already exist (they were taken of a keyed chain: keying it again would bless a
+    chain someone un-keyed; `patrol audit verify` reports it instead). The first checkpoint is
+    written at once, so the keying is anchored outside the database from the start."""
+    from patrol.audit_anchor import ChainBroken, take_checkpoint
     from patrol.store import Store
 
     settings.ensure_home()
-    return Store(settings.resolved_database_url)
+    key = build_audit_key(settings)
+    checkpoints = build_checkpoints(settings, key)
+    had_checkpoints = checkpoints.path.exists() and checkpoints.path.stat().st_size > 0
+    store = Store(settings.resolved_database_url, audit_key=key, key_chain=not had_checkpoints)
+    if not had_checkpoints:
+        try:
+            take_checkpoint(store, checkpoints)
+        except ChainBroken as exc:  # served anyway; `patrol audit verify` says what is wrong
+            log.warning("%s", exc)
+    return store
 
 
 def build_analyzer(settings: Settings):
@@ -56,6 +83,11 @@ class Services:
     @cached_property
     def store(self):
         return build_store(self.settings)
+
+    @cached_property
+    def checkpoints(self):
+        """The signed checkpoint file of the audit chain (patrol/checkpoints.py)."""
+        return build_checkpoints(self.settings, self.store.audit_key)
 
     @cached_property
     def index(self):

@@ -10,12 +10,12 @@ from typing import Callable, Iterator, Optional
 
 import typer
 
+from app.cli_audit import audit_app
 from patrol.settings import Settings
 
 app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
                   add_completion=False)
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
@@ -397,17 +397,6 @@ def users_add(
     except (ValueError, StoreError) as exc:
         _fail(str(exc))
     typer.echo(f"added {name} ({role})")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 0 when intact, 1 when broken."""
-    v = _services().store.verify_audit()
-    if v.ok:
-        typer.echo(f"audit trail intact: {v.checked} event(s)")
-        return
-    typer.echo(f"audit trail BROKEN at event {v.first_bad_seq}: {v.reason}", err=True)
-    raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 
 from patrol.alerts import Alert
 from patrol.audit import AuditEvent, AuditVerification
+from patrol.audit_key import AuditKey
+from patrol.checkpoints import Checkpoint
 from patrol.posts import RawPost, post_id_for
 from patrol.reviews import Decision
 from patrol.store.alerts import AlertRepository
@@ -35,13 +37,16 @@ class Store:
     """The workflow database. `url`: a SQLAlchemy URL (sqlite:///path, postgresql://...).
 
     Construction runs the Alembic migrations to head. `password_rounds` is bcrypt's cost; only
-    tests should lower it.
+    tests should lower it. `audit_key` (patrol.audit_key.AuditKey): the key of the audit chain's
+    HMACs; with `key_chain` an unkeyed chain is keyed at open (docs/AUDIT.md). Without a key the
+    chain stays plain SHA-256 (tests), and a keyed chain refuses this store's appends.
     """
 
-    def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False):
+    def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False,
+                 audit_key: AuditKey | None = None, key_chain: bool = True):
         self.url = url
         self.password_rounds = password_rounds
-        self._db = Database(url, echo)
+        self._db = Database(url, echo, audit_key)
         self.dialect = self._db.dialect
         self._db.migrate()
         self._posts = PostRepository(self._db)
@@ -49,6 +54,8 @@ class Store:
         self._audit = AuditRepository(self._db)
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
+        if audit_key is not None and key_chain:
+            self._audit.key_chain()
 
     @property
     def engine(self) -> Engine:
@@ -71,7 +78,7 @@ class Store:
         report = SaveReport()
         with self._db.write() as conn:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
-            chain = AuditChain(conn) if alerts_in else None
+            chain = AuditChain(conn, self._db.audit_key) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
             for a in alerts_in:
                 self._alerts.open_in(conn, chain, a, versions, now, report)
@@ -171,9 +178,27 @@ class Store:
                      action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
         return self._audit.audit_events(after_seq, limit, actor, action, subject)
 
-    def verify_audit(self, chunk: int = 2000) -> AuditVerification:
-        """Recompute the whole chain; also catches events cut off the end (the head row remembers)."""
-        return self._audit.verify_audit(chunk)
+    def verify_audit(self, chunk: int = 2000, checkpoint: Checkpoint | None = None) -> AuditVerification:
+        """Recompute the whole chain (HMACs under the audit key); also catches events cut off the end
+        (the head row remembers) and, given the last checkpoint, truncation, emptying and rewrites
+        that also fixed the head row."""
+        return self._audit.verify_audit(chunk, checkpoint)
+
+    def key_audit_chain(self, now: datetime | None = None) -> AuditEvent | None:
+        """Key an unkeyed chain with this store's audit key; the `audit.keyed` event, if written."""
+        return self._audit.key_chain(now)
+
+    def audit_head(self) -> tuple[int, str, int | None]:
+        """(seq, hash, keyed_from): the chain head, as a checkpoint records it."""
+        return self._audit.head()
+
+    @property
+    def audit_key(self) -> AuditKey | None:
+        return self._db.audit_key
+
+    def store_id(self) -> str:
+        """This database's identity (made once by migration 0004); the search index is stamped with it."""
+        return self._audit.store_id()
 
     # -- source health and crawl state (patrol/store/sources.py) -----------------------------
 
