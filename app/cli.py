@@ -338,6 +338,16 @@ def reindex() -> None:
     typer.echo(f"reindexed {n} post(s)")
 
 
+def _audit_cli_search(services, query: str, total: int) -> None:
+    """Who searched for what, from the command line too: the operator's login name is all we know."""
+    import getpass
+    from datetime import datetime, timezone
+
+    services.store.record_event("system", "search.performed", "", {
+        "q": query, "via": "patrol search", "os_user": getpass.getuser(), "total": total},
+        datetime.now(timezone.utc))
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="The query language of the API and console."),
@@ -358,6 +368,7 @@ def search(
         _fail(str(exc))
     except IndexUnavailable as exc:
         _fail(f"the index is unavailable: {exc}", 3)
+    _audit_cli_search(services, query, result.total)
     for hit in result.hits:
         if as_json:
             typer.echo(json.dumps({"id": hit.id, "source": hit.source, "url": hit.url, "title": hit.title,

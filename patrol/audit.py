@@ -41,6 +41,10 @@ ACTIONS = frozenset({
     "index.rebuilt",
 })
 
+# Reading, not changing: who opened which alert or post. Kept out of an alert's history (the
+# console's list of what was done to it); an auditor reads them in the trail.
+VIEW_ACTIONS = frozenset({"alert.viewed", "post.viewed"})
+
 # The event that starts the keyed part of a chain that had unkeyed (legacy) events before it.
 KEYED_ACTION = "audit.keyed"
 

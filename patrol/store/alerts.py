@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from patrol import reviews
 from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.audit import VIEW_ACTIONS
 from patrol.posts import text_problem
 from patrol.reviews import Decision
 from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
@@ -107,7 +108,8 @@ class AlertRepository:
             if row is None:
                 return None
             note_rows = conn.execute(select(notes).where(notes.c.alert_id == alert_id).order_by(notes.c.id))
-            history = conn.execute(select(audit_log).where(audit_log.c.subject == f"alert:{alert_id}")
+            history = conn.execute(select(audit_log).where(audit_log.c.subject == f"alert:{alert_id}",
+                                                           audit_log.c.action.not_in(VIEW_ACTIONS))
                                    .order_by(audit_log.c.seq))
             alert = alert_from_row(row)
             return AlertDetail(alert=alert, notes=[note_from_row(n) for n in note_rows],
