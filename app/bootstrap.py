@@ -14,16 +14,28 @@ from patrol.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_index(settings: Settings):
-    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5."""
+def build_index(settings: Settings, store=None):
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5.
+    Given the store, the index must be this store's (patrol/index_identity.py): a missing or
+    foreign one raises IndexUnavailable, and no empty index is created in place of a lost one."""
     if settings.elasticsearch_url:
         from search.elastic_index import ElasticIndex
 
-        return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
-    from search.sqlite_index import SqliteIndex
+        index = ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
+    else:
+        from search.sqlite_index import SqliteIndex
 
-    settings.ensure_home()
-    return SqliteIndex(settings.index_path)
+        settings.ensure_home()
+        index = SqliteIndex(settings.index_path, create=store is None or not store.has_indexed_posts())
+    if store is not None:
+        from patrol.index_identity import check_index
+
+        try:
+            check_index(store, index)
+        except BaseException:
+            index.close()
+            raise
+    return index
 
 
 def build_audit_key(settings: Settings):
@@ -91,7 +103,7 @@ class Services:
 
     @cached_property
     def index(self):
-        return build_index(self.settings)
+        return build_index(self.settings, self.store)
 
     @cached_property
     def analyzer(self):

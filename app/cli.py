@@ -326,10 +326,15 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
 
 
 @app.command()
-def reindex() -> None:
+def reindex(full: bool = typer.Option(False, "--full", help="Rebuild the whole index from the store "
+                                       "(a lost or foreign index).")) -> None:
     """Write every post the index is missing (after an outage) from the workflow database."""
     from search.index import IndexUnavailable
 
+    if full:
+        from app.cli_index import reindex_full
+
+        return reindex_full(_settings())
     services = _services()
     try:
         n = services.ingestor.reindex_pending()

@@ -84,10 +84,14 @@ class Store:
                 self._alerts.open_in(conn, chain, a, versions, now, report)
         return report
 
-    def mark_indexed(self, posts_done: Iterable[str | PostRecord]) -> None:
+    def mark_indexed(self, posts_done: Iterable[str | PostRecord | tuple[str, int]]) -> None:
         """Record that posts are in the search index. Pass the PostRecords that were indexed (not
         just ids) and a post edited meanwhile by another process stays unindexed, as it should."""
         self._posts.mark_indexed(posts_done)
+
+    def has_indexed_posts(self) -> bool:
+        """Whether any post is marked as in the search index (an empty index then means a lost one)."""
+        return self._posts.has_indexed_posts()
 
     def unindexed_post_ids(self, limit: int = 1000) -> list[str]:
         return self._posts.unindexed_post_ids(limit)
