@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Optional
 import typer
 
 from app.cli_audit import audit_app
+from app.cli_retention import retention_app
 from patrol.settings import Settings
 
 app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
@@ -20,6 +21,7 @@ lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(retention_app, name="retention")
 
 
 def _settings() -> Settings:
@@ -127,9 +129,14 @@ def serve(
     host: Optional[str] = typer.Option(None, help="Default: PATROL_API__HOST (127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Default: PATROL_API__PORT (8000)."),
 ) -> None:
-    """Serve the API and console over the configured stores."""
+    """Serve the API and console over the configured stores, with the audit checkpoints and the
+    retention steps on their schedules (app/schedule.py)."""
+    from app.schedule import jobs_for, scheduled
+
     settings = _settings()
-    _serve(_services(settings), host or settings.api.host, port or settings.api.port)
+    services = _services(settings)
+    with scheduled(jobs_for(services)):
+        _serve(services, host or settings.api.host, port or settings.api.port)
 
 
 @app.command()

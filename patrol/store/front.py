@@ -28,6 +28,7 @@ from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
     SourceHealth,
 )
+from patrol.store.retention import RetentionRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -54,6 +55,7 @@ class Store:
         self._audit = AuditRepository(self._db)
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
+        self._retention = RetentionRepository(self._db)
         if audit_key is not None and key_chain:
             self._audit.key_chain()
 
@@ -220,6 +222,16 @@ class Store:
 
     def set_crawl_state(self, source: str, key: str, value: Any, now: datetime) -> None:
         self._sources.set_crawl_state(source, key, value, now)
+
+    # -- retention (patrol/store/retention.py; the policy is patrol/retention.py) ------------
+
+    def purgeable_post_ids(self, cutoff: datetime, limit: int = 500) -> list[str]:
+        """Posts first seen before `cutoff` that raised no alert, oldest first."""
+        return self._retention.purgeable_post_ids(cutoff, limit)
+
+    def purge_posts(self, post_ids: list[str], cutoff: datetime) -> dict[str, int]:
+        """Delete those of `post_ids` that still qualify (with their versions); {"posts", "versions"}."""
+        return self._retention.purge_posts(post_ids, cutoff)
 
     # -- summary (patrol/store/counts.py) ----------------------------------------------------
 
