@@ -30,8 +30,15 @@ def _settings() -> Settings:
 
 def _services(settings: Settings | None = None):
     from app.bootstrap import build_services
+    from patrol.audit import AuditError
+    from patrol.audit_key import AuditKeyError
 
-    return build_services(settings or _settings())
+    services = build_services(settings or _settings())
+    try:
+        services.store  # opened here: a bad or wrong audit key stops the command with its reason
+    except (AuditKeyError, AuditError) as exc:
+        _fail(str(exc))
+    return services
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from patrol.audit import REWRITTEN, AuditVerification
-from patrol.checkpoints import Checkpoint, CheckpointError, CheckpointLog
+from patrol.audit import REWRITTEN, WRONG_KEY, AuditVerification
+from patrol.checkpoints import Checkpoint, CheckpointError, CheckpointKeyMismatch, CheckpointLog
 
 
 class ChainBroken(RuntimeError):
@@ -26,6 +26,8 @@ def verify(store, log: CheckpointLog | None) -> AuditVerification:
     if log is not None:
         try:
             last = log.last()
+        except CheckpointKeyMismatch as exc:
+            return AuditVerification(False, 0, None, str(exc), WRONG_KEY)
         except CheckpointError as exc:
             return AuditVerification(False, 0, None, f"the checkpoint file cannot be trusted: {exc}", REWRITTEN)
     if last is not None and last.store_id != store.store_id():

@@ -13,6 +13,7 @@ recorded is truncation (none at all: emptying), a different hash at its seq is a
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -30,6 +31,10 @@ _SIGNING_PURPOSE = b"patrol-audit-checkpoint"
 
 class CheckpointError(ValueError):
     """A checkpoint file that is damaged, forged or from another key; the message names file and line."""
+
+
+class CheckpointKeyMismatch(CheckpointError):
+    """The checkpoints were signed with another audit key than the one configured."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class CheckpointLog:
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     raise CheckpointError(f"{where}: not a checkpoint line ({exc})") from None
                 if cp.key_id != self.key.key_id:
-                    raise CheckpointError(f"{where}: signed with audit key {cp.key_id}, but the configured "
+                    raise CheckpointKeyMismatch(f"{where}: signed with audit key {cp.key_id}, but the configured "
                                           f"key ({self.key.origin}) is {self.key.key_id}")
                 if not hmac.compare_digest(cp.sig, _sign(self.key, cp)):
                     raise CheckpointError(f"{where}: the signature does not match: the line was altered")
@@ -104,20 +109,23 @@ class CheckpointLog:
     def append(self, seq: int, hash_: str, keyed_from: int | None, store_id: str,
                now: datetime | None = None) -> Checkpoint:
         """Sign and append the head (seq, hash_). Refuses a head behind the last checkpoint: that
-        chain lost events, and a checkpoint of it would bless the loss."""
-        last = self.last()
-        if last is not None and (seq < last.seq or (seq == last.seq and hash_ != last.hash)):
-            raise CheckpointError(f"the chain head (seq {seq}) does not extend the last checkpoint "
-                                  f"(seq {last.seq}, {last.at}); run `patrol audit verify`")
-        at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-        unsigned = Checkpoint(seq, hash_, keyed_from, self.key.key_id, store_id, at,
-                              prev_sig=last.sig if last else "")
-        cp = Checkpoint(**{**asdict(unsigned), "sig": _sign(self.key, unsigned)})
+        chain lost events, and a checkpoint of it would bless the loss. An exclusive lock on the
+        file spans reading the last line and writing the next, so two processes checkpointing at
+        once (two crawlers starting) still write one linked sequence."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            last = self.last()
+            if last is not None and (seq < last.seq or (seq == last.seq and hash_ != last.hash)):
+                raise CheckpointError(f"the chain head (seq {seq}) does not extend the last checkpoint "
+                                      f"(seq {last.seq}, {last.at}); run `patrol audit verify`")
+            at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+            unsigned = Checkpoint(seq, hash_, keyed_from, self.key.key_id, store_id, at,
+                                  prev_sig=last.sig if last else "")
+            cp = Checkpoint(**{**asdict(unsigned), "sig": _sign(self.key, unsigned)})
             os.write(fd, (cp.to_line() + "\n").encode("utf-8"))
             os.fsync(fd)
         finally:
-            os.close(fd)
+            os.close(fd)  # releases the lock
         return cp

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from patrol import audit as audit_mod
 from patrol.audit import (
-    EMPTIED, GENESIS_HASH, NO_KEY, REWRITTEN, TRUNCATED, WRONG_KEY, AuditEvent, AuditVerification,
+    EMPTIED, GENESIS_HASH, NO_KEY, REWRITTEN, TRUNCATED, WRONG_KEY, AuditError, AuditEvent, AuditVerification,
 )
 from patrol.checkpoints import Checkpoint
 from patrol.posts import text_problem
@@ -45,6 +45,15 @@ class AuditRepository:
                 chain._secret()  # a chain keyed with another key: say so now, not at the first append
                 return None
             return chain.start_keying(now or datetime.now(timezone.utc), key, SYSTEM_ACTOR)
+
+    def check_key(self) -> None:
+        """AuditError when the chain is keyed with another key than this store's."""
+        with self._db.read() as conn:
+            key_id = conn.execute(select(audit_head.c.key_id).where(audit_head.c.id == 1)).scalar_one()
+        key = self._db.audit_key
+        if key_id is not None and key is not None and key.key_id != key_id:
+            raise AuditError(f"the audit chain is keyed with key {key_id}, but this process holds "
+                             f"key {key.key_id} ({key.origin})")
 
     def head(self) -> tuple[int, str, int | None]:
         """(seq, hash, keyed_from) of the chain's head row: what a checkpoint records."""

@@ -56,8 +56,9 @@ class Store:
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
         self._retention = RetentionRepository(self._db)
-        if audit_key is not None and key_chain:
-            self._audit.key_chain()
+        if audit_key is not None:
+            # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
+            self._audit.key_chain() if key_chain else self._audit.check_key()
 
     @property
     def engine(self) -> Engine:

@@ -149,18 +149,19 @@ def test_a_broken_chain_gets_no_checkpoint(keyed, make, log):
     assert len(log.read()) == 1
 
 
-def test_wrong_key_and_no_key_are_named_not_called_a_rewrite(db_url, keyed, make):
+def test_wrong_key_and_no_key_are_named_not_called_a_rewrite(db_url, keyed, make, log):
     fill(keyed, make, 2)
-    with pytest.raises(Exception, match="keyed with key"):
-        Store(db_url, password_rounds=4, audit_key=OTHER_KEY)
-    other = Store(db_url, password_rounds=4, audit_key=OTHER_KEY, key_chain=False)
-    assert other.verify_audit().problem == WRONG_KEY
+    take_checkpoint(keyed, log)
+    for key_chain in (True, False):
+        with pytest.raises(ValueError, match="keyed with key"):
+            Store(db_url, password_rounds=4, audit_key=OTHER_KEY, key_chain=key_chain)
+    v = verify(keyed, CheckpointLog(log.path, OTHER_KEY))
+    assert (v.ok, v.problem) == (False, WRONG_KEY) and "signed with audit key" in v.reason
     keyless = Store(db_url, password_rounds=4)
     assert keyless.verify_audit().problem == NO_KEY
     with pytest.raises(ValueError, match="has no audit key"):
         keyless.record_event("li", "search.performed", "search", {}, make.now)
     assert keyed.verify_audit().ok and keyed.verify_audit().checked == 2
-    other.close()
     keyless.close()
 
 
@@ -223,3 +224,50 @@ def test_the_key_file_is_created_owner_only_and_refused_when_others_can_read_it(
     with pytest.raises(AuditKeyError, match="shorter than 16"):
         load_audit_key(tmp_path, "short")
     assert "a-long" not in repr(from_env)  # the secret is never printed
+
+
+def test_a_chain_from_before_migration_0004_is_kept_and_keyed_after_its_last_event(db_url, make, log):
+    from alembic import command
+    from alembic.config import Config
+
+    from patrol.store.database import MIGRATIONS_DIR
+
+    old = Store(db_url, password_rounds=4)
+    fill(old, make, 4)
+    before = old.audit_events(limit=10)
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with old.engine.begin() as conn:  # the database as Patrol left it before this change
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    old.close()
+
+    store = Store(db_url, password_rounds=4, audit_key=KEY)  # runs 0004, then keys the chain
+    events = store.audit_events(limit=10)
+    assert events[:4] == before  # not one byte of the old events changed
+    assert events[4].action == "audit.keyed" and events[4].payload["legacy_events"] == 4
+    assert events[4].payload["legacy_head"] == before[-1].hash
+    take_checkpoint(store, log)
+    v = verify(store, log)
+    assert (v.ok, v.checked, v.keyed) == (True, 5, True)
+    store.close()
+
+
+def test_checkpoints_from_many_threads_at_once_stay_one_linked_sequence(keyed, make, log):
+    import threading
+
+    fill(keyed, make, 3)
+    errors = []
+
+    def checkpoint():
+        try:
+            take_checkpoint(keyed, log)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=checkpoint) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(log.read()) == 8  # read() checks every link
