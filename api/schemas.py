@@ -244,6 +244,10 @@ class AuditVerificationOut(BaseModel):
     checked: int
     first_bad_seq: int | None
     reason: str
+    problem: str = Field("", description="rewritten | truncated | emptied | wrong_key | no_key; empty when ok")
+    keyed: bool = Field(False, description="the chain is HMAC-keyed with a key kept outside the database")
+    checkpoint_seq: int | None = Field(None, description="the signed checkpoint it was checked against")
+    checkpoint_at: str | None = None
 
 
 class DayCounts(BaseModel):

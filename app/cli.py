@@ -10,16 +10,18 @@ from typing import Callable, Iterator, Optional
 
 import typer
 
+from app.cli_audit import audit_app
+from app.cli_retention import retention_app
 from patrol.settings import Settings
 
 app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
                   add_completion=False)
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(retention_app, name="retention")
 
 # Commands that live in their own modules (app/cli_<topic>.py)
 from app import cli_adapt  # noqa: E402 - needs `app` above
@@ -33,8 +35,15 @@ def _settings() -> Settings:
 
 def _services(settings: Settings | None = None):
     from app.bootstrap import build_services
+    from patrol.audit import AuditError
+    from patrol.audit_key import AuditKeyError
 
-    return build_services(settings or _settings())
+    services = build_services(settings or _settings())
+    try:
+        services.store  # opened here: a bad or wrong audit key stops the command with its reason
+    except (AuditKeyError, AuditError) as exc:
+        _fail(str(exc))
+    return services
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -132,9 +141,14 @@ def serve(
     host: Optional[str] = typer.Option(None, help="Default: PATROL_API__HOST (127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Default: PATROL_API__PORT (8000)."),
 ) -> None:
-    """Serve the API and console over the configured stores."""
+    """Serve the API and console over the configured stores, with the audit checkpoints and the
+    retention steps on their schedules (app/schedule.py)."""
+    from app.schedule import jobs_for, scheduled
+
     settings = _settings()
-    _serve(_services(settings), host or settings.api.host, port or settings.api.port)
+    services = _services(settings)
+    with scheduled(jobs_for(services)):
+        _serve(services, host or settings.api.host, port or settings.api.port)
 
 
 @app.command()
@@ -331,16 +345,31 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
 
 
 @app.command()
-def reindex() -> None:
+def reindex(full: bool = typer.Option(False, "--full", help="Rebuild the whole index from the store "
+                                       "(a lost or foreign index).")) -> None:
     """Write every post the index is missing (after an outage) from the workflow database."""
     from search.index import IndexUnavailable
 
+    if full:
+        from app.cli_index import reindex_full
+
+        return reindex_full(_settings())
     services = _services()
     try:
         n = services.ingestor.reindex_pending()
     except IndexUnavailable as exc:
         _fail(f"the index is still unavailable, the posts stay marked for the next try: {exc}", 3)
     typer.echo(f"reindexed {n} post(s)")
+
+
+def _audit_cli_search(services, query: str, total: int) -> None:
+    """Who searched for what, from the command line too: the operator's login name is all we know."""
+    import getpass
+    from datetime import datetime, timezone
+
+    services.store.record_event("system", "search.performed", "", {
+        "q": query, "via": "patrol search", "os_user": getpass.getuser(), "total": total},
+        datetime.now(timezone.utc))
 
 
 @app.command()
@@ -363,6 +392,7 @@ def search(
         _fail(str(exc))
     except IndexUnavailable as exc:
         _fail(f"the index is unavailable: {exc}", 3)
+    _audit_cli_search(services, query, result.total)
     for hit in result.hits:
         if as_json:
             typer.echo(json.dumps({"id": hit.id, "source": hit.source, "url": hit.url, "title": hit.title,
@@ -402,17 +432,6 @@ def users_add(
     except (ValueError, StoreError) as exc:
         _fail(str(exc))
     typer.echo(f"added {name} ({role})")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 0 when intact, 1 when broken."""
-    v = _services().store.verify_audit()
-    if v.ok:
-        typer.echo(f"audit trail intact: {v.checked} event(s)")
-        return
-    typer.echo(f"audit trail BROKEN at event {v.first_bad_seq}: {v.reason}", err=True)
-    raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

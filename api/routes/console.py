@@ -26,6 +26,7 @@ from api.deps import Caller, services, session_caller
 from api.errors import DOMAIN_ERRORS, query_error_detail
 from api.schemas import AlertPageOut, DecisionIn
 from api.services import alerts as alert_service
+from api.services import audit as audit_service
 from api.services.posts import load_post
 from api.services.search import MAX_QUERY_LENGTH, run_search
 from api.services.sources import source_rows
@@ -202,6 +203,7 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
         a = alert_service.get_detail(svc, alert_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
+    audit_service.viewed(svc, caller.username, "alert", alert_id, via="console")
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
     title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
@@ -332,6 +334,7 @@ def post_page(request: Request, post_id: str, caller: Caller = Depends(console_c
         post = load_post(svc, post_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
+    audit_service.viewed(svc, caller.username, "post", post_id, via="console")
     return render(request, "post.html", caller, post=post, nav="search")
 
 

@@ -57,6 +57,7 @@ posts = Table(
     Column("indexed", Boolean, nullable=False),
     Index("ix_posts_indexed_first_seen", "indexed", "first_seen"),
     Index("ix_posts_source", "source"),
+    Index("ix_posts_first_seen", "first_seen"),  # retention picks old posts by it
 )
 
 post_versions = Table(
@@ -148,11 +149,21 @@ audit_log = Table(
 )
 
 # One row (id 1): the last seq and hash. Appenders lock it, which serialises the chain.
+# key_id: the audit key's public id (NULL: not keyed); keyed_from: the first HMAC event.
 audit_head = Table(
     "audit_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(16), nullable=True),
+    Column("keyed_from", Integer, nullable=True),
+)
+
+# Facts about the database itself; `store_id` (made once by migration 0004) stamps the index.
+store_meta = Table(
+    "store_meta", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 source_health = Table(

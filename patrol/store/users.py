@@ -42,7 +42,7 @@ class UserRepository:
         now = now or datetime.now(timezone.utc)
         password_hash = hash_password(password, rounds=self.password_rounds)
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             require_user_manager(conn, actor)
             if insert_ignore(conn, users, {"name": name, "role": role, "password_hash": password_hash,
                                             "active": True, "created_at": now}) != 1:
@@ -63,7 +63,7 @@ class UserRepository:
         if not values:
             raise UserError("nothing to change: give a role, an active flag or a password")
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             require_user_manager(conn, actor)
             if conn.execute(update(users).where(users.c.name == name).values(values)).rowcount != 1:
                 raise NotFound(f"no user {name!r}")
