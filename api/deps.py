@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import (ADMINS, AUDITORS, LEXICON_KEEPERS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS,
                       Credential, TokenSigner)
@@ -78,7 +79,12 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_caller(request: Request) -> Caller:
+# Declares the bearer scheme in the OpenAPI schema (every route that needs a login says so); the
+# header itself is read below, where a console session cookie may stand in for it.
+_BEARER = HTTPBearer(auto_error=False, description="a token from POST /api/auth/token")
+
+
+def current_caller(request: Request, _declared: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> Caller:
     """A bearer token, or else the console's session cookie. Cookie-authenticated requests that
     change state must carry the session's CSRF token in X-CSRF-Token, because browsers attach
     cookies to cross-site requests and bearer tokens they do not."""

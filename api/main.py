@@ -37,13 +37,14 @@ def create_app(services) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(console.LoginRequired, console.login_redirect)
+    # Inside the metrics middleware (added after it), so the 413 is raised where FastAPI reads the body.
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(app.state.metrics.record)
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
     app.include_router(users.router)
     app.include_router(console_users.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 

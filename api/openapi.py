@@ -9,11 +9,8 @@ parameters, 409 for state changes, 413 when it takes a body, 429 on the login, 5
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
-from api.deps import current_caller
 from api.schemas import ErrorOut, ValidationErrorOut
 
 _WHY = {
@@ -29,38 +26,22 @@ _WHY = {
 }
 
 
-def _calls(dependant: Dependant):
-    yield dependant.call
-    for sub in dependant.dependencies:
-        yield from _calls(sub)
-
-
-def error_statuses(route: APIRoute) -> list[str]:
-    d = route.dependant
-    flat = [d, *_all(d)]
-    has_body = route.body_field is not None
-    has_params = has_body or any(x.query_params or x.path_params or x.header_params or x.cookie_params
-                                 for x in flat)
-    out = ["503"]
-    if current_caller in set(_calls(d)):
-        out += ["401", "403"]
-    if any(x.path_params for x in flat):
-        out.append("404")
-    if has_params:
-        out += ["400", "422"]
-    if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
-        out += ["409", "413"]
-        if not has_params:
-            out.append("422")  # a body sent where none is expected is still read and may be refused
-    if route.path == "/api/auth/token":
-        out.append("429")
-    return sorted(set(out))
-
-
-def _all(dependant: Dependant):
-    for sub in dependant.dependencies:
-        yield sub
-        yield from _all(sub)
+def error_statuses(path: str, method: str, op: dict) -> list[str]:
+    """The error answers an operation can give, from its own description in the schema: the
+    bearer security (api.deps.current_caller declares it), its parameters and body."""
+    params = op.get("parameters", [])
+    out = {"503"}
+    if op.get("security"):
+        out |= {"401", "403"}
+    if any(p.get("in") == "path" for p in params):
+        out.add("404")
+    if params or "requestBody" in op:
+        out |= {"400", "422"}
+    if method in ("post", "put", "patch", "delete"):
+        out |= {"409", "413", "422"}  # a body is read (and may be refused) even where none is expected
+    if path == "/api/auth/token":
+        out.add("429")
+    return sorted(out)
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -76,14 +57,10 @@ def install_openapi(app: FastAPI) -> None:
             components[model.__name__] = js
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        routes = {(r.path, m.lower()): r for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
         for path, operations in schema.get("paths", {}).items():
             for method, op in operations.items():
-                route = routes.get((path, method))
-                if route is None:
-                    continue
                 responses = op.setdefault("responses", {})
-                for status in error_statuses(route):
+                for status in error_statuses(path, method, op):
                     model = "ValidationErrorOut" if status == "422" else "ErrorOut"
                     responses[status] = {"description": _WHY[status], "content": {"application/json": {
                         "schema": {"$ref": f"#/components/schemas/{model}"}}}}
