@@ -40,7 +40,7 @@ def error_statuses(path: str, method: str, op: dict) -> list[str]:
     if method in ("post", "put", "patch", "delete"):
         out |= {"409", "413", "422"}  # a body is read (and may be refused) even where none is expected
     if path == "/api/auth/token":
-        out.add("429")
+        out |= {"401", "429"}  # a wrong name or password; too many of them
     return sorted(out)
 
 

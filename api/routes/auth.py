@@ -1,8 +1,7 @@
 """POST /api/auth/token (OAuth2 password flow), POST /api/auth/logout and GET /api/auth/me."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 
 from api.deps import Caller, READERS_DEP, client_address, services, signer
 from api.schemas import MeOut, TokenOut
@@ -16,9 +15,12 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
              description="Too many failed logins for an account or from an address are answered 429 "
                          "(with Retry-After) without checking the password; an account locked after "
                          "repeated failures stays 429 until an admin unlocks it.")
-def issue_token(request: Request, form: OAuth2PasswordRequestForm = Depends(), svc=Depends(services),
-                sign=Depends(signer)) -> TokenOut:
-    user = user_service.authenticate(svc, form.username, form.password, client_address(request))
+def issue_token(request: Request,
+                # The OAuth2 password form, with its sizes in the schema (an empty field is "missing").
+                username: str = Form(min_length=1, max_length=200), password: str = Form(min_length=1, max_length=200),
+                grant_type: str | None = Form(None, pattern="^password$"),
+                svc=Depends(services), sign=Depends(signer)) -> TokenOut:
+    user = user_service.authenticate(svc, username, password, client_address(request))
     if user is None:
         raise HTTPException(status_code=401, detail="wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
