@@ -16,7 +16,12 @@ MAX_PASSWORD_BYTES = 72
 
 
 class UserError(ValueError):
-    """A user that cannot be created as asked: bad name, role or password."""
+    """A user that cannot be created as asked: bad name, role or password. `zh` is the same in
+    Chinese, for the console."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh or message
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class User:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError(f"role must be one of {', '.join(ROLES)}", "角色须为值班员、主管、管理员或审计员之一。")
     return role
 
 
@@ -58,16 +63,18 @@ KNOWN_DEFAULT_PASSWORDS = frozenset({"demo", "admin", "password", "patrol", "cha
 def check_name(name: str) -> str:
     # The name itself is not repeated: it may be megabytes long or hold control characters.
     if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
-        raise UserError(f"user name must be {NAME_RULE}")
+        raise UserError(f"user name must be {NAME_RULE}",
+                        "用户名须为 1–64 个 ASCII 字母、数字或 . _ -，并以字母或数字开头。")
     return name
 
 
 def check_new_password(password: str) -> str:
     """A password a person chooses: long enough and not one of the known defaults."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+        raise UserError(f"the password must have at least {MIN_PASSWORD_CHARS} characters",
+                        f"密码至少需要 {MIN_PASSWORD_CHARS} 个字符。")
     if password.lower() in KNOWN_DEFAULT_PASSWORDS:
-        raise UserError("the password is a well-known default; choose another")
+        raise UserError("the password is a well-known default; choose another", "该密码是众所周知的默认密码，请另选。")
     _password_bytes(password)
     return password
 
@@ -95,5 +102,6 @@ def _password_bytes(password: str) -> bytes:
         raise UserError("password must not be empty")
     data = password.encode("utf-8")
     if len(data) > MAX_PASSWORD_BYTES:
-        raise UserError(f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
+        raise UserError(f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8",
+                        f"密码的 UTF-8 编码不得超过 {MAX_PASSWORD_BYTES} 字节。")
     return data

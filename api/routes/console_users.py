@@ -17,7 +17,9 @@ from api.auth import ADMINS, FlashSigner
 from api.deps import Caller, services, session_caller
 from api.errors import DOMAIN_ERRORS
 from api.services import users as user_service
-from patrol.users import ROLES
+from patrol.reviews import PermissionDenied
+from patrol.store import NotFound, UserExists
+from patrol.users import ROLES, UserError
 
 router = APIRouter(prefix="/console/admin/users", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
@@ -74,8 +76,21 @@ def _act(request: Request, caller: Caller, csrf_token: str, action, done: str) -
     try:
         action()
     except tuple(DOMAIN_ERRORS) as exc:
-        return _back(request, f"操作未完成：{exc}", "error")
+        return _back(request, f"操作未完成：{_in_chinese(exc)}", "error")
     return _back(request, done)
+
+
+def _in_chinese(exc: Exception) -> str:
+    """The console speaks Chinese: the store's refusals of user management, said in it."""
+    if isinstance(exc, UserError):
+        return exc.zh
+    if isinstance(exc, UserExists):
+        return "该用户名已存在。"
+    if isinstance(exc, NotFound):
+        return "没有该用户或会话（可能已被结束）。"
+    if isinstance(exc, PermissionDenied):
+        return "无权管理用户：需要已启用的管理员账号。"
+    return str(exc)
 
 
 @router.post("/add")

@@ -224,7 +224,7 @@ def test_console_admin_page_disables_a_user_and_others_may_not_see_it(client, se
     assert "已停用 alice" in done.text and not services.store.get_user("alice").active
     bad = client.post("/console/admin/users/add", data={"csrf_token": csrf, "name": "a\nb", "role": "officer",
                                                         "password": "long-enough-1"}, follow_redirects=True)
-    assert "操作未完成" in bad.text and services.store.get_user("a\nb") is None
+    assert "操作未完成：用户名须为" in bad.text and services.store.get_user("a\nb") is None
     client.cookies.clear()
     _console_login(client, "bob")
     assert client.get("/console/admin/users").status_code == 403
