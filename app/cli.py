@@ -11,12 +11,13 @@ from typing import Callable, Iterator, Optional
 import typer
 
 from app.cli_audit import audit_app
+from app.cli_home import init as init_home, open_services
 from app.cli_retention import retention_app
+from app.cli_users import users_app
 from patrol.settings import Settings
 
 app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
                   add_completion=False)
-users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
 lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
@@ -33,14 +34,15 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _services(settings: Settings | None = None):
-    from app.bootstrap import build_services
+def _services(settings: Settings | None = None, create: bool = False):
+    """Over an existing home only (it is named on stderr), unless `create` (demo, init); a bad or
+    wrong audit key stops the command with its reason."""
     from patrol.audit import AuditError
     from patrol.audit_key import AuditKeyError
 
-    services = build_services(settings or _settings())
+    services = open_services(settings or _settings(), create=create)
     try:
-        services.store  # opened here: a bad or wrong audit key stops the command with its reason
+        services.store  # opened here
     except (AuditKeyError, AuditError) as exc:
         _fail(str(exc))
     return services
@@ -131,7 +133,7 @@ def demo(
     from app.demo import run_demo
 
     try:
-        run_demo(_services(), host, port, typer.echo, _serve)
+        run_demo(_services(create=True), host, port, typer.echo, _serve)
     except ValueError as exc:
         _fail(str(exc))
 
@@ -143,12 +145,23 @@ def serve(
 ) -> None:
     """Serve the API and console over the configured stores, with the audit checkpoints and the
     retention steps on their schedules (app/schedule.py)."""
+    from app.demo import ServeRefused, prepare_serve
     from app.schedule import jobs_for, scheduled
 
     settings = _settings()
-    services = _services(settings)
+    services, host = _services(settings), host or settings.api.host
+    try:
+        prepare_serve(services, host, typer.echo)
+    except ServeRefused as exc:
+        _fail(str(exc))
     with scheduled(jobs_for(services)):
-        _serve(services, host or settings.api.host, port or settings.api.port)
+        _serve(services, host, port or settings.api.port)
+
+
+@app.command()
+def init() -> None:
+    """Create a Patrol home where PATROL_HOME points (the only command besides demo that does)."""
+    init_home(_settings())
 
 
 @app.command()
@@ -407,31 +420,6 @@ def search(
 # --------------------------------------------------------------------------- users / audit
 
 
-@users_app.command("add")
-def users_add(
-    name: str,
-    role: str = typer.Option(..., "--role", help="officer | supervisor | admin | auditor"),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
-) -> None:
-    """Add a user; the password is read from the terminal, or from stdin with --password-stdin."""
-    from patrol.users import ROLES
-
-    if role not in ROLES:
-        _fail(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        _fail("the password must have at least 8 characters")
-    from patrol.store import StoreError
-
-    services = _services()
-    try:
-        services.store.add_user(name, role, password)
-    except (ValueError, StoreError) as exc:
-        _fail(str(exc))
-    typer.echo(f"added {name} ({role})")
 
 
 if __name__ == "__main__":  # pragma: no cover

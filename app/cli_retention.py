@@ -12,11 +12,11 @@ retention_app = typer.Typer(help="Purge what the retention periods no longer kee
 def retention_run() -> None:
     """Purge posts that raised no alert after PATROL_RETENTION__POSTS_WITHOUT_ALERT_DAYS days
     (alerted posts and their evidence are kept); prints and audits the counts."""
-    from app.bootstrap import build_services
-    from patrol.retention import run_retention
     from app.bootstrap import IndexOnUse
+    from app.cli import _services
+    from patrol.retention import run_retention
 
-    services = build_services()
+    services = _services()  # over an existing home only, its audit key checked
     # IndexOnUse: an index that cannot be opened is reported by the step, which then purges nothing.
     results = run_retention(services.store, IndexOnUse(services), services.settings.retention,
                             datetime.now(timezone.utc))

@@ -34,6 +34,8 @@ class ApiSettings(BaseModel):
     # Signs session cookies and bearer tokens. Generated and stored under PATROL_HOME when unset.
     secret_key: str | None = None
     token_ttl_minutes: int = 12 * 60
+    # The largest request body read (PATROL_API__MAX_BODY_BYTES); larger ones are answered 413.
+    max_body_bytes: int = 1024 * 1024
 
 
 class AuditSettings(BaseModel):

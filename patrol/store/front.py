@@ -23,12 +23,15 @@ from patrol.store.audit import AuditRepository
 from patrol.store.chain import AuditChain
 from patrol.store.counts import counts
 from patrol.store.database import SYSTEM_ACTOR, Database
+from patrol.login_limits import LoginPolicy
+from patrol.sessions import Account, Session
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
     SourceHealth,
 )
 from patrol.store.retention import RetentionRepository
+from patrol.store.sessions import SessionRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -44,7 +47,8 @@ class Store:
     """
 
     def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False,
-                 audit_key: AuditKey | None = None, key_chain: bool = True):
+                 audit_key: AuditKey | None = None, key_chain: bool = True,
+                 login_policy: LoginPolicy | None = None):
         self.url = url
         self.password_rounds = password_rounds
         self._db = Database(url, echo, audit_key)
@@ -53,7 +57,8 @@ class Store:
         self._posts = PostRepository(self._db)
         self._alerts = AlertRepository(self._db)
         self._audit = AuditRepository(self._db)
-        self._users = UserRepository(self._db, self._audit, password_rounds)
+        self._users = UserRepository(self._db, self._audit, password_rounds, login_policy)
+        self._sessions = SessionRepository(self._db)
         self._sources = SourceRepository(self._db)
         self._retention = RetentionRepository(self._db)
         if audit_key is not None:
@@ -164,9 +169,45 @@ class Store:
         """Change a user's role, active flag or password (audited as user.changed; never the password)."""
         return self._users.set_user(name, actor, now, role=role, active=active, password=password)
 
-    def authenticate(self, name: str, password: str, now: datetime | None = None) -> User | None:
-        """The user when the password matches and the user is active; every attempt is audited."""
-        return self._users.authenticate(name, password, now)
+    def authenticate(self, name: str, password: str, now: datetime | None = None,
+                     address: str | None = None) -> User | None:
+        """The user when the password matches and the user is active; every attempt is audited.
+        Raises LoginRefused (patrol.login_limits) while failures hold the account or address back."""
+        return self._users.authenticate(name, password, now, address)
+
+    def unlock_user(self, name: str, actor: str, now: datetime) -> bool:
+        """Lift a login lockout (audited as user.unlocked); whether one was in force."""
+        return self._users.unlock(name, actor, now)
+
+    def accounts(self, now: datetime) -> list[Account]:
+        """Every user with lockout, known-default-password and live-session state."""
+        return self._users.accounts(now)
+
+    def active_default_password_users(self) -> list[str]:
+        """Active users whose password is a known default (the demo user's `demo`)."""
+        return self._users.active_default_password_users()
+
+    # -- sessions (patrol/store/sessions.py) -------------------------------------------------
+
+    def open_session(self, session_id: str, user_name: str, kind: str, expires_at: datetime,
+                     address: str, now: datetime) -> Session:
+        return self._sessions.open_session(session_id, user_name, kind, expires_at, address, now)
+
+    def session_user(self, session_id: str, now: datetime) -> User | None:
+        """The user of a live session (not ended, not expired, user active), else None."""
+        return self._sessions.session_user(session_id, now)
+
+    def list_sessions(self, user_name: str | None, now: datetime) -> list[Session]:
+        return self._sessions.list_sessions(user_name, now)
+
+    def end_session(self, session_id: str, actor: str, reason: str, now: datetime,
+                    of_user: str | None = None) -> Session:
+        """End one live session (audited as session.ended); NotFound when there is none."""
+        return self._sessions.end_session(session_id, actor, reason, now, of_user=of_user)
+
+    def end_sessions(self, user_name: str, actor: str, now: datetime) -> int:
+        """An admin ends every live session of a user (audited); how many ended."""
+        return self._users.end_all_sessions(user_name, actor, now)
 
     def get_user(self, name: str) -> User | None:
         return self._users.get_user(name)

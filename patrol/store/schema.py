@@ -131,6 +131,37 @@ users = Table(
     Column("password_hash", String(100), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The password is one anyone would try first (patrol.users.known_default_password): decided
+    # when it is set, since the hash cannot tell. `patrol serve` stays on loopback while one is active.
+    Column("default_password", Boolean, nullable=False, server_default=text("false")),
+)
+
+# Login sessions: one row per bearer token or console cookie issued. The signed credential carries
+# a random nonce; the row is keyed by its SHA-256, so a credential works only while its row says
+# active: logout, a password or role change, deactivation or an admin ends it for good.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("kind", String(10), nullable=False),          # "token" | "console"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("address", String(64), nullable=False),       # the client address at login, for the admin's list
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("ended_reason", String(40), nullable=True),
+    Index("ix_sessions_user", "user_name", "ended_at"),
+)
+
+# Failed-login counters (patrol.login_limits): one row per account name ("user:<name>", kept for
+# names no user has too, so a lockout tells nothing about which names exist) and per client
+# address ("addr:<ip>").
+login_limits = Table(
+    "login_limits", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=True),
+    Column("blocked_until", UTCDateTime, nullable=True),
+    Column("locked", Boolean, nullable=False),             # until an admin lifts it
 )
 
 audit_log = Table(

@@ -10,7 +10,7 @@
 - posts.first_seen gets its own index: retention picks old posts by it.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-08
 """
 import uuid
@@ -19,7 +19,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
