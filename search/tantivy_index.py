@@ -9,7 +9,8 @@ aggregates facets from columnar "fast fields".
 Layout: one directory. Each post is one tantivy document: the six token fields (whitespace
 tokenizer over search/tokens.py output; positions on the word fields only, for phrases), raw
 keyword fields for filters and facets, `published_us` (the microseconds search/times.py defines),
-`seq` (the order of writing, for stable cursors), `sample` (a hash bucket of the id, for bounded
+`seq` (when it was written, nanoseconds: a
+cursor's later pages leave out what was written after the first), `sample` (a hash bucket of the id, for bounded
 totals and facets, below), and `doc`, the whole IndexedPost as stored JSON for get() and hits.
 
 Totals and facets (search/README.md "Totals and facets"): exact up to TOTAL_CAP, then the cap and
@@ -165,10 +166,10 @@ class TantivyIndex:
         with self._lock:
             writer = self._writer()
             try:
-                seq = self._next_seq()
+                seq = time.time_ns()
                 for i, p in enumerate(batch):
                     writer.delete_documents_by_term("id", p.id)
-                    writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq + i))
+                    writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
                 writer.commit()
             except ValueError as exc:
                 writer.rollback()
@@ -187,8 +188,6 @@ class TantivyIndex:
             "published_us": epoch_us(p.published_at), "seq": seq, "doc": _to_json(p),
         }, self.schema)
 
-    def _next_seq(self) -> int:
-        return self._next_seq_of(self._searcher())
 
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""
@@ -234,12 +233,13 @@ class TantivyIndex:
         parsed = parse(query.q, has_filters=has_filters, segmenter=self.segmenter)
         offset, watermark = self._page_start(query)
         searcher = self._searcher()
+        extra = []
         if watermark is None:
-            watermark = self._next_seq_of(searcher) - 1
-        request = dict(category=query.category, source=query.source, published_from=query.published_from,
-                       published_to=query.published_to)
-        # Posts written after the first page are left out of the later ones, so pages do not shift.
-        q = self._translate.search(parsed.root, extra=[self._translate.at_most("seq", watermark)], **request)
+            watermark = time.time_ns()
+        else:  # posts written after the first page are left out of the later ones, so pages do not shift
+            extra.append(self._translate.at_most("seq", watermark))
+        q = self._translate.search(parsed.root, extra=extra, category=query.category, source=query.source,
+                                   published_from=query.published_from, published_to=query.published_to)
         try:
             if is_ranked(parsed.root):
                 found = searcher.search(q, query.limit + 1, count=False, offset=offset)
@@ -275,12 +275,6 @@ class TantivyIndex:
             raise InvalidSearch(f"only the first {MAX_OFFSET:,} hits can be paged through; "
                                 "narrow the search with words, a filter or a date range")
         return after[1], after[2]
-
-    def _next_seq_of(self, searcher: tantivy.Searcher) -> int:
-        if searcher.num_docs == 0:
-            return 1
-        (top, _), = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="seq").hits
-        return top + 1
 
     def _total_and_facets(self, searcher: tantivy.Searcher, q: tantivy.Query,
                           facets: bool) -> tuple[int, str, dict[str, dict[str, int]]]:
