@@ -15,15 +15,26 @@ log = logging.getLogger(__name__)
 
 
 def build_index(settings: Settings):
-    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5."""
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else the embedded one
+    PATROL_INDEX_ENGINE names (tantivy by default, SQLite FTS5 on request)."""
     if settings.elasticsearch_url:
         from search.elastic_index import ElasticIndex
 
         return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
-    from search.sqlite_index import SqliteIndex
-
     settings.ensure_home()
-    return SqliteIndex(settings.index_path)
+    legacy = settings.home / "index.sqlite"
+    if settings.index_engine == "sqlite" or (
+            "index_engine" not in settings.model_fields_set and legacy.exists() and not settings.index_path.exists()):
+        from search.sqlite_index import SqliteIndex
+
+        if settings.index_engine != "sqlite":
+            # A home from before tantivy: an empty new index would hide every post until rebuilt.
+            log.warning("keeping the existing SQLite FTS5 index %s; set PATROL_INDEX_ENGINE=tantivy to switch "
+                        "(the new index then needs every post written again)", legacy)
+        return SqliteIndex(legacy)
+    from search.tantivy_index import TantivyIndex
+
+    return TantivyIndex(settings.index_path)
 
 
 def build_store(settings: Settings):

@@ -246,7 +246,7 @@ class TantivyIndex:
             else:
                 found = searcher.search(q, query.limit + 1, count=False, offset=offset,
                                         order_by_field="published_us")
-            total, relation, facets = self._total_and_facets(searcher, q, query.facets)
+            total, relation, facets, estimated = self._total_and_facets(searcher, q, query.facets)
         except ValueError as exc:
             raise IndexUnavailable(f"the search index at {self.path} failed the search: {exc}") from exc
         page = found.hits[:query.limit]
@@ -263,7 +263,7 @@ class TantivyIndex:
         more = len(found.hits) > query.limit
         next_cursor = cursors.encode(query, ["tantivy", offset + query.limit, watermark]) if more else None
         return SearchResult(total=total, hits=tuple(hits), facets=facets, next_cursor=next_cursor,
-                            total_relation=relation)
+                            total_relation=relation, facets_estimated=estimated)
 
     def _page_start(self, query: SearchQuery) -> tuple[int, int | None]:
         after = cursors.decode(query)
@@ -277,7 +277,7 @@ class TantivyIndex:
         return after[1], after[2]
 
     def _total_and_facets(self, searcher: tantivy.Searcher, q: tantivy.Query,
-                          facets: bool) -> tuple[int, str, dict[str, dict[str, int]]]:
+                          facets: bool) -> tuple[int, str, dict[str, dict[str, int]], bool]:
         """The total, exact up to TOTAL_CAP, and the facets, from the smallest sample of buckets
         that holds TOTAL_CAP matches (the whole index when fewer match)."""
         buckets = 1
@@ -295,14 +295,14 @@ class TantivyIndex:
         exact = buckets == SAMPLE_BUCKETS and n <= TOTAL_CAP
         total, relation = (n, "eq") if exact else (TOTAL_CAP, "gte")
         if not facets:
-            return total, relation, {}
+            return total, relation, {}, False
         scale = SAMPLE_BUCKETS / buckets
         agg = searcher.aggregate(sample, {
             "category": {"terms": {"field": "categories", "size": _FACET_SIZE}},
             "source": {"terms": {"field": "source", "size": _FACET_SIZE}}})
         out = {name: {b["key"]: round(b["doc_count"] * scale) for b in agg[name]["buckets"]}
                for name in ("category", "source")}
-        return total, relation, out
+        return total, relation, out, buckets < SAMPLE_BUCKETS
 
 
 def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
