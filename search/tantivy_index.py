@@ -29,9 +29,11 @@ import json
 import threading
 import time
 import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import tantivy
 
@@ -89,6 +91,13 @@ def _from_json(raw: bytes) -> IndexedPost:
                        normalised_spans=tuple(tuple(s) for s in f[12]))
 
 
+@dataclass
+class _Bulk:
+    writer: tantivy.IndexWriter
+    commit_every: int
+    pending: int = 0
+
+
 class TantivyIndex:
     def __init__(self, path: str | Path, *, segmenter: Segmenter = DEFAULT_SEGMENTER, lock_timeout: float = 10.0,
                  writer_heap: int = 64_000_000):
@@ -98,6 +107,7 @@ class TantivyIndex:
         self.writer_heap = writer_heap
         self._lock = threading.Lock()
         self._closed = False
+        self._bulk: _Bulk | None = None
         self.schema = _schema()
         self._translate = Translator(self.schema)
         try:
@@ -163,20 +173,59 @@ class TantivyIndex:
         n = len(batch)
         texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch]
                                            + [searchable(p.title, p.text, p.normalised) for p in batch])
+        seq = time.time_ns()
+
+        def write(writer: tantivy.IndexWriter) -> None:
+            for i, p in enumerate(batch):
+                writer.delete_documents_by_term("id", p.id)
+                writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
+        self._write(write, n)
+
+    def _write(self, operations, n_posts: int, commit_now: bool = False) -> None:
+        """Runs `operations(writer)` and commits (searchable and durable on return); inside bulk(),
+        on the held writer, committing only every `commit_every` posts."""
         with self._lock:
-            writer = self._writer()
+            held = self._bulk
+            writer = held.writer if held else self._writer()
             try:
-                seq = time.time_ns()
-                for i, p in enumerate(batch):
-                    writer.delete_documents_by_term("id", p.id)
-                    writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
-                writer.commit()
+                operations(writer)
+                if held:
+                    held.pending += n_posts
+                if not held or commit_now or held.pending >= held.commit_every:
+                    writer.commit()
+                    if held:
+                        held.pending = 0
+                    self._index.reload()
             except ValueError as exc:
-                writer.rollback()
+                if not held:
+                    writer.rollback()
                 raise IndexUnavailable(f"cannot write to the search index at {self.path}: {exc}") from exc
             finally:
                 del writer
-            self._index.reload()
+
+    @contextmanager
+    def bulk(self, commit_every: int = 250_000) -> Iterator[None]:
+        """For a bulk load (a reindex, a large ingest): one writer held for the whole block, and
+        add() inside it commits only every `commit_every` posts and when the block ends, so what
+        it adds becomes searchable then. A commit fsyncs its files (tenths of a second on a busy
+        disk), which bounds one-commit-per-batch loading to a few thousand posts/s. What was added
+        is committed even when the block fails: every batch was checked before it was written."""
+        with self._lock:
+            if self._bulk is not None:
+                raise RuntimeError("bulk() is already open on this index")
+            self._bulk = _Bulk(self._writer(), commit_every)
+        try:
+            yield
+        finally:
+            with self._lock:
+                held, self._bulk = self._bulk, None
+                try:
+                    held.writer.commit()
+                    self._index.reload()
+                except ValueError as exc:
+                    raise IndexUnavailable(f"cannot write to the search index at {self.path}: {exc}") from exc
+                finally:
+                    del held
 
     def _document(self, p: IndexedPost, title: tuple[str, str], body: tuple[str, str], norm: tuple[str, str],
                   seq: int) -> tantivy.Document:
@@ -191,22 +240,17 @@ class TantivyIndex:
 
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""
-        with self._lock:
-            found = self._find(post_id)
-            if found is None:
-                return
-            post, seq = found
-            post = IndexedPost(**{**post.__dict__, "status": status})
-            texts = self.segmenter.index_texts([post.title, post.text, searchable(post.title, post.text,
-                                                                                  post.normalised)])
-            writer = self._writer()
-            try:
-                writer.delete_documents_by_term("id", post_id)
-                writer.add_document(self._document(post, *texts, seq))  # same seq: cursors keep it in place
-                writer.commit()
-            finally:
-                del writer
-            self._index.reload()
+        found = self._find(post_id)
+        if found is None:
+            return
+        post, seq = found
+        post = IndexedPost(**{**post.__dict__, "status": status})
+        texts = self.segmenter.index_texts([post.title, post.text, searchable(post.title, post.text, post.normalised)])
+
+        def write(writer: tantivy.IndexWriter) -> None:
+            writer.delete_documents_by_term("id", post_id)
+            writer.add_document(self._document(post, *texts, seq))  # same seq: cursors keep it in place
+        self._write(write, 1, commit_now=True)  # searchable at once, even during a bulk load
 
     # ------------------------------------------------------------------ reading
 
