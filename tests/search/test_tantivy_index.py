@@ -143,3 +143,14 @@ def test_sample_buckets_spread_ids_evenly():
         counts[b] = counts.get(b, 0) + 1
     assert len(counts) == 64
     assert max(counts.values()) < 1.1 * 1000 and min(counts.values()) > 0.9 * 1000
+
+
+def test_a_writer_held_elsewhere_is_waited_for_then_reported(tmp_path):
+    loader = TantivyIndex(tmp_path / "idx")
+    other = TantivyIndex(tmp_path / "idx", lock_timeout=0.3)
+    with loader.bulk():
+        loader.add([post(1)])
+        with pytest.raises(IndexUnavailable, match="cannot write to the search index"):
+            other.add([post(2)])
+    other.add([post(2)])  # the writer is free again once the bulk load ends
+    assert other.count() == 2 and loader.count() == 2
