@@ -414,7 +414,7 @@ def search(
         else:
             typer.echo(f"{hit.published_at:%Y-%m-%d %H:%M}  {hit.primary:<12} {hit.source:<16} {hit.title[:40]}  {hit.url}")
     if not as_json:
-        typer.echo(f"{result.total} match(es)")
+        typer.echo(f"{result.total:,}{'+' if result.total_relation == 'gte' else ''} match(es)")
 
 
 # --------------------------------------------------------------------------- users / audit
