@@ -15,11 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def build_index(settings: Settings):
-    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5."""
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, behind a durable local
+    spool that keeps its writes while the cluster is down (search/spool.py); else embedded SQLite FTS5."""
     if settings.elasticsearch_url:
         from search.elastic_index import ElasticIndex
+        from search.spool import SpooledIndex
 
-        return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
+        settings.ensure_home()
+        return SpooledIndex(lambda: ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index),
+                            settings.home / "index-spool.sqlite")
     from search.sqlite_index import SqliteIndex
 
     settings.ensure_home()

@@ -121,6 +121,9 @@ class SearchResult:
     # facet name ("category", "source") -> value -> count, over all matches (not just this page)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
+    # "eq": `total` is exact; "gte": at least `total` (counting stopped there, as Elasticsearch's
+    # hits.total.relation says when track_total_hits caps it).
+    total_relation: str = "eq"
 
 
 class SearchIndex(Protocol):

@@ -68,7 +68,8 @@ def empty_index(request, tmp_path):
     index = request.param(tmp_path)
     yield index
     if getattr(index, "drop_on_close", False):
-        index.client.indices.delete(index=index.index_name, ignore_unavailable=True)
+        index.client.indices.delete(index=f"{index.index_name}-v*", ignore_unavailable=True)
+        index.client.indices.delete_index_template(name=f"{index.index_name}-template", ignore=[404])
     index.close()
 
 
