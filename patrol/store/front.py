@@ -73,8 +73,7 @@ class Store:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
             chain = AuditChain(conn) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
-            for a in alerts_in:
-                self._alerts.open_in(conn, chain, a, versions, now, report)
+            self._alerts.open_many(conn, chain, alerts_in, versions, now, report)
         return report
 
     def mark_indexed(self, posts_done: Iterable[str | PostRecord]) -> None:

@@ -1,0 +1,99 @@
+"""Ingest benchmark: does `patrol ingest` keep its rate as the store grows?
+
+Runs the path `patrol ingest FILE` runs (JSONL lines → read_jsonl_posts → Ingestor.ingest in
+batches of the command's size: classify changes, analyse with the shipped model, one store
+transaction with the alerts, then the index) over synthetic Chinese posts, on the embedded
+defaults (SQLite store and SqliteIndex in a temp dir), and prints the rate of each window of
+`window` posts (50,000 by default): a store that slows as it grows shows as falling windows.
+The store's size on disk is reported beside each window.
+
+    python -m bench.ingest_bench [n_posts] [window]      # 200,000 / 50,000 by default
+    make bench                                           # 1,000,000 (BENCH_INGEST_POSTS)
+
+Wall time on a shared machine: other work on it lowers every window alike; compare windows
+within one run, not runs across days.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+from bench.search_bench import synthetic_posts
+
+BATCH = 256  # `patrol ingest`'s batch (app/cli_ingest.py)
+
+
+def jsonl_lines(n: int, seed: int = 11) -> Iterator[tuple[int, str]]:
+    """The bench corpus as `patrol ingest` reads it: numbered JSONL lines, generated lazily."""
+    # synthetic_posts builds every post up front; 50,000 at a time keeps memory flat at 1M.
+    step = 50_000
+    lineno = 0
+    for start in range(0, n, step):
+        for p in synthetic_posts(min(step, n - start), seed=seed + start):
+            lineno += 1
+            yield lineno, json.dumps({
+                "source": p.source, "url": f"https://example.cn/t/{lineno}", "external_id": str(lineno),
+                "title": p.title, "text": p.text, "author": p.author,
+                "published_at": p.published_at.isoformat()}, ensure_ascii=False)
+
+
+def _size_mb(home: Path) -> float:
+    return round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6, 1)
+
+
+def run(n_posts: int = 200_000, window: int = 50_000) -> dict:
+    from app.bootstrap import build_services
+    from patrol.ingest import IngestReport, read_jsonl_posts
+    from patrol.settings import Settings
+
+    out: dict = {"n_posts": n_posts, "window": window, "batch": BATCH, "windows": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        os.environ["PATROL_HOME"] = str(home)
+        services = build_services(Settings(home=home))
+        ingestor = services.ingestor
+        ingestor.analyzer.analyse("预热")  # load the model outside the clock, as a running command has
+        total = IngestReport()
+        started = window_start = time.perf_counter()
+        batch, done, window_done = [], 0, 0
+        errors: list[str] = []
+        for raw in read_jsonl_posts(jsonl_lines(n_posts), "bench", on_error=errors.append):
+            batch.append(raw)
+            if len(batch) < BATCH:
+                continue
+            total.merge(ingestor.ingest(batch))
+            done += len(batch)
+            batch = []
+            if done - window_done >= window:
+                now = time.perf_counter()
+                out["windows"].append({"posts": done, "per_s": round((done - window_done) / (now - window_start)),
+                                       "store_mb": _size_mb(home)})
+                print(json.dumps(out["windows"][-1]), file=sys.stderr, flush=True)
+                window_start, window_done = now, done
+        if batch:
+            total.merge(ingestor.ingest(batch))
+            done += len(batch)
+        now = time.perf_counter()
+        if done > window_done:
+            out["windows"].append({"posts": done, "per_s": round((done - window_done) / (now - window_start)),
+                                   "store_mb": _size_mb(home)})
+        out["per_s_overall"] = round(done / (now - started))
+        out["seconds"] = round(now - started, 1)
+        out["ingested"] = total.new
+        out["indexed"] = total.indexed
+        out["alerts_opened"] = total.alerts_opened
+        out["bad_lines"] = len(errors)
+        rates = [w["per_s"] for w in out["windows"]]
+        out["last_over_first_window"] = round(rates[-1] / rates[0], 2) if rates else None
+        services.close()
+    return out
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    print(json.dumps(run(*args), ensure_ascii=False, indent=2))
