@@ -13,5 +13,5 @@ def test_a_small_run_ingests_every_post_and_reports_each_window():
     assert figures["ingested"] == 700 and figures["indexed"] == 700
     assert 0 < figures["alerts_opened"] < 700   # about one post in six carries risk vocabulary
     assert [w["posts"] for w in figures["windows"]] == [256, 512, 700]
-    assert all(w["per_s"] > 0 and w["store_mb"] > 0 for w in figures["windows"])
+    assert all(w["per_s"] > 0 and w["per_cpu_s"] > 0 and w["store_mb"] > 0 for w in figures["windows"])
     assert figures["per_s_overall"] > 0
