@@ -20,6 +20,9 @@ lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+from app.cli_index import index_app  # noqa: E402  (its commands build services through this module)
+
+app.add_typer(index_app, name="index")
 
 
 def _settings() -> Settings:

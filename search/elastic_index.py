@@ -203,6 +203,11 @@ class ElasticIndex:
             "normalised_spans": [x for span in post.normalised_spans for x in span],
         }
 
+    def set_statuses_in(self, target: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """(post id, status) pairs written to `target` in one bulk request (a migration's sweep)."""
+        self._bulk([({"update": {"_index": target, "_id": post_id}}, {"doc": {"status": status}})
+                    for post_id, status in pairs], False)
+
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""
         self._bulk([({"update": {"_index": self.index_name, "_id": post_id}}, {"doc": {"status": status}})],

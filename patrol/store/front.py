@@ -92,9 +92,10 @@ class Store:
         """The posts that exist, in the order asked."""
         return self._posts.get_posts(post_ids)
 
-    def iter_posts(self, page_size: int = 500) -> Iterator[PostRecord]:
-        """Every stored post in id order, read one short page at a time (keyset paging)."""
-        return self._posts.iter_posts(page_size)
+    def iter_posts(self, page_size: int = 500, fetched_since: datetime | None = None) -> Iterator[PostRecord]:
+        """Every stored post in id order, read one short page at a time (keyset paging);
+        only those stored or fetched since `fetched_since` when given."""
+        return self._posts.iter_posts(page_size, fetched_since)
 
     def post_versions(self, post_id: str) -> list[PostVersion]:
         return self._posts.post_versions(post_id)
