@@ -302,7 +302,9 @@ def lexicon_backtest(
 
 
 @app.command()
-def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id.")) -> None:
+def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id."),
+           workers: Optional[int] = typer.Option(None, min=1, help="Processes analysing each batch "
+                                                 "(default: PATROL_CLASSIFY_WORKERS, else 1).")) -> None:
     """Ingest posts from another collector."""
     from patrol.ingest import IngestReport, read_jsonl_posts
     from patrol.store import StoreUnavailable
@@ -312,6 +314,11 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
     if not file.exists():
         _fail(f"{file}: no such file")
     services = _services()
+    workers = workers or services.settings.classify_workers or 1
+    if workers > 1:
+        from app.analyzer_pool import AnalyzerPool
+
+        services.ingestor.analyzer = AnalyzerPool(_analyzer(lambda s: services.analyzer, None), workers)
     total, batch, first_line, read_to = IngestReport(), [], 1, 0
     progress = Progress("patrol ingest", total=count_lines(file), unit="lines")
 
@@ -342,6 +349,8 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
     if batch:
         flush()
     progress.close()
+    if workers > 1:
+        services.ingestor.analyzer.close()
     typer.echo(total.summary())
 
 
