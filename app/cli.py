@@ -274,7 +274,7 @@ def train(
     from nlp.train import TRAIN_STAGES
 
     try:
-        with Progress("patrol train", total=len(TRAIN_STAGES), unit="stages", interval=0) as progress:
+        with Progress("patrol train", total=len(TRAIN_STAGES), unit="stages") as progress:
             report = run_training(data, seed=seed, on_stage=lambda name: progress.advance(), **kwargs)
     except TrainingDataError as exc:
         _fail(str(exc))

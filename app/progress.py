@@ -1,8 +1,9 @@
 """Progress of a long command (ingest, reindex, classify, train, adapt): done, rate and ETA.
 
 On a terminal it is a Rich progress bar on stderr; otherwise (a log file, a pipe, CI) it prints a
-one-line summary every `interval` seconds and one when it ends, so a job that runs for an hour is
-never silent and its log says how fast it went:
+one-line summary every `interval` seconds (PATROL_PROGRESS_INTERVAL, 10 by default) and one when
+it ends, so a job that runs for an hour is never silent and its log says how fast it went (a job
+done within the first interval prints nothing: its own output says enough):
 
     patrol ingest: 150,000 / 1,000,000 posts (15.0%), 5,210/s now, 5,180/s overall, ETA 2m43s
 
@@ -21,7 +22,6 @@ import sys
 import time
 from typing import IO, Callable
 
-DEFAULT_INTERVAL = 10.0
 
 
 def _duration(seconds: float) -> str:
@@ -41,19 +41,20 @@ class Progress:
     (False); by default the bar when `stream` is a terminal."""
 
     def __init__(self, label: str, total: int | None = None, *, unit: str = "posts",
-                 stream: IO[str] | None = None, interval: float = DEFAULT_INTERVAL,
+                 stream: IO[str] | None = None, interval: float | None = None,
                  live: bool | None = None, clock: Callable[[], float] = time.monotonic):
         self.label = label
         self.total = total
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
-        self.interval = interval
+        self.interval = _configured_interval() if interval is None else interval
         self.clock = clock
         self.done = 0
         self._started = clock()
         self._window_start, self._window_done = self._started, 0
         self._last_rate: float | None = None
         self._closed = False
+        self._printed = False
         self._bar = None
         if live if live is not None else _is_terminal(self.stream):
             self._bar = _RichBar(label, total, unit, self.stream)
@@ -118,11 +119,20 @@ class Progress:
             self._bar.close()
             return
         now = self.clock()
+        if not self._printed and now - self._started < self.interval:
+            return
         self._print(f"{self.label}: done, {self.done:,} {self.unit} in {_duration(now - self._started)} "
                     f"({self.overall_rate(now):,.0f}/s)")
 
     def _print(self, text: str) -> None:
+        self._printed = True
         print(text, file=self.stream, flush=True)
+
+
+def _configured_interval() -> float:
+    from patrol.settings import Settings
+
+    return Settings().progress_interval
 
 
 def _is_terminal(stream) -> bool:

@@ -64,10 +64,20 @@ def test_patrol_ingest_ends_with_the_summary_line_on_stderr(tmp_path, monkeypatc
     from app.cli import app
 
     monkeypatch.setenv("PATROL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATROL_PROGRESS_INTERVAL", "0")  # a line per batch, as a long run gives
     posts = tmp_path / "posts.jsonl"
     posts.write_text("".join(json.dumps({"source": "other", "url": f"http://127.0.0.1/p/{i}", "text": f"今天天气 {i}"},
                                         ensure_ascii=False) + "\n" for i in range(300)), encoding="utf-8")
     result = CliRunner().invoke(app, ["ingest", str(posts)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "300 new" in result.stdout
+    assert "patrol ingest: 256 / 300 lines (85.3%)" in result.stderr
     assert "patrol ingest: done, 300 lines in" in result.stderr
+
+
+def test_a_command_done_within_the_first_interval_prints_no_summary():
+    out, clock = io.StringIO(), Clock()
+    with Progress("patrol reindex", total=5, stream=out, interval=10, clock=clock) as progress:
+        clock.t += 3
+        progress.advance(5)
+    assert out.getvalue() == ""
