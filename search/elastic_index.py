@@ -234,10 +234,16 @@ class ElasticIndex:
         return self._call("read", self.client.count, index=self.index_name)["count"]
 
     def search(self, query: SearchQuery) -> SearchResult:
-        parsed, after = self._checked(query)
+        parsed, after, cursor_version = self._checked(query)
         body = search_body(parsed.root, query, after)
         response = self._call("search", self.client.search, index=self.index_name, **body)
         raw_hits = response["hits"]["hits"]
+        if raw_hits:
+            # The version that answered, from the hits themselves: another process may have moved
+            # the alias since this one last looked.
+            self.current = raw_hits[0].get("_index", self.current)
+        if cursor_version is not None:
+            check_cursor_version(cursor_version, self.version)
         more = len(raw_hits) > query.limit
         raw_hits = raw_hits[:query.limit]
         phrases = parsed.positive_phrases()
@@ -265,7 +271,7 @@ class ElasticIndex:
         """Matches per calendar `interval` (day, hour, week, month) of publication, oldest first:
         one date_histogram aggregation, no hits fetched. Elasticsearch only (the trends view on
         the embedded index counts day by day with search())."""
-        parsed, _ = self._checked(replace(query, cursor=None))
+        parsed, _, _ = self._checked(replace(query, cursor=None))
         body = {"query": search_body(parsed.root, query, None)["query"], "size": 0, "track_total_hits": False,
                 "aggs": {"published": histogram_aggregation(interval, time_zone)}}
         response = self._call("search", self.client.search, index=self.index_name, **body)
@@ -279,14 +285,19 @@ class ElasticIndex:
                           (query.category, query.source, query.published_from, query.published_to))
         parsed = parse(query.q, has_filters=has_filters, segmenter=self.segmenter)
         after = cursors.decode(query)
-        if after is not None:
-            if not (len(after) == 4 and isinstance(after[1], int) and isinstance(after[2], str)):
-                raise BadCursor("the cursor does not fit this index; start again from the first page")
-            if after[3] != self.version:
-                raise BadCursor(f"the index was rebuilt (version {after[3]} → {self.version}) since this page; "
-                                "start again from the first page")
-            after = after[:3]
-        return parsed, after
+        if after is None:
+            return parsed, None, None
+        if not (len(after) == 4 and isinstance(after[1], int) and isinstance(after[2], str)
+                and isinstance(after[3], int)):
+            raise BadCursor("the cursor does not fit this index; start again from the first page")
+        return parsed, after[:3], after[3]
+
+
+def check_cursor_version(cursor_version: int, served_version: int) -> None:
+    """A page of one index version cannot continue in another (other documents, other scores)."""
+    if cursor_version != served_version:
+        raise BadCursor(f"the index was rebuilt (version {cursor_version} → {served_version}) since this page; "
+                        "start again from the first page")
 
 
 def search_body(root, query: SearchQuery, after: list | None) -> dict:
