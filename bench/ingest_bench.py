@@ -13,6 +13,20 @@ The store's size on disk is reported beside each window.
 Each window gives the wall rate (what an operator waits for) and the rate per CPU second of this
 process (`per_cpu_s`: the store, index and analyzer all run in it, and this figure does not move
 when other work on a shared machine takes the cores). Compare windows within one run.
+
+Measured 2026-12-08 on the 2-core development machine under a load average of 11-17 (nine
+engineers' tests), `python -m bench.ingest_bench 200000 50000`:
+
+| posts | per CPU-second | wall posts/s | store + index on disk |
+|---|---|---|---|
+| 50,176 | 1,215 | 245 | 256 MB |
+| 100,352 | 1,017 | 227 | 497 MB |
+| 150,528 | 1,038 | 107 | 743 MB |
+| 200,000 | 973 | 159 | 986 MB |
+
+Overall 1,054 per CPU-second (last window / first 0.80; 1,017 → 973 from the second window on).
+Against main before this work, run side by side at 30,000 posts (same load):
+955 → 1,191 per CPU-second, 192.9 → 159.2 MB. The 1,000,000 run (`make bench`) was not done here.
 """
 from __future__ import annotations
 
