@@ -96,7 +96,7 @@ class ElasticIndex:
         """The concrete index behind the alias; the alias name itself for an index of layout 1
         (one unaliased index), which keeps serving until `patrol index migrate` moves it."""
         if self._call("reach", self.client.indices.exists_alias, name=self.index_name):
-            targets = list(self._call("read the alias on", self.client.indices.get_alias, name=self.index_name))
+            targets = list(self._call("read the alias on", self.client.indices.get_alias, name=self.index_name).body)
             if len(targets) != 1:
                 raise SearchError(f"the alias {self.index_name} points at {len(targets)} indexes "
                                   f"({', '.join(sorted(targets))}); point it at one")

@@ -32,8 +32,10 @@ def es():
 
     index = ElasticIndex(ES_URL, f"patrol-live-{uuid.uuid4().hex[:10]}", refresh=True, replicas=0)
     yield index
-    index.client.indices.delete(index=f"{index.index_name}-v*", ignore_unavailable=True)
-    index.client.indices.delete_index_template(name=f"{index.index_name}-template", ignore=[404])
+    # by name: ES 8 refuses wildcard deletes (action.destructive_requires_name)
+    for name in index.client.indices.get(index=f"{index.index_name}-v*", ignore_unavailable=True).body:
+        index.client.indices.delete(index=name)
+    index.client.options(ignore_status=404).indices.delete_index_template(name=f"{index.index_name}-template")
     index.close()
 
 
