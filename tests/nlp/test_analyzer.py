@@ -590,4 +590,3 @@ def test_an_address_and_a_phone_in_a_job_ad_are_the_employers_not_a_leak(analyze
 def test_a_leaked_number_is_the_primary_only_when_nothing_else_is_found():
     assert choose_primary(("gambling", "pii_leak"), {"gambling": 0.7, "pii_leak": 0.99}) == "gambling"
     assert choose_primary(("pii_leak",), {"pii_leak": 0.9}) == "pii_leak"
-
