@@ -34,8 +34,11 @@ def build_index(settings: Settings, store=None):
 def _open_index(settings: Settings, create: bool):
     if settings.elasticsearch_url:
         from search.elastic_index import ElasticIndex
+        from search.spool import SpooledIndex
 
-        return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
+        settings.ensure_home()
+        return SpooledIndex(lambda: ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index),
+                            settings.home / "index-spool.sqlite")
     settings.ensure_home()
     legacy = settings.home / "index.sqlite"
     if settings.index_engine == "sqlite" or (

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     lexicon_dir: Path | None = None
     # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
     classify_workers: int | None = Field(default=None, ge=1)
+    # Seconds between the one-line progress summaries of long commands off a terminal (app/progress.py).
+    progress_interval: float = Field(default=10.0, ge=0)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

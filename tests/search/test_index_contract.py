@@ -75,7 +75,10 @@ def empty_index(request, tmp_path):
     index = request.param(tmp_path)
     yield index
     if getattr(index, "drop_on_close", False):
-        index.client.indices.delete(index=index.index_name, ignore_unavailable=True)
+        # by name: ES 8 refuses wildcard deletes (action.destructive_requires_name)
+        for name in index.client.indices.get(index=f"{index.index_name}-v*", ignore_unavailable=True).body:
+            index.client.indices.delete(index=name)
+        index.client.options(ignore_status=404).indices.delete_index_template(name=f"{index.index_name}-template")
     index.close()
 
 
