@@ -410,5 +410,10 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+from app import cli_adapt, cli_models  # noqa: E402  (issue 15: labels, models, adapt)
+
+cli_models.register(app)
+cli_adapt.register(app)
+
 if __name__ == "__main__":  # pragma: no cover
     app()
