@@ -21,6 +21,11 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
 
+# Commands that live in their own modules (app/cli_<topic>.py)
+from app import cli_adapt  # noqa: E402 - needs `app` above
+
+app.command("adapt")(cli_adapt.adapt)
+
 
 def _settings() -> Settings:
     return Settings()
@@ -410,10 +415,9 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
-from app import cli_adapt, cli_models  # noqa: E402  (issue 15: labels, models, adapt)
+from app import cli_models  # noqa: E402  (issue 15: export-labels, recall-sample, model)
 
 cli_models.register(app)
-cli_adapt.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,102 +1,106 @@
-"""`patrol adapt`: learn the platform from its officers' labels (issue 15).
+"""`patrol adapt`: fit the platform layer on officers' decisions (nlp.adapt).
 
-    patrol adapt --labels FILE --out MODEL   train on FILE (plus the shipped recipe), write MODEL,
-                                             promote nothing (the external scorer relies on this)
-    patrol adapt [--extra FILE] [--dev FILE…] [--since DATE] [--tolerance T] [--wait]
-                                             the lifecycle: export the store's labels, train, judge
-                                             against the model in use, promote when not worse
-                                             (patrol/model_lifecycle.py)
+With `--labels FILE --out MODEL` it trains and writes MODEL and promotes nothing: that is the
+contract an external scorer relies on (classify with PATROL_MODEL_PATH=MODEL afterwards).
+
+Without --labels it is the model lifecycle (patrol/model_lifecycle.py): export the store's labels,
+train, judge the candidate against the model in use on a held-back slice of those labels and on
+the shipped dev rows, and promote it only when it is not worse on either. One runs at a time.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from app.cli_models import fail, parse_since, services
-from patrol.settings import Settings
-
-
-def register(app: typer.Typer) -> None:
-    app.command("adapt")(adapt)
-
-
-def _read_labels(path: Path) -> list[dict]:
-    """The whole file or nothing: a broken line or unknown category refuses it (never half-trained)."""
-    from nlp.adapt import LabelFileError, read_label_rows
-
-    if not path.is_file():
-        fail(f"{path}: no such labels file")
-    try:
-        return read_label_rows(path)
-    except LabelFileError as exc:
-        fail(f"{exc}; nothing was trained")
-
 
 def adapt(
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Train on this labels JSONL and write --out; promotes nothing."),
-    out: Optional[Path] = typer.Option(None, "--out", help="With --labels: where to write the model."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="JSONL of decisions: id, text, category (the rows "
+                                          "`patrol export-labels` writes). Without it: the lifecycle."),
+    out: Optional[Path] = typer.Option(None, "--out", help="With --labels: where to write the adapted model (promotes nothing)."),
+    base: Optional[Path] = typer.Option(None, "--base", help="The model to adapt (default: the shipped one)."),
+    encoder: Optional[bool] = typer.Option(None, "--encoder/--no-encoder",
+                                           help="Use the sentence encoder's embeddings (default: when installed)."),
     extra: Optional[Path] = typer.Option(None, "--extra", help="Lifecycle: also train on this labels JSONL (never held back)."),
     dev: Optional[list[Path]] = typer.Option(None, "--dev", help="Lifecycle: dev JSONL to judge on (default: the shipped check sets)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Lifecycle: only labels given on or after this date."),
-    tolerance: Optional[float] = typer.Option(None, "--tolerance", min=0.0, max=1.0,
-                                              help="Lifecycle: how much lower a macro-F1 may be and still count as not worse (default 0.01)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Lifecycle: only labels given on or after this date (YYYY-MM-DD)."),
+    tolerance: Optional[float] = typer.Option(None, "--tolerance", min=0.0, max=1.0, help="Lifecycle: how much "
+                                              "lower a macro-F1 may be and still count as not worse (default 0.01)."),
     wait: bool = typer.Option(False, "--wait", help="Lifecycle: wait for a running patrol adapt instead of refusing."),
 ) -> None:
-    """Train on the platform's own labels; without --labels, judge the result and promote it when not worse."""
-    if labels is not None:
-        if out is None:
-            fail("--labels needs --out MODEL (where to write the model); it promotes nothing")
-        _train_to_file(labels, out)
+    """Learn a platform from its officers' decisions: the shipped model plus a layer fitted on the labels.
+    Without --labels: train on the store's labels, judge, and promote when not worse."""
+    if labels is None:
+        if out is not None:
+            _fail("--out goes with --labels; without --labels patrol adapt registers and judges the model itself")
+        _lifecycle(base, encoder, extra, dev, since, tolerance, wait)
         return
-    if out is not None:
-        fail("--out goes with --labels; without --labels, patrol adapt registers and judges the model itself")
-    _lifecycle(extra, dev, since, tolerance, wait)
+    if out is None:
+        _fail("--labels needs --out MODEL (where to write the adapted model; it promotes nothing)")
+    from nlp.adapt import AdaptError, LabelFileError, adapt_model, read_label_rows
+    from nlp.encoder import EncoderUnavailable
+    from nlp.encoder_stage import ModelLoadError
+
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
+
+    try:
+        rows = read_label_rows(labels)
+        report = adapt_model(rows, out, base=base, use_encoder=encoder, log=say)
+    except (LabelFileError, AdaptError, ModelLoadError, EncoderUnavailable) as exc:
+        typer.echo(f"patrol: adapt: {exc}; nothing written", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(report, ensure_ascii=False))
 
 
-def _train_to_file(labels: Path, out: Path) -> None:
-    from nlp.adapt import adapt_model
-
-    rows = _read_labels(labels)
-    report = adapt_model(rows, out)
-    typer.echo(f"model {report['model_version']}: {out} ({report.get('seconds', 0):.0f} s); not promoted")
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"patrol: adapt: {message}", err=True)
+    raise typer.Exit(code)
 
 
-def _lifecycle(extra: Path | None, dev: list[Path] | None, since: str | None, tolerance: float | None,
-               wait: bool) -> None:
-    from app.bootstrap import build_analyzer, model_registry
-    from nlp.adapt import adapt_model
+def _lifecycle(base, encoder, extra, dev, since, tolerance, wait) -> None:
+    from app.bootstrap import build_analyzer, build_services, model_registry
+    from app.cli_models import parse_since
+    from nlp.adapt import AdaptError, LabelFileError, adapt_model, read_label_rows
+    from nlp.encoder import EncoderUnavailable
+    from nlp.encoder_stage import ModelLoadError
     from nlp.evaluate import read_jsonl
     from patrol.model_lifecycle import DEFAULT_TOLERANCE, AdaptRefused, run_adapt, shipped_dev_files
     from patrol.model_registry import AdaptBusy, RegistryError
+    from patrol.settings import Settings
 
     settings = Settings()
     if settings.model_path is not None:
-        fail(f"PATROL_MODEL_PATH pins {settings.model_path}: a promoted model would not be used; unset it first")
+        _fail(f"PATROL_MODEL_PATH pins {settings.model_path}, so a promoted model would not be used; unset it first")
     when = parse_since(since)
-    extra_rows = _read_labels(extra) if extra else []
-    dev_files = dev or shipped_dev_files()
-    dev_rows = []
-    for path in dev_files:
-        try:
-            dev_rows += read_jsonl(path)
-        except (OSError, ValueError) as exc:
-            fail(f"--dev {path}: {exc}")
-    svc = services(settings)
+    try:
+        # The whole file or nothing: a broken line or an unknown category refuses it.
+        extra_rows = read_label_rows(extra) if extra else []
+        dev_rows = [row for path in (dev or shipped_dev_files()) for row in read_jsonl(path)]
+    except LabelFileError as exc:
+        _fail(f"{exc}; nothing was trained")
+    except (OSError, ValueError) as exc:
+        _fail(f"--dev: {exc}; nothing was trained")
+    services = build_services(settings)
     registry = model_registry(settings)
+
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
+
     try:
         with registry.adapt_lock(wait=wait):
             verdict = run_adapt(
-                svc.store, registry, train=lambda rows, path: adapt_model(rows, path),
+                services.store, registry,
+                train=lambda rows, path: adapt_model(rows, path, base=base, use_encoder=encoder, log=say),
                 analyzer_for=lambda path: build_analyzer(settings, model_path=path),
                 dev_rows=dev_rows, extra_rows=extra_rows, since=when,
-                tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
-                echo=lambda m: typer.echo(m, err=True))
+                tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance, echo=say)
     except AdaptBusy as exc:
-        fail(str(exc), 3)
-    except (AdaptRefused, RegistryError) as exc:
-        fail(str(exc), 1)
+        _fail(str(exc), 3)
+    except (AdaptRefused, AdaptError, RegistryError, ModelLoadError, EncoderUnavailable) as exc:
+        _fail(f"{exc}; nothing was promoted", 1)
     for name, f in verdict.figures.items():
         typer.echo(f"{name:<10} macro-F1 candidate {f['candidate']['macro_f1']:.4f}  current "
                    f"{f['current']['macro_f1']:.4f}  ({f['candidate']['n']} rows)")

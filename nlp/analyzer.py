@@ -171,6 +171,7 @@ class Analyzer:
         model_scores = self._predict(ok)
         final = combine_batch([p.rules for p in ok], [probs for probs, _ in model_scores],
                               getattr(self.model, "thresholds", None) or {}, self.thresholds)
+        model_scores, final = self._platform(ok, model_scores, final)
         limits = [self.thresholds[c] for c in HARM_CATEGORIES]
         results = []
         it = iter(zip(model_scores, final))
@@ -214,6 +215,22 @@ class Analyzer:
                         probs.append(None)
             out.extend((p, {}) for p in probs)
         return self._explain(items, out)
+
+    def _platform(self, items: list["_Prepared"], model_scores, final):
+        """An adapted model's platform layer decides the categories its officers labelled
+        (nlp.platform_layer); its n-grams explain the category it chose."""
+        layer = getattr(self.model, "platform", None)
+        if layer is None or not items:
+            return model_scores, final
+        try:
+            final, why = layer.rescore([p.input.normalised for p in items], final)
+        except Exception:  # noqa: BLE001 - a broken layer must not stop the shipped model
+            log.exception("platform layer failed on a batch; the base model's scores stand")
+            return model_scores, final
+        merged = []
+        for (probs, explanation), extra in zip(model_scores, why):
+            merged.append((probs, {**explanation, **extra} if extra else explanation))
+        return merged, final
 
     def _explain(self, items, out):
         explain = getattr(self.model, "explain", None)

@@ -23,6 +23,7 @@ import numpy as np
 from nlp import encoder
 from nlp.encoder_stage import EncoderHead, ModelLoadError, encoder_text  # noqa: F401 - importable from here too
 from nlp.features import DENSE_NAMES, FeatureConfig, FeatureExtractor, Prepared, RuleSide, as_prepared
+from nlp.platform_layer import PlatformLayer
 
 # predict() batches explain() can reuse without featurising again; the Analyzer predicts a batch
 # in chunks of 256 and then explains the flagged items of all of them
@@ -57,6 +58,7 @@ class HarmModel:
         rules: RuleSide | None = None,
         encoder_head: EncoderHead | None = None,
         use_encoder: bool = True,
+        platform: "PlatformLayer | None" = None,
     ):
         self.config = config
         self.labels = tuple(labels)
@@ -86,13 +88,24 @@ class HarmModel:
             else:
                 self.encoder_head = None
                 self.version = f"{version}+fast-only"
+        # The platform layer of an adapted model (`patrol adapt`, nlp.platform_layer): applied by
+        # the Analyzer to the final scores. One fitted with the encoder cannot run without it; with
+        # the encoder switched off the model scores as its base did, and says so in `version`.
+        self.platform = platform
+        if platform is not None and platform.uses_encoder:
+            if use_encoder:
+                encoder.available_or_raise()
+            else:
+                self.platform = None
+                if not self.version.endswith("+fast-only"):
+                    self.version = f"{self.version}+fast-only"
 
     @property
     def uses_encoder(self) -> bool:
         """True when predictions run the encoder stage. Its engine keeps an OpenMP thread pool
         over every core, which a forked child cannot use (it hangs): run such a model in one
         process; it is parallel inside."""
-        return self.encoder_head is not None
+        return self.encoder_head is not None or (self.platform is not None and self.platform.uses_encoder)
 
     @property
     def thresholds(self) -> Mapping[str, float]:
@@ -270,6 +283,8 @@ class HarmModel:
         }
         if self.encoder_head is not None:
             state["encoder"] = self.encoder_head.to_state()
+        if self.platform is not None:
+            state["platform"] = self.platform.to_state()
         return state
 
     def save(self, path: str | Path) -> Path:
@@ -297,9 +312,10 @@ class HarmModel:
         except TypeError as exc:
             raise ModelLoadError(f"{source}: bad feature config: {exc}") from exc
         head = EncoderHead.from_state(state["encoder"], source) if state.get("encoder") is not None else None
+        platform = PlatformLayer.from_state(state["platform"], source) if state.get("platform") is not None else None
         return cls(config, state["labels"], state["weights"].astype(np.float32), state["intercepts"],
                    state["platt"], state["thresholds"], state["version"], state.get("meta", {}),
-                   encoder_head=head, use_encoder=use_encoder)
+                   encoder_head=head, use_encoder=use_encoder, platform=platform)
 
     @classmethod
     def load(cls, path: str | Path, use_encoder: bool = True) -> "HarmModel":
