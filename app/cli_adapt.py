@@ -29,13 +29,15 @@ def adapt(
     tolerance: Optional[float] = typer.Option(None, "--tolerance", min=0.0, max=1.0, help="Lifecycle: how much "
                                               "lower a macro-F1 may be and still count as not worse (default 0.01)."),
     wait: bool = typer.Option(False, "--wait", help="Lifecycle: wait for a running patrol adapt instead of refusing."),
+    dev_per_category: int = typer.Option(20, "--dev-per-category", min=0, help="Lifecycle: dev rows judged per "
+                                         "category (0: all; an adapted model reads each with the encoder, slowly)."),
 ) -> None:
     """Learn a platform from its officers' decisions: the shipped model plus a layer fitted on the labels.
     Without --labels: train on the store's labels, judge, and promote when not worse."""
     if labels is None:
         if out is not None:
             _fail("--out goes with --labels; without --labels patrol adapt registers and judges the model itself")
-        _lifecycle(base, encoder, extra, dev, since, tolerance, wait)
+        _lifecycle(base, encoder, extra, dev, since, tolerance, wait, dev_per_category)
         return
     if out is None:
         _fail("--labels needs --out MODEL (where to write the adapted model; it promotes nothing)")
@@ -60,14 +62,14 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _lifecycle(base, encoder, extra, dev, since, tolerance, wait) -> None:
+def _lifecycle(base, encoder, extra, dev, since, tolerance, wait, dev_per_category) -> None:
     from app.bootstrap import build_analyzer, build_services, model_registry
     from app.cli_models import parse_since
     from nlp.adapt import AdaptError, LabelFileError, adapt_model, read_label_rows
     from nlp.encoder import EncoderUnavailable
     from nlp.encoder_stage import ModelLoadError
     from nlp.evaluate import read_jsonl
-    from patrol.model_lifecycle import DEFAULT_TOLERANCE, AdaptRefused, run_adapt, shipped_dev_files
+    from patrol.model_lifecycle import DEFAULT_TOLERANCE, AdaptRefused, dev_sample, run_adapt, shipped_dev_files
     from patrol.model_registry import AdaptBusy, RegistryError
     from patrol.settings import Settings
 
@@ -78,7 +80,8 @@ def _lifecycle(base, encoder, extra, dev, since, tolerance, wait) -> None:
     try:
         # The whole file or nothing: a broken line or an unknown category refuses it.
         extra_rows = read_label_rows(extra) if extra else []
-        dev_rows = [row for path in (dev or shipped_dev_files()) for row in read_jsonl(path)]
+        dev_rows = dev_sample([row for path in (dev or shipped_dev_files()) for row in read_jsonl(path)],
+                              dev_per_category)
     except LabelFileError as exc:
         _fail(f"{exc}; nothing was trained")
     except (OSError, ValueError) as exc:
