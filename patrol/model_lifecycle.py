@@ -11,8 +11,9 @@ The dev rows are cut to `DEV_PER_CATEGORY` per category (a fixed choice by a has
 so every run judges on the same rows): an adapted model reads each post with the sentence
 encoder too, ~5 posts/s on this loaded machine, and all 1929 check rows took ~7 minutes; 20 per
 category (~220 rows) keeps `patrol adapt` within its five minutes. `--dev-per-category 0` takes all.
-"Not worse" is macro-F1 no lower than the current model's minus `tolerance` on each (default
-0.01: the held-back slice is small, and a refusal for noise would freeze the platform's model).
+"Worse" on a set is macro-F1 lower than the current model's by more than `tolerance` (0.01) AND
+more rows wrong than chance allows (McNemar's one-sided test, `judge`): the sets are small, and a
+refusal for one post's noise would freeze the platform's model.
 
 Every verdict is an audit event with its figures: model.promoted or model.refused; the candidate is
 registered either way, with its card, so `patrol model promote VERSION` can still take it by hand.
@@ -22,6 +23,7 @@ trainer nor a framework: app/cli_adapt.py passes nlp.adapt.adapt_model.
 from __future__ import annotations
 
 import hashlib
+import math
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,13 +31,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from nlp.evaluate import evaluate
+from nlp.categories import ALL_CODES
+from nlp.evaluate import predict_labels, scores_from_pairs
 from patrol import labels as label_rules
 from patrol.model_registry import BUNDLED, ModelRegistry, RegistryChanged
 from patrol.store.database import SYSTEM_ACTOR
 
 DEFAULT_TOLERANCE = 0.01
 DEV_PER_CATEGORY = 20
+MCNEMAR_Z = 1.645  # one-sided 5%
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "nlp" / "data" / "checks"
 
 
@@ -79,24 +83,39 @@ def dev_sample(rows: Sequence[dict], per_category: int = DEV_PER_CATEGORY) -> li
     return out
 
 
-def _macro(rows: Sequence[dict], analyzer) -> dict:
-    rep = evaluate(rows, analyzer)
-    return {"macro_f1": round(rep.macro_f1, 4), "accuracy": round(rep.accuracy, 4), "n": rep.n}
+def _score(rows: Sequence[dict], analyzer) -> tuple[dict, list[bool]]:
+    """Macro-F1 of the primary category, and which rows it got right (for the paired test)."""
+    usable = [r for r in rows if isinstance(r.get("text"), str) and r.get("category") in ALL_CODES]
+    predicted = [p for p, _ in predict_labels(analyzer, [r["text"] for r in usable])]
+    rep = scores_from_pairs([(r["category"], p) for r, p in zip(usable, predicted)])
+    return ({"macro_f1": round(rep.macro_f1, 4), "accuracy": round(rep.accuracy, 4), "n": rep.n},
+            [r["category"] == p for r, p in zip(usable, predicted)])
 
 
-def judge(candidate_rows: dict[str, Sequence[dict]], candidate, baseline, tolerance: float) -> tuple[bool, str, dict]:
-    """Score both analyzers on each named set; promote only when the candidate is not worse on any."""
+def judge(named_rows: dict[str, Sequence[dict]], candidate, baseline, tolerance: float) -> tuple[bool, str, dict]:
+    """Score both analyzers on each named set; promote only when the candidate is not worse on any.
+
+    Worse means both: macro-F1 lower by more than `tolerance`, and more rows wrong than the current
+    model by more than chance allows (McNemar's one-sided test at 5% on the rows the two disagree
+    on: lost - won > 1.645 * sqrt(lost + won)). On 60 rows one post more wrong is 1.7 points of
+    macro-F1: the first condition alone would refuse a model for a single post."""
     figures, worse = {}, []
-    for name, rows in candidate_rows.items():
-        new, old = _macro(rows, candidate), _macro(rows, baseline)
-        figures[name] = {"candidate": new, "current": old, "delta": round(new["macro_f1"] - old["macro_f1"], 4)}
-        if new["macro_f1"] < old["macro_f1"] - tolerance:
+    for name, rows in named_rows.items():
+        (new, new_ok), (old, old_ok) = _score(rows, candidate), _score(rows, baseline)
+        lost = sum(1 for a, b in zip(new_ok, old_ok) if b and not a)
+        won = sum(1 for a, b in zip(new_ok, old_ok) if a and not b)
+        significant = lost - won > MCNEMAR_Z * math.sqrt(lost + won)
+        figures[name] = {"candidate": new, "current": old, "delta": round(new["macro_f1"] - old["macro_f1"], 4),
+                         "rows_lost": lost, "rows_won": won}
+        if new["macro_f1"] < old["macro_f1"] - tolerance and significant:
             worse.append(f"{name}: macro-F1 {new['macro_f1']:.4f} < current {old['macro_f1']:.4f} "
-                         f"- tolerance {tolerance} (n={new['n']})")
+                         f"- tolerance {tolerance}, {lost} row(s) newly wrong against {won} newly right "
+                         f"(n={new['n']})")
     if worse:
         return False, "worse than the current model on " + "; ".join(worse), figures
     return True, "not worse than the current model on " + ", ".join(
-        f"{n} ({f['candidate']['macro_f1']:.4f} vs {f['current']['macro_f1']:.4f})" for n, f in figures.items()), figures
+        f"{n} ({f['candidate']['macro_f1']:.4f} vs {f['current']['macro_f1']:.4f}, "
+        f"{f['rows_lost']} lost / {f['rows_won']} won)" for n, f in figures.items()), figures
 
 
 def run_adapt(store, registry: ModelRegistry, *, train: Callable[..., dict], analyzer_for: Callable[[Path | None], object],

@@ -179,3 +179,15 @@ def test_judging_is_against_the_current_model_with_a_tolerance_and_dev_rows_are_
     sample = dev_sample(rows * 10, per_category=4)
     assert sorted(r["category"] for r in sample) == ["drugs"] * 4 + ["none"] * 4
     assert sample == dev_sample(rows * 10, per_category=4)
+
+
+def test_a_clearly_worse_analyzer_is_refused_with_its_figures():
+    from nlp.evaluate import read_jsonl
+    from nlp.lexicon import Lexicon
+    from patrol.model_lifecycle import shipped_dev_files
+
+    rows = dev_sample([r for p in shipped_dev_files() for r in read_jsonl(p)], 20)
+    rules_only = Analyzer(Lexicon.load(None), model=None)  # the shipped lexicons without the model
+    ok, reason, figures = judge({"dev": rows}, rules_only, Analyzer.default(), 0.01)
+    assert not ok and reason.startswith("worse than the current model on dev")
+    assert figures["dev"]["rows_lost"] > figures["dev"]["rows_won"]
