@@ -81,7 +81,7 @@ def _wait_for_version(client, text: str, want, seconds: float = 60) -> dict:
 def _audit(client, action: str) -> list[dict]:
     r = client.get("/api/audit", params={"action": action, "limit": 1000})
     assert r.status_code == 200, r.text
-    return r.json()["items"]
+    return r.json()["events"]
 
 
 def test_decisions_and_samples_train_a_model_the_server_picks_up_a_worse_one_is_refused_and_rollback_restores(demo, tmp_path):
