@@ -1,8 +1,9 @@
 """Who is calling: signed bearer tokens, console sessions and CSRF tokens.
 
 Tokens and session cookies are itsdangerous-signed payloads that carry only the user name and
-a random session nonce; the role is re-read from the store on every request, so demoting or
-removing a user takes effect at once instead of when their token expires.
+a random session nonce. The signature proves we issued it; the store's session row (keyed by the
+nonce's hash, patrol.sessions) says whether it still counts: logout, a password or role change,
+deactivation or an admin end it at once. The role is re-read from the store on every request.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ SUPERVISORS = frozenset({SUPERVISOR})
 AUDITORS = frozenset({AUDITOR, ADMIN})
 # Who may put edited lexicons live (after `patrol lexicon backtest`): supervisors and admins.
 LEXICON_KEEPERS = frozenset({SUPERVISOR, ADMIN})
+# Who manages users and their sessions.
+ADMINS = frozenset({ADMIN})
 
 SESSION_COOKIE = "patrol_session"
 LOGIN_CSRF_COOKIE = "patrol_login_csrf"
@@ -75,11 +78,11 @@ class TokenSigner:
         self._tokens = URLSafeTimedSerializer(secret_key, salt="patrol.api.token")
         self._sessions = URLSafeTimedSerializer(secret_key, salt="patrol.console.session")
 
-    def issue_token(self, username: str) -> str:
-        return self._tokens.dumps({"u": username, "n": secrets.token_urlsafe(12)})
+    def issue_token(self, username: str, nonce: str | None = None) -> str:
+        return self._tokens.dumps({"u": username, "n": nonce or secrets.token_urlsafe(18)})
 
-    def issue_session(self, username: str) -> str:
-        return self._sessions.dumps({"u": username, "n": secrets.token_urlsafe(18)})
+    def issue_session(self, username: str, nonce: str | None = None) -> str:
+        return self._sessions.dumps({"u": username, "n": nonce or secrets.token_urlsafe(18)})
 
     def verify_token(self, token: str) -> Credential | None:
         return self._load(self._tokens, token)

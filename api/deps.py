@@ -6,9 +6,11 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import (AUDITORS, LEXICON_KEEPERS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS, Credential,
-                      TokenSigner)
+from api.auth import (ADMINS, AUDITORS, LEXICON_KEEPERS, READERS, REVIEWERS, SESSION_COOKIE, SUPERVISORS,
+                      Credential, TokenSigner)
+from api.services.users import session_user
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -47,11 +49,10 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
-def _user_role(svc, username: str) -> str | None:
-    user = svc.store.get_user(username)
-    if user is None or not getattr(user, "active", True):
-        return None
-    return user.role
+def client_address(request: Request) -> str:
+    """The peer's address, for the per-address login limit. Behind a reverse proxy this is the
+    proxy unless uvicorn is told to trust its X-Forwarded-For (--forwarded-allow-ips)."""
+    return request.client.host if request.client else ""
 
 
 def session_caller(request: Request) -> Caller | None:
@@ -66,17 +67,24 @@ def session_caller(request: Request) -> Caller | None:
 def _caller_for(request: Request, cred: Credential | None, via: str) -> Caller | None:
     if cred is None:
         return None
-    role = _user_role(request.app.state.services, cred.username)
-    if role is None:
+    # The signature says we issued it; the session row says it still counts (not logged out,
+    # not ended by a password or role change, a deactivation or an admin) and gives the role now.
+    user = session_user(request.app.state.services, cred.nonce)
+    if user is None or user.name != cred.username:
         return None
-    return Caller(username=cred.username, role=role, via=via, nonce=cred.nonce)
+    return Caller(username=user.name, role=user.role, via=via, nonce=cred.nonce)
 
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_caller(request: Request) -> Caller:
+# Declares the bearer scheme in the OpenAPI schema (every route that needs a login says so); the
+# header itself is read below, where a console session cookie may stand in for it.
+_BEARER = HTTPBearer(auto_error=False, description="a token from POST /api/auth/token")
+
+
+def current_caller(request: Request, _declared: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> Caller:
     """A bearer token, or else the console's session cookie. Cookie-authenticated requests that
     change state must carry the session's CSRF token in X-CSRF-Token, because browsers attach
     cookies to cross-site requests and bearer tokens they do not."""
@@ -87,7 +95,7 @@ def current_caller(request: Request) -> Caller:
             raise _unauthorized("Authorization header must be 'Bearer <token>'")
         caller = _caller_for(request, request.app.state.signer.verify_token(token.strip()), "token")
         if caller is None:
-            raise _unauthorized("invalid or expired token")
+            raise _unauthorized("invalid, expired or ended token: get a new one at POST /api/auth/token")
         return caller
     caller = session_caller(request)
     if caller is None:
@@ -120,3 +128,4 @@ REVIEWERS_DEP = Depends(require(REVIEWERS))
 SUPERVISORS_DEP = Depends(require(SUPERVISORS))
 AUDITORS_DEP = Depends(require(AUDITORS))
 LEXICON_KEEPERS_DEP = Depends(require(LEXICON_KEEPERS))
+ADMINS_DEP = Depends(require(ADMINS))

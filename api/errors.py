@@ -6,10 +6,10 @@ import json
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from patrol.login_limits import LoginRefused
 from patrol.reviews import DecisionError, PermissionDenied, TransitionError
 from patrol.store import InvalidFilter, NotFound, StoreUnavailable, UserExists
 from patrol.users import UserError
@@ -39,6 +39,22 @@ class ApiError(Exception):
         self.detail = detail
 
 
+# How much of a message or a field name a 422 repeats: a field name is the caller's input too.
+_MAX_LOC_PART, _MAX_MSG = 100, 300
+
+
+def validation_body(errors) -> str:
+    """A 422's body: each problem's place and reason in words (api.schemas.ValidationErrorOut),
+    never the input (FastAPI's own answer repeated it whole: 10 MB in, 10 MB out). ASCII JSON, so
+    a lone surrogate in a field name cannot turn the 422 into a 500."""
+    problems = []
+    for e in errors:
+        loc = [p if isinstance(p, int) else str(p)[:_MAX_LOC_PART] for p in e.get("loc", ())]
+        problems.append({"loc": loc, "msg": str(e.get("msg", "invalid"))[:_MAX_MSG],
+                         "type": str(e.get("type", "value_error"))})
+    return json.dumps({"detail": problems}, ensure_ascii=True)
+
+
 def query_error_detail(exc: QuerySyntaxError) -> dict:
     return {"message": exc.message, "position": exc.position, "query": exc.query}
 
@@ -49,10 +65,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError):
-        # FastAPI's own handler echoes the input as UTF-8, and a lone surrogate ("\ud800" in a
-        # JSON body) cannot be encoded: the caller's 422 became a 500. ASCII JSON escapes it.
-        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
-        return Response(body, status_code=422, media_type="application/json")
+        return Response(validation_body(exc.errors()), status_code=422, media_type="application/json")
+
+    @app.exception_handler(LoginRefused)
+    async def _login_refused(request: Request, exc: LoginRefused):
+        # Retry-After only when waiting helps; a locked account waits for an admin.
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return JSONResponse({"detail": exc.message}, status_code=429, headers=headers)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):

@@ -13,9 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
+from api.limits import BodyLimit
 from api.metrics import ApiMetrics
+from api.openapi import install_openapi
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
 from api.routes import labelling, labelling_console
+from api.routes import console_users, users
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -35,12 +38,17 @@ def create_app(services) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(console.LoginRequired, console.login_redirect)
+    # Inside the metrics middleware (added after it), so the 413 is raised where FastAPI reads the body.
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(app.state.metrics.record)
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
     app.include_router(labelling.router)  # issue 15: labels, recall sample, models
     app.include_router(labelling_console.router)
+    app.include_router(users.router)
+    app.include_router(console_users.router)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

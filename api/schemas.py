@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, MAX_NOTE_CHARS
 from patrol.taxonomy import HARM_CATEGORIES
+from patrol.users import MAX_PASSWORD_BYTES, ROLES
 from search.index import Hit
 
 
@@ -248,6 +249,10 @@ class AuditVerificationOut(BaseModel):
     checked: int
     first_bad_seq: int | None
     reason: str
+    problem: str = Field("", description="rewritten | truncated | emptied | wrong_key | no_key; empty when ok")
+    keyed: bool = Field(False, description="the chain is HMAC-keyed with a key kept outside the database")
+    checkpoint_seq: int | None = Field(None, description="the signed checkpoint it was checked against")
+    checkpoint_at: str | None = None
 
 
 class DayCounts(BaseModel):
@@ -283,3 +288,74 @@ class EventOut(BaseModel):
 class EventsOut(BaseModel):
     window_hours: int
     events: list[EventOut]
+
+
+# --- users and sessions (/api/users, /api/auth/logout) -----------------------------------------
+
+Role = Literal[ROLES]  # type: ignore[valid-type]
+
+
+class AccountOut(BaseModel):
+    name: str
+    role: str
+    active: bool
+    locked: bool = Field(description="locked after too many failed logins, until an admin unlocks it")
+    default_password: bool = Field(description="the password is a well-known default (e.g. the demo user's)")
+    live_sessions: int
+    created_at: datetime
+
+
+class SessionOut(BaseModel):
+    id: str = Field(description="the session's id (a hash; it is not a credential)")
+    user: str
+    kind: Literal["token", "console"]
+    created_at: datetime
+    expires_at: datetime
+    address: str = Field(description="the client address at login")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64, description="ASCII letters, digits, '.', '_', '-'")
+    role: Role
+    password: str = Field(min_length=8, max_length=MAX_PASSWORD_BYTES)
+
+
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(min_length=8, max_length=MAX_PASSWORD_BYTES)
+
+
+class SessionsEndedOut(BaseModel):
+    ended: int
+
+
+class UnlockOut(BaseModel):
+    lifted: bool = Field(description="whether a lockout or back-off was in force")
+
+
+# --- error answers, as documented on every route (api/openapi.py) ------------------------------
+
+class FieldProblem(BaseModel):
+    """One thing wrong with a request: where (`loc`: body/query/path/header and the field path),
+    what (`msg`, in words) and its kind (`type`). The offending input is never repeated."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[FieldProblem] | str = Field(
+        description="the problems with the request's fields, or one sentence when the request "
+                    "was well-formed but its content refused (e.g. a decision without its reason)")
+
+
+class ErrorOut(BaseModel):
+    detail: Any = Field(description="what is wrong, in words (400 on a malformed query: "
+                                    "{message, position, query})")

@@ -14,23 +14,62 @@ from patrol.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_index(settings: Settings):
-    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5."""
+def build_index(settings: Settings, store=None):
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5.
+    Given the store, the index must be this store's (patrol/index_identity.py): a missing or
+    foreign one raises IndexUnavailable, and no empty index is created in place of a lost one."""
     if settings.elasticsearch_url:
         from search.elastic_index import ElasticIndex
 
-        return ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
-    from search.sqlite_index import SqliteIndex
+        index = ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
+    else:
+        from search.sqlite_index import SqliteIndex
 
-    settings.ensure_home()
-    return SqliteIndex(settings.index_path)
+        settings.ensure_home()
+        index = SqliteIndex(settings.index_path, create=store is None or not store.has_indexed_posts())
+    if store is not None:
+        from patrol.index_identity import check_index
+
+        try:
+            check_index(store, index)
+        except BaseException:
+            index.close()
+            raise
+    return index
+
+
+def build_audit_key(settings: Settings):
+    from patrol.audit_key import load_audit_key
+
+    configured = settings.audit.key.get_secret_value() if settings.audit.key else None
+    return load_audit_key(settings.home, configured)
+
+
+def build_checkpoints(settings: Settings, key=None):
+    from patrol.checkpoints import CheckpointLog
+
+    return CheckpointLog(settings.checkpoint_path, key or build_audit_key(settings))
 
 
 def build_store(settings: Settings):
+    """The workflow database with the audit key. An unkeyed chain is keyed at open, unless
+    checkpoints already exist (they were taken of a keyed chain: keying it again would bless a
+    chain someone un-keyed; `patrol audit verify` reports it instead). The first checkpoint is
+    written at once, so the keying is anchored outside the database from the start."""
+    from patrol.audit_anchor import ChainBroken, take_checkpoint
     from patrol.store import Store
 
     settings.ensure_home()
-    return Store(settings.resolved_database_url)
+    key = build_audit_key(settings)
+    checkpoints = build_checkpoints(settings, key)
+    had_checkpoints = checkpoints.path.exists() and checkpoints.path.stat().st_size > 0
+    store = Store(settings.resolved_database_url, audit_key=key, key_chain=not had_checkpoints)
+    if not had_checkpoints:
+        try:
+            take_checkpoint(store, checkpoints)
+        except ChainBroken as exc:  # served anyway; `patrol audit verify` says what is wrong
+            log.warning("%s", exc)
+    return store
 
 
 def build_analyzer(settings: Settings, model_path=None):
@@ -79,8 +118,13 @@ class Services:
         return build_store(self.settings)
 
     @cached_property
+    def checkpoints(self):
+        """The signed checkpoint file of the audit chain (patrol/checkpoints.py)."""
+        return build_checkpoints(self.settings, self.store.audit_key)
+
+    @cached_property
     def index(self):
-        return build_index(self.settings)
+        return build_index(self.settings, self.store)
 
     @cached_property
     def analyzer(self):

@@ -10,16 +10,19 @@ from typing import Callable, Iterator, Optional
 
 import typer
 
+from app.cli_audit import audit_app
+from app.cli_home import init as init_home, open_services
+from app.cli_retention import retention_app
+from app.cli_users import users_app
 from patrol.settings import Settings
 
 app = typer.Typer(help="Patrol: public-post monitoring for duty officers.", no_args_is_help=True,
                   add_completion=False)
-users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(retention_app, name="retention")
 
 # Commands that live in their own modules (app/cli_<topic>.py)
 from app import cli_adapt  # noqa: E402 - needs `app` above
@@ -31,10 +34,18 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _services(settings: Settings | None = None):
-    from app.bootstrap import build_services
+def _services(settings: Settings | None = None, create: bool = False):
+    """Over an existing home only (it is named on stderr), unless `create` (demo, init); a bad or
+    wrong audit key stops the command with its reason."""
+    from patrol.audit import AuditError
+    from patrol.audit_key import AuditKeyError
 
-    return build_services(settings or _settings())
+    services = open_services(settings or _settings(), create=create)
+    try:
+        services.store  # opened here
+    except (AuditKeyError, AuditError) as exc:
+        _fail(str(exc))
+    return services
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -122,7 +133,7 @@ def demo(
     from app.demo import run_demo
 
     try:
-        run_demo(_services(), host, port, typer.echo, _serve)
+        run_demo(_services(create=True), host, port, typer.echo, _serve)
     except ValueError as exc:
         _fail(str(exc))
 
@@ -132,9 +143,25 @@ def serve(
     host: Optional[str] = typer.Option(None, help="Default: PATROL_API__HOST (127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Default: PATROL_API__PORT (8000)."),
 ) -> None:
-    """Serve the API and console over the configured stores."""
+    """Serve the API and console over the configured stores, with the audit checkpoints and the
+    retention steps on their schedules (app/schedule.py)."""
+    from app.demo import ServeRefused, prepare_serve
+    from app.schedule import jobs_for, scheduled
+
     settings = _settings()
-    _serve(_services(settings), host or settings.api.host, port or settings.api.port)
+    services, host = _services(settings), host or settings.api.host
+    try:
+        prepare_serve(services, host, typer.echo)
+    except ServeRefused as exc:
+        _fail(str(exc))
+    with scheduled(jobs_for(services)):
+        _serve(services, host, port or settings.api.port)
+
+
+@app.command()
+def init() -> None:
+    """Create a Patrol home where PATROL_HOME points (the only command besides demo that does)."""
+    init_home(_settings())
 
 
 @app.command()
@@ -331,16 +358,31 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
 
 
 @app.command()
-def reindex() -> None:
+def reindex(full: bool = typer.Option(False, "--full", help="Rebuild the whole index from the store "
+                                       "(a lost or foreign index).")) -> None:
     """Write every post the index is missing (after an outage) from the workflow database."""
     from search.index import IndexUnavailable
 
+    if full:
+        from app.cli_index import reindex_full
+
+        return reindex_full(_settings())
     services = _services()
     try:
         n = services.ingestor.reindex_pending()
     except IndexUnavailable as exc:
         _fail(f"the index is still unavailable, the posts stay marked for the next try: {exc}", 3)
     typer.echo(f"reindexed {n} post(s)")
+
+
+def _audit_cli_search(services, query: str, total: int) -> None:
+    """Who searched for what, from the command line too: the operator's login name is all we know."""
+    import getpass
+    from datetime import datetime, timezone
+
+    services.store.record_event("system", "search.performed", "", {
+        "q": query, "via": "patrol search", "os_user": getpass.getuser(), "total": total},
+        datetime.now(timezone.utc))
 
 
 @app.command()
@@ -363,6 +405,7 @@ def search(
         _fail(str(exc))
     except IndexUnavailable as exc:
         _fail(f"the index is unavailable: {exc}", 3)
+    _audit_cli_search(services, query, result.total)
     for hit in result.hits:
         if as_json:
             typer.echo(json.dumps({"id": hit.id, "source": hit.source, "url": hit.url, "title": hit.title,
@@ -377,42 +420,6 @@ def search(
 # --------------------------------------------------------------------------- users / audit
 
 
-@users_app.command("add")
-def users_add(
-    name: str,
-    role: str = typer.Option(..., "--role", help="officer | supervisor | admin | auditor"),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
-) -> None:
-    """Add a user; the password is read from the terminal, or from stdin with --password-stdin."""
-    from patrol.users import ROLES
-
-    if role not in ROLES:
-        _fail(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        _fail("the password must have at least 8 characters")
-    from patrol.store import StoreError
-
-    services = _services()
-    try:
-        services.store.add_user(name, role, password)
-    except (ValueError, StoreError) as exc:
-        _fail(str(exc))
-    typer.echo(f"added {name} ({role})")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 0 when intact, 1 when broken."""
-    v = _services().store.verify_audit()
-    if v.ok:
-        typer.echo(f"audit trail intact: {v.checked} event(s)")
-        return
-    typer.echo(f"audit trail BROKEN at event {v.first_bad_seq}: {v.reason}", err=True)
-    raise typer.Exit(1)
 
 
 from app import cli_models  # noqa: E402  (issue 15: export-labels, recall-sample, model)

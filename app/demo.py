@@ -10,6 +10,7 @@ import ipaddress
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable
 
 from app.bootstrap import Services
@@ -78,8 +79,32 @@ def ensure_port_free(host: str, port: int) -> None:
 def ensure_demo_user(services: Services, host: str) -> None:
     if not is_loopback(host):
         raise ValueError(f"the demo user is created only on loopback, not on {host!r}")
-    if services.store.get_user(DEMO_USER) is None:
+    user = services.store.get_user(DEMO_USER)
+    if user is None:
         services.store.add_user(DEMO_USER, "officer", DEMO_PASSWORD)
+    elif not user.active:  # retired by an earlier `patrol serve`: the demo brings it back
+        services.store.set_user(DEMO_USER, "system", datetime.now(timezone.utc), active=True)
+
+
+class ServeRefused(ValueError):
+    """`patrol serve` will not start as asked; the message says why and what to do."""
+
+
+def prepare_serve(services: Services, host: str, echo: Callable[[str], None]) -> None:
+    """Before `patrol serve` (not the demo) starts: the demo user, if a demo ever ran in this
+    home, is disabled (its password is public), and a non-loopback address is refused while any
+    active account still has a well-known default password."""
+    store = services.store
+    demo_user = store.get_user(DEMO_USER)
+    if demo_user is not None and demo_user.active:
+        store.set_user(DEMO_USER, "system", datetime.now(timezone.utc), active=False)
+        echo(f"disabled the demo user {DEMO_USER!r}: it exists only while `patrol demo` runs")
+    weak = store.active_default_password_users()
+    if weak and not is_loopback(host):
+        raise ServeRefused(
+            f"refusing to serve on {host}: these active accounts have a well-known default password: "
+            f"{', '.join(weak)}. Set a new one (`patrol users reset-password NAME`) or disable them "
+            "(`patrol users disable NAME`), or serve on loopback.")
 
 
 def run_demo(services: Services, host: str, port: int, echo: Callable[[str], None],

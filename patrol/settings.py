@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,26 @@ class ApiSettings(BaseModel):
     # Signs session cookies and bearer tokens. Generated and stored under PATROL_HOME when unset.
     secret_key: str | None = None
     token_ttl_minutes: int = 12 * 60
+    # The largest request body read (PATROL_API__MAX_BODY_BYTES); larger ones are answered 413.
+    max_body_bytes: int = 1024 * 1024
+
+
+class AuditSettings(BaseModel):
+    # The audit chain's HMAC key (PATROL_AUDIT__KEY), from a secret store; unset: PATROL_HOME/audit.key,
+    # created on first use with mode 0600 (patrol/audit_key.py).
+    key: SecretStr | None = None
+    # The append-only file of signed checkpoints (PATROL_AUDIT__CHECKPOINT_FILE); unset:
+    # PATROL_HOME/audit-checkpoints.jsonl. Keep it on other storage than the database.
+    checkpoint_file: Path | None = None
+    # How often `patrol serve` writes a checkpoint (0: never; `patrol audit checkpoint` still does).
+    checkpoint_minutes: float = Field(default=60.0, ge=0)
+
+
+class RetentionSettings(BaseModel):
+    # Posts that raised no alert are purged this many days after they were first seen (0: kept forever).
+    posts_without_alert_days: int = Field(default=180, ge=0)
+    # How often `patrol serve` runs the retention steps (0: never; `patrol retention run` still does).
+    interval_hours: float = Field(default=24.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -60,6 +80,8 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @property
     def resolved_database_url(self) -> str:
@@ -68,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.home / "index.sqlite"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.audit.checkpoint_file or self.home / "audit-checkpoints.jsonl"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

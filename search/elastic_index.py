@@ -161,6 +161,42 @@ class ElasticIndex:
             if not isinstance(exc.__cause__, self._es.NotFoundError):
                 raise
 
+    # ------------------------------------------------------------------ upkeep (SqliteUpkeep's twin)
+    # Not run against a cluster here: written against the client's documented calls.
+
+    def identity(self) -> str | None:
+        """The store identity in the index mapping's `_meta` (None: never stamped)."""
+        mapping = self._call("read", self.client.indices.get_mapping, index=self.index_name)
+        meta = next(iter(dict(mapping).values()), {}).get("mappings", {}).get("_meta", {})
+        return meta.get("patrol_store_id")
+
+    def stamp(self, store_id: str) -> None:
+        self._call("write to", self.client.indices.put_mapping, index=self.index_name,
+                   meta={"patrol_store_id": store_id})
+
+    def expect_stamp(self, store_id: str | None) -> None:
+        """Nothing to follow: the cluster serves whatever index carries the name."""
+
+    def remove(self, post_ids: Sequence[str]) -> int:
+        ids = list(dict.fromkeys(post_ids))
+        if not ids:
+            return 0
+        operations = [{"delete": {"_index": self.index_name, "_id": i}} for i in ids]
+        response = self._call("write to", self.client.bulk, operations=operations, refresh=self.refresh)
+        return sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
+
+    def rebuild(self, batches, store_id: str) -> int:
+        """Empty the index and refill it. Unlike SQLite this is not one transaction: searches
+        during the rebuild see a partial index."""
+        self._call("write to", self.client.delete_by_query, index=self.index_name,
+                   query={"match_all": {}}, refresh=True, conflicts="proceed")
+        total = 0
+        for batch in batches:
+            self.add(batch)
+            total += len({p.id for p in batch})
+        self.stamp(store_id)
+        return total
+
     # ------------------------------------------------------------------ reading
 
     def get(self, post_id: str) -> IndexedPost | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Iterable, Protocol, Sequence
 
 from search.normalised import check_spans, combined
 
@@ -136,5 +136,20 @@ class SearchIndex(Protocol):
         """Record the alert status of a post, for `status:` filters."""
 
     def count(self) -> int: ...
+
+    def identity(self) -> str | None:
+        """The identity of the store this index was built from (None: never stamped);
+        IndexUnavailable when the index went missing or was replaced by a foreign one."""
+
+    def stamp(self, store_id: str) -> None: ...
+
+    def expect_stamp(self, store_id: str | None) -> None:
+        """The stamp a replacement of the index must carry for this process to follow it."""
+
+    def remove(self, post_ids: Sequence[str]) -> int:
+        """Drop these posts (purged by retention); returns how many were there."""
+
+    def rebuild(self, batches: Iterable[Sequence[IndexedPost]], store_id: str) -> int:
+        """Replace the whole content with `batches` and stamp it with `store_id`; returns the count."""
 
     def close(self) -> None: ...

@@ -47,6 +47,7 @@ _QUOTES = {'"': '"', "“": "”"}
 _FIELD_WORD = re.compile(r"([A-Za-z_]+):(.*)", re.S)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\S+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ----------------------------------------------------------------------------- the AST
@@ -323,6 +324,21 @@ def _simplify(node: Node) -> Node | None:
 # ----------------------------------------------------------------------------- dates
 
 
+# Every query-language date goes through _date_range and _instant: the API, the console and
+# `patrol search` all parse `q` here. Dates at the calendar's edge are valid: the span of
+# 9999-12-31 runs past datetime.max, so "the end of that day" is "no upper bound" (_end_of), and
+# "after the last instant" is a range nothing is in (NOTHING_AFTER).
+_LAST_INSTANT = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _end_of(start: datetime, span: timedelta) -> datetime | None:
+    """start + span, or None (unbounded) when that is past the last representable instant."""
+    try:
+        return start + span
+    except OverflowError:
+        return None
+
+
 def _date_range(q: str, lexeme: _Lexeme) -> DateRange:
     value, pos = lexeme.text, lexeme.value_position
     for op in (">=", "<=", ">", "<"):
@@ -331,22 +347,25 @@ def _date_range(q: str, lexeme: _Lexeme) -> DateRange:
             if op == ">=":
                 return DateRange(start, None, lexeme.position)
             if op == ">":
-                return DateRange(start + span, None, lexeme.position)
+                after = _end_of(start, span)
+                if after is None:  # after the calendar's last instant: nothing
+                    return DateRange(_LAST_INSTANT, _LAST_INSTANT, lexeme.position)
+                return DateRange(after, None, lexeme.position)
             if op == "<":
                 return DateRange(None, start, lexeme.position)
-            return DateRange(None, start + span, lexeme.position)
+            return DateRange(None, _end_of(start, span), lexeme.position)
     if ".." in value:
         left, right = value.split("..", 1)
         lo = _instant(q, left, pos)[0] if left else None
         hi_start, hi_span = _instant(q, right, pos + len(left) + 2) if right else (None, None)
-        hi = hi_start + hi_span if hi_start is not None else None
-        if lo is None and hi is None:
+        hi = _end_of(hi_start, hi_span) if hi_start is not None else None
+        if not left and not right:
             raise QuerySyntaxError("a date range needs at least one date", q, pos)
         if lo is not None and hi is not None and lo >= hi:
             raise QuerySyntaxError("the date range ends before it starts", q, pos)
         return DateRange(lo, hi, lexeme.position)
     start, span = _instant(q, value, pos)
-    return DateRange(start, start + span, lexeme.position)
+    return DateRange(start, _end_of(start, span), lexeme.position)
 
 
 def _instant(q: str, text: str, pos: int) -> tuple[datetime, timedelta]:
@@ -360,6 +379,8 @@ def _instant(q: str, text: str, pos: int) -> tuple[datetime, timedelta]:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
             return moment.astimezone(timezone.utc), timedelta(microseconds=1)
+    except OverflowError:  # 0001-01-01T00:00+08:00 is before the first instant UTC can name
+        raise QuerySyntaxError(f"date '{text}' is outside the years 1-9999 in UTC", q, pos) from None
     except ValueError:
         pass
     raise QuerySyntaxError(
@@ -394,6 +415,9 @@ def parse(q: str, *, has_filters: bool = False, segmenter: Segmenter = DEFAULT_S
     exclusions is meaningful (everything in those filters except …)."""
     if len(q) > MAX_QUERY_LENGTH:
         raise QuerySyntaxError(f"query longer than {MAX_QUERY_LENGTH} characters", q, MAX_QUERY_LENGTH)
+    if bad := _SURROGATE.search(q):  # half of a UTF-16 pair: no text can contain it, no backend can take it
+        raise QuerySyntaxError(f"character U+{ord(bad.group()):04X} is half of a broken character pair, not text",
+                               q, bad.start())
     lexemes = _lex(q)
     root = _Parser(q, lexemes, segmenter).parse()
     if root is None and lexemes:

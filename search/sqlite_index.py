@@ -37,6 +37,7 @@ from search.index import (
 from search.normalised import searchable
 from search.query import parse
 from search.sqlite_query import SLOT_BITS, Plan, plan, rowid_floor
+from search.sqlite_upkeep import META_SCHEMA, SqliteUpkeep, file_id, read_stamp
 from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
@@ -101,9 +102,12 @@ _FTS_INSERT = ("INSERT INTO post_fts (rowid, title, body, title_parts, body_part
                " VALUES (?,?,?,?,?,?,?)")
 
 
-class SqliteIndex:
-    def __init__(self, path: str | Path, *, segmenter: Segmenter = DEFAULT_SEGMENTER):
+class SqliteIndex(SqliteUpkeep):
+    def __init__(self, path: str | Path, *, segmenter: Segmenter = DEFAULT_SEGMENTER, create: bool = True):
+        """`create=False`: a missing file is IndexUnavailable, not a new empty index (the store
+        has posts marked indexed: an empty index would silently lose them from search)."""
         self.path = Path(path)
+        self._file, self._generation, self._expected_stamp = None, 0, None
         self.segmenter = segmenter
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -111,11 +115,15 @@ class SqliteIndex:
         self._closed = False
         self._categories_json: dict[tuple[str, ...], str] = {}
         try:
+            if not create and not self.path.exists():
+                raise IndexUnavailable(f"the search index {self.path} is missing; put it back, or rebuild "
+                                       "it from the store with `patrol reindex --full`")
             with self._guard("open"):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = self._conn()
                 with self._write(conn):
                     self._create_or_upgrade(conn)
+                self._file, self._expected_stamp = file_id(self.path), read_stamp(conn)
         except BaseException:
             self.close()  # no half-open connections left behind a refused file
             raise
@@ -138,6 +146,7 @@ class SqliteIndex:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        conn.execute(META_SCHEMA)
         if had_posts and version < SCHEMA_VERSION:
             self._rebuild_derived(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -161,7 +170,12 @@ class SqliteIndex:
     # ------------------------------------------------------------------ connections and errors
 
     def _conn(self) -> sqlite3.Connection:
+        if self._file is not None:
+            self._follow_file()  # moved away: IndexUnavailable; replaced by a same-stamp file: reopen
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "generation", 0) != self._generation:
+            conn.close()
+            conn = None
         if conn is None:
             if self._closed:
                 raise IndexUnavailable(f"the search index at {self.path} is closed")
@@ -169,7 +183,7 @@ class SqliteIndex:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA cache_size = -32768")  # 32 MB: B-tree inserts at scattered rowids
-            self._local.conn = conn
+            self._local.conn, self._local.generation = conn, self._generation
             with self._lock:
                 self._connections.append(conn)
         return conn

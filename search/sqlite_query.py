@@ -119,7 +119,8 @@ def condition(node: Node) -> tuple[str, list]:
         if node.end is not None:
             sql.append("p.published_us < ?")
             params.append(epoch_us(node.end))
-        return "(" + " AND ".join(sql) + ")", params
+        # No bound at all (`published:<=9999-12-31`: up to the end of the calendar) is every post.
+        return "(" + (" AND ".join(sql) or "1") + ")", params
     if isinstance(node, Not):
         sql, params = condition(node.child)
         return f"NOT ({sql})", params

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Caller, READERS_DEP, REVIEWERS_DEP, SUPERVISORS_DEP, now, services
 from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkOut, DecisionIn, NoteIn
 from api.services import alerts as alert_service
+from api.services import audit as audit_service
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
@@ -39,7 +40,9 @@ def list_alerts(
 
 @router.get("/{alert_id}", response_model=AlertDetailOut, summary="One alert with its frozen post, evidence and history")
 def get_alert(alert_id: str, caller: Caller = READERS_DEP, svc=Depends(services)) -> AlertDetailOut:
-    return alert_service.get_detail(svc, alert_id)
+    detail = alert_service.get_detail(svc, alert_id)
+    audit_service.viewed(svc, caller.username, "alert", alert_id, via="api")
+    return detail
 
 
 @router.post("/{alert_id}/claim", response_model=AlertDetailOut, summary="Take the alert")

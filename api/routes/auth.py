@@ -1,23 +1,36 @@
-"""POST /api/auth/token (OAuth2 password flow) and GET /api/auth/me."""
+"""POST /api/auth/token (OAuth2 password flow), POST /api/auth/logout and GET /api/auth/me."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 
-from api.deps import Caller, READERS_DEP, services, signer
+from api.deps import Caller, READERS_DEP, client_address, services, signer
 from api.schemas import MeOut, TokenOut
-from api.services.users import authenticate
+from api.services import users as user_service
+from patrol.sessions import TOKEN
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenOut, summary="Exchange a user name and password for a bearer token")
-def issue_token(form: OAuth2PasswordRequestForm = Depends(), svc=Depends(services), sign=Depends(signer)) -> TokenOut:
-    user = authenticate(svc, form.username, form.password)
+@router.post("/token", response_model=TokenOut, summary="Exchange a user name and password for a bearer token",
+             description="Too many failed logins for an account or from an address are answered 429 "
+                         "(with Retry-After) without checking the password; an account locked after "
+                         "repeated failures stays 429 until an admin unlocks it.")
+def issue_token(request: Request,
+                # The OAuth2 password form, with its sizes in the schema (an empty field is "missing").
+                username: str = Form(min_length=1, max_length=200), password: str = Form(min_length=1, max_length=200),
+                grant_type: str | None = Form(None, pattern="^password$"),
+                svc=Depends(services), sign=Depends(signer)) -> TokenOut:
+    user = user_service.authenticate(svc, username, password, client_address(request))
     if user is None:
         raise HTTPException(status_code=401, detail="wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
-    return TokenOut(access_token=sign.issue_token(user.name), expires_in=sign.ttl_seconds, role=user.role)
+    token = user_service.open_session(svc, sign, user, TOKEN, client_address(request))
+    return TokenOut(access_token=token, expires_in=sign.ttl_seconds, role=user.role)
+
+
+@router.post("/logout", status_code=204, summary="End the session of this token (or console cookie) for good")
+def logout(caller: Caller = READERS_DEP, svc=Depends(services)) -> None:
+    user_service.logout(svc, caller.username, caller.nonce)
 
 
 @router.get("/me", response_model=MeOut, summary="Who the token belongs to")

@@ -22,14 +22,17 @@ from api import console_labels
 from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
 from api.console_labels import REVIEW_ACTION, STATUS
 from api.console_text import highlight_post, trail_groups, visible
-from api.deps import Caller, services, session_caller
+from api.deps import Caller, client_address, services, session_caller
 from api.errors import DOMAIN_ERRORS, query_error_detail
 from api.schemas import AlertPageOut, DecisionIn
 from api.services import alerts as alert_service
+from api.services import audit as audit_service
 from api.services.posts import load_post
 from api.services.search import MAX_QUERY_LENGTH, run_search
 from api.services.sources import source_rows
-from api.services.users import authenticate
+from api.services import users as user_service
+from patrol.login_limits import LoginRefused
+from patrol.sessions import CONSOLE
 from patrol.alerts import ACTIVE_STATUSES, STATUSES
 from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
 from patrol.store import InvalidFilter, NotFound
@@ -136,23 +139,32 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         return error_page(request, None, 403, "登录表单已过期（CSRF 校验失败），请重新打开登录页。")
-    user = authenticate(svc, username, password) if username and password else None
+    try:
+        user = user_service.authenticate(svc, username, password, client_address(request)) \
+            if username and password else None
+    except LoginRefused as exc:
+        wait = f"请 {exc.retry_after} 秒后再试。" if exc.retry_after else "账号已锁定，请联系管理员解锁。"
+        return render(request, "login.html", None, status_code=429, csrf_token=cookie,
+                      next_url=safe_next(next), username=username, error=f"登录失败次数过多，{wait}")
     if user is None:
         return render(request, "login.html", None, status_code=401, csrf_token=cookie,
                       next_url=safe_next(next), username=username, error="用户名或密码错误。")
     signer = request.app.state.signer
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, signer.issue_session(user.name), max_age=signer.ttl_seconds,
+    credential = user_service.open_session(svc, signer, user, CONSOLE, client_address(request))
+    response.set_cookie(SESSION_COOKIE, credential, max_age=signer.ttl_seconds,
                         path="/", httponly=True, samesite="lax", secure=is_https(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form("", max_length=200), caller: Caller = Depends(console_caller)):
+def logout(request: Request, csrf_token: str = Form("", max_length=200), caller: Caller = Depends(console_caller),
+           svc=Depends(services)):
     refused = check_csrf(request, caller, csrf_token)
     if refused:
         return refused
+    user_service.logout(svc, caller.username, caller.nonce)  # the cookie, even copied, is dead now
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -202,6 +214,7 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
         a = alert_service.get_detail(svc, alert_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
+    audit_service.viewed(svc, caller.username, "alert", alert_id, via="console")
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
     title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
@@ -334,6 +347,7 @@ def post_page(request: Request, post_id: str, caller: Caller = Depends(console_c
         post = load_post(svc, post_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
+    audit_service.viewed(svc, caller.username, "post", post_id, via="console")
     return render(request, "post.html", caller, post=post, nav="search")
 
 

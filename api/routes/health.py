@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import services
+from patrol.index_identity import check_index
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(tags=["operations"])
@@ -22,11 +23,17 @@ def _probe(name: str, fn) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
+def _index_ok(svc) -> None:
+    """Reachable, and this store's own index, not one left empty or swapped in (patrol/index_identity.py)."""
+    svc.index.count()
+    check_index(svc.store, svc.index, adopt=False)
+
+
 @router.get("/healthz", summary="Database and index reachable")
 def healthz(svc=Depends(services)):
     checks = {
         "database": _probe("database", svc.store.counts),
-        "index": _probe("index", svc.index.count),
+        "index": _probe("index", lambda: _index_ok(svc)),
     }
     body = {name: detail for name, (_, detail) in checks.items()}
     if all(ok for ok, _ in checks.values()):

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 
 from api.deps import Caller, READERS_DEP, services
 from api.schemas import PostOut
+from api.services import audit
 from api.services.posts import load_post
 
 router = APIRouter(prefix="/api/posts", tags=["posts"])
@@ -12,4 +13,6 @@ router = APIRouter(prefix="/api/posts", tags=["posts"])
 
 @router.get("/{post_id}", response_model=PostOut, summary="A post, its analysis and its versions")
 def get_post(post_id: str, caller: Caller = READERS_DEP, svc=Depends(services)) -> PostOut:
-    return load_post(svc, post_id)
+    post = load_post(svc, post_id)
+    audit.viewed(svc, caller.username, "post", post_id, via="api")
+    return post

@@ -6,10 +6,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from api.schemas import AuditEventOut, AuditPageOut, AuditVerificationOut
+from patrol.audit_anchor import verify as verify_anchored
 
 
 def record(svc, action: str, actor: str, subject: str | None, data: dict[str, Any]) -> None:
     svc.store.record_event(actor, action, subject or "", data, datetime.now(timezone.utc))
+
+
+def viewed(svc, actor: str, kind: str, item_id: str, via: str) -> None:
+    """`alert.viewed` / `post.viewed`: who read which alert or post, and from where (api, console)."""
+    record(svc, f"{kind}.viewed", actor, subject=f"{kind}:{item_id}", data={"via": via})
 
 
 def events_page(svc, *, after_seq: int, limit: int, actor: str | None, action: str | None,
@@ -24,5 +30,8 @@ def events_page(svc, *, after_seq: int, limit: int, actor: str | None, action: s
 
 
 def verify(svc) -> AuditVerificationOut:
-    v = svc.store.verify_audit()
-    return AuditVerificationOut(ok=v.ok, checked=v.checked, first_bad_seq=v.first_bad_seq, reason=v.reason)
+    """The chain checked with its key and against the last signed checkpoint (patrol.audit_anchor)."""
+    v = verify_anchored(svc.store, svc.checkpoints)
+    return AuditVerificationOut(ok=v.ok, checked=v.checked, first_bad_seq=v.first_bad_seq, reason=v.reason,
+                                problem=v.problem, keyed=v.keyed, checkpoint_seq=v.checkpoint_seq,
+                                checkpoint_at=v.checkpoint_at)

@@ -81,15 +81,21 @@ def encode_cursor(sort: str, values: list) -> str:
 
 
 def decode_cursor(cursor: str, sort: str, keys) -> list:
+    # The messages say what is wrong in words; the exception behind one is no concern of the caller's.
+    start_again = "start again from the first page"
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if data["s"] != sort or len(data["v"]) != len(keys):
-            raise InvalidFilter(f"cursor belongs to sort {data['s']!r}, not {sort!r}")
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidFilter(f"cursor is not one this server issued: it is not readable; {start_again}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("v"), list) or not isinstance(data.get("s"), str):
+        raise InvalidFilter(f"cursor is not one this server issued: it lacks its sort or position; {start_again}")
+    if data["s"] != sort or len(data["v"]) != len(keys):
+        raise InvalidFilter(f"cursor belongs to another sort order than {sort!r}; {start_again}")
+    try:
         return [_cursor_value(col, v) for (col, _), v in zip(keys, data["v"])]
-    except InvalidFilter:
-        raise
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error) as exc:
-        raise InvalidFilter(f"cursor is not one this server issued ({exc.__class__.__name__})") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidFilter(f"cursor is not one this server issued: its position is not valid ({exc}); "
+                            f"{start_again}") from None
 
 
 def _cursor_value(col, v) -> Any:

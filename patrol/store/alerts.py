@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from patrol import reviews
 from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.audit import VIEW_ACTIONS
 from patrol.posts import text_problem
 from patrol.reviews import Decision
 from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
@@ -66,7 +67,7 @@ class AlertRepository:
         alert = source_health_alert(source, reason, now)
         report = SaveReport()
         with self._db.write() as conn:
-            self.open_in(conn, AuditChain(conn), alert, {}, now, report)
+            self.open_in(conn, AuditChain(conn, self._db.audit_key), alert, {}, now, report)
         return alert if report.opened_alert_ids else None
 
     # -- reading -----------------------------------------------------------------------------
@@ -108,7 +109,8 @@ class AlertRepository:
             if row is None:
                 return None
             note_rows = conn.execute(select(notes).where(notes.c.alert_id == alert_id).order_by(notes.c.id))
-            history = conn.execute(select(audit_log).where(audit_log.c.subject == f"alert:{alert_id}")
+            history = conn.execute(select(audit_log).where(audit_log.c.subject == f"alert:{alert_id}",
+                                                           audit_log.c.action.not_in(VIEW_ACTIONS))
                                    .order_by(audit_log.c.seq))
             alert = alert_from_row(row)
             return AlertDetail(alert=alert, notes=[note_from_row(n) for n in note_rows],
@@ -129,11 +131,11 @@ class AlertRepository:
 
     def claim(self, alert_id: str, user: User | str, now: datetime) -> Alert:
         with self._db.write() as conn:
-            return _claim(conn, AuditChain(conn), alert_id, user, now)
+            return _claim(conn, AuditChain(conn, self._db.audit_key), alert_id, user, now)
 
     def release(self, alert_id: str, user: User | str, now: datetime) -> Alert:
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             actor = acting_user(conn, user)
             before = locked_alert(conn, alert_id)
             after = reviews.apply_release(before, actor, now)
@@ -144,7 +146,7 @@ class AlertRepository:
 
     def decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
         with self._db.write() as conn:
-            return _decide(conn, AuditChain(conn), alert_id, decision, user, now)
+            return _decide(conn, AuditChain(conn, self._db.audit_key), alert_id, decision, user, now)
 
     def add_note(self, alert_id: str, user: User | str, text_: str, now: datetime) -> Note:
         body = (text_ or "").strip()
@@ -155,7 +157,7 @@ class AlertRepository:
         if len(body) > reviews.MAX_NOTE_CHARS:
             raise reviews.DecisionError(f"a note must be at most {reviews.MAX_NOTE_CHARS} characters")
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             actor = acting_user(conn, user)
             if not actor.can_review:
                 raise reviews.PermissionDenied(f"{actor.name} ({actor.role}) cannot add notes to alerts")
@@ -190,7 +192,7 @@ class AlertRepository:
 
     def _bulk_decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             alert = locked_alert(conn, alert_id)
             if alert.status == "open":
                 _claim(conn, chain, alert_id, user, now)

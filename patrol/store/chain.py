@@ -7,22 +7,39 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from patrol import audit as audit_mod
-from patrol.audit import AuditEvent
+from patrol.audit import AuditError, AuditEvent
+from patrol.audit_key import AuditKey
 from patrol.store.schema import audit_head, audit_log
 
 
 class AuditChain:
-    """The audit chain inside one write transaction: locks the head on creation, appends after it."""
+    """The audit chain inside one write transaction: locks the head on creation, appends after it.
 
-    def __init__(self, conn: Connection):
+    `key`: the audit key this process holds (None: a store opened without one, as tests and the
+    crawlers' state reader do). A keyed chain refuses appends without its key, or with another
+    key, because either would leave events nobody can verify."""
+
+    def __init__(self, conn: Connection, key: AuditKey | None = None):
         self.conn = conn
-        row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+        row = conn.execute(select(audit_head.c.seq, audit_head.c.hash, audit_head.c.key_id)
                            .where(audit_head.c.id == 1).with_for_update()).one()
-        self.seq, self.hash = row.seq, row.hash
+        self.seq, self.hash, self.key_id = row.seq, row.hash, row.key_id
+        self.key = key
         self.appended: list[AuditEvent] = []
 
+    def _secret(self) -> bytes | None:
+        if self.key_id is None:
+            return None
+        if self.key is None:
+            raise AuditError(f"the audit chain is keyed (key {self.key_id}) and this process has no audit key: "
+                             "set PATROL_AUDIT__KEY or put the key file back in PATROL_HOME")
+        if self.key.key_id != self.key_id:
+            raise AuditError(f"the audit chain is keyed with key {self.key_id}, but this process holds "
+                             f"key {self.key.key_id} ({self.key.origin})")
+        return self.key.secret
+
     def append(self, at: datetime, actor: str, action: str, subject: str, payload: dict | None = None) -> AuditEvent:
-        ev = audit_mod.next_event(self.seq, self.hash, at, actor, action, subject, payload)
+        ev = audit_mod.next_event(self.seq, self.hash, at, actor, action, subject, payload, self._secret())
         self.conn.execute(audit_log.insert().values(
             seq=ev.seq, at=ev.at, actor=ev.actor, action=ev.action, subject=ev.subject,
             payload=audit_mod.canonical_payload(ev.payload), prev_hash=ev.prev_hash, hash=ev.hash))
@@ -30,3 +47,18 @@ class AuditChain:
         self.seq, self.hash = ev.seq, ev.hash
         self.appended.append(ev)
         return ev
+
+    def start_keying(self, at: datetime, key: AuditKey, actor: str) -> AuditEvent | None:
+        """Key an unkeyed chain from its next event on. A chain with events gets the
+        `audit.keyed` event first (naming how many unkeyed events come before it); an empty one
+        is keyed from seq 1. Returns the marker event, if one was written."""
+        if self.key_id is not None:
+            raise AuditError(f"the audit chain is already keyed (key {self.key_id})")
+        legacy = self.seq
+        self.conn.execute(update(audit_head).where(audit_head.c.id == 1)
+                          .values(key_id=key.key_id, keyed_from=legacy + 1))
+        self.key_id, self.key = key.key_id, key
+        if legacy == 0:
+            return None
+        return self.append(at, actor, audit_mod.KEYED_ACTION, "audit",
+                           {"key_id": key.key_id, "legacy_events": legacy, "legacy_head": self.hash})

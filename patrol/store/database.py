@@ -33,9 +33,11 @@ def findable(key: Any) -> bool:
 class Database:
     """One engine and the two kinds of transaction the repositories use."""
 
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, audit_key=None):
         self.engine: Engine = make_engine(url, echo)
         self.dialect = self.engine.dialect.name
+        # The audit key (patrol.audit_key.AuditKey) every AuditChain of this database appends with.
+        self.audit_key = audit_key
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

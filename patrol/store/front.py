@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 
 from patrol.alerts import Alert
 from patrol.audit import AuditEvent, AuditVerification
+from patrol.audit_key import AuditKey
+from patrol.checkpoints import Checkpoint
 from patrol.posts import RawPost, post_id_for
 from patrol.reviews import Decision
 from patrol.store.alerts import AlertRepository
@@ -22,11 +24,15 @@ from patrol.store.chain import AuditChain
 from patrol.store.counts import counts
 from patrol.store.database import SYSTEM_ACTOR, Database
 from patrol.store.labels import LabelRepository, PostLabel, SampledPost, TrainingLabels
+from patrol.login_limits import LoginPolicy
+from patrol.sessions import Account, Session
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
     SourceHealth,
 )
+from patrol.store.retention import RetentionRepository
+from patrol.store.sessions import SessionRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -36,21 +42,30 @@ class Store:
     """The workflow database. `url`: a SQLAlchemy URL (sqlite:///path, postgresql://...).
 
     Construction runs the Alembic migrations to head. `password_rounds` is bcrypt's cost; only
-    tests should lower it.
+    tests should lower it. `audit_key` (patrol.audit_key.AuditKey): the key of the audit chain's
+    HMACs; with `key_chain` an unkeyed chain is keyed at open (docs/AUDIT.md). Without a key the
+    chain stays plain SHA-256 (tests), and a keyed chain refuses this store's appends.
     """
 
-    def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False):
+    def __init__(self, url: str, password_rounds: int = DEFAULT_ROUNDS, echo: bool = False,
+                 audit_key: AuditKey | None = None, key_chain: bool = True,
+                 login_policy: LoginPolicy | None = None):
         self.url = url
         self.password_rounds = password_rounds
-        self._db = Database(url, echo)
+        self._db = Database(url, echo, audit_key)
         self.dialect = self._db.dialect
         self._db.migrate()
         self._posts = PostRepository(self._db)
         self._alerts = AlertRepository(self._db)
         self._audit = AuditRepository(self._db)
-        self._users = UserRepository(self._db, self._audit, password_rounds)
+        self._users = UserRepository(self._db, self._audit, password_rounds, login_policy)
+        self._sessions = SessionRepository(self._db)
         self._sources = SourceRepository(self._db)
         self._labels = LabelRepository(self._db)
+        self._retention = RetentionRepository(self._db)
+        if audit_key is not None:
+            # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
+            self._audit.key_chain() if key_chain else self._audit.check_key()
 
     @property
     def engine(self) -> Engine:
@@ -73,16 +88,20 @@ class Store:
         report = SaveReport()
         with self._db.write() as conn:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
-            chain = AuditChain(conn) if alerts_in else None
+            chain = AuditChain(conn, self._db.audit_key) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
             for a in alerts_in:
                 self._alerts.open_in(conn, chain, a, versions, now, report)
         return report
 
-    def mark_indexed(self, posts_done: Iterable[str | PostRecord]) -> None:
+    def mark_indexed(self, posts_done: Iterable[str | PostRecord | tuple[str, int]]) -> None:
         """Record that posts are in the search index. Pass the PostRecords that were indexed (not
         just ids) and a post edited meanwhile by another process stays unindexed, as it should."""
         self._posts.mark_indexed(posts_done)
+
+    def has_indexed_posts(self) -> bool:
+        """Whether any post is marked as in the search index (an empty index then means a lost one)."""
+        return self._posts.has_indexed_posts()
 
     def unindexed_post_ids(self, limit: int = 1000) -> list[str]:
         return self._posts.unindexed_post_ids(limit)
@@ -176,9 +195,45 @@ class Store:
         """Change a user's role, active flag or password (audited as user.changed; never the password)."""
         return self._users.set_user(name, actor, now, role=role, active=active, password=password)
 
-    def authenticate(self, name: str, password: str, now: datetime | None = None) -> User | None:
-        """The user when the password matches and the user is active; every attempt is audited."""
-        return self._users.authenticate(name, password, now)
+    def authenticate(self, name: str, password: str, now: datetime | None = None,
+                     address: str | None = None) -> User | None:
+        """The user when the password matches and the user is active; every attempt is audited.
+        Raises LoginRefused (patrol.login_limits) while failures hold the account or address back."""
+        return self._users.authenticate(name, password, now, address)
+
+    def unlock_user(self, name: str, actor: str, now: datetime) -> bool:
+        """Lift a login lockout (audited as user.unlocked); whether one was in force."""
+        return self._users.unlock(name, actor, now)
+
+    def accounts(self, now: datetime) -> list[Account]:
+        """Every user with lockout, known-default-password and live-session state."""
+        return self._users.accounts(now)
+
+    def active_default_password_users(self) -> list[str]:
+        """Active users whose password is a known default (the demo user's `demo`)."""
+        return self._users.active_default_password_users()
+
+    # -- sessions (patrol/store/sessions.py) -------------------------------------------------
+
+    def open_session(self, session_id: str, user_name: str, kind: str, expires_at: datetime,
+                     address: str, now: datetime) -> Session:
+        return self._sessions.open_session(session_id, user_name, kind, expires_at, address, now)
+
+    def session_user(self, session_id: str, now: datetime) -> User | None:
+        """The user of a live session (not ended, not expired, user active), else None."""
+        return self._sessions.session_user(session_id, now)
+
+    def list_sessions(self, user_name: str | None, now: datetime) -> list[Session]:
+        return self._sessions.list_sessions(user_name, now)
+
+    def end_session(self, session_id: str, actor: str, reason: str, now: datetime,
+                    of_user: str | None = None) -> Session:
+        """End one live session (audited as session.ended); NotFound when there is none."""
+        return self._sessions.end_session(session_id, actor, reason, now, of_user=of_user)
+
+    def end_sessions(self, user_name: str, actor: str, now: datetime) -> int:
+        """An admin ends every live session of a user (audited); how many ended."""
+        return self._users.end_all_sessions(user_name, actor, now)
 
     def get_user(self, name: str) -> User | None:
         return self._users.get_user(name)
@@ -197,9 +252,27 @@ class Store:
                      action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
         return self._audit.audit_events(after_seq, limit, actor, action, subject)
 
-    def verify_audit(self, chunk: int = 2000) -> AuditVerification:
-        """Recompute the whole chain; also catches events cut off the end (the head row remembers)."""
-        return self._audit.verify_audit(chunk)
+    def verify_audit(self, chunk: int = 2000, checkpoint: Checkpoint | None = None) -> AuditVerification:
+        """Recompute the whole chain (HMACs under the audit key); also catches events cut off the end
+        (the head row remembers) and, given the last checkpoint, truncation, emptying and rewrites
+        that also fixed the head row."""
+        return self._audit.verify_audit(chunk, checkpoint)
+
+    def key_audit_chain(self, now: datetime | None = None) -> AuditEvent | None:
+        """Key an unkeyed chain with this store's audit key; the `audit.keyed` event, if written."""
+        return self._audit.key_chain(now)
+
+    def audit_head(self) -> tuple[int, str, int | None]:
+        """(seq, hash, keyed_from): the chain head, as a checkpoint records it."""
+        return self._audit.head()
+
+    @property
+    def audit_key(self) -> AuditKey | None:
+        return self._db.audit_key
+
+    def store_id(self) -> str:
+        """This database's identity (made once by migration 0004); the search index is stamped with it."""
+        return self._audit.store_id()
 
     # -- source health and crawl state (patrol/store/sources.py) -----------------------------
 
@@ -217,6 +290,16 @@ class Store:
 
     def set_crawl_state(self, source: str, key: str, value: Any, now: datetime) -> None:
         self._sources.set_crawl_state(source, key, value, now)
+
+    # -- retention (patrol/store/retention.py; the policy is patrol/retention.py) ------------
+
+    def purgeable_post_ids(self, cutoff: datetime, limit: int = 500) -> list[str]:
+        """Posts first seen before `cutoff` that raised no alert, oldest first."""
+        return self._retention.purgeable_post_ids(cutoff, limit)
+
+    def purge_posts(self, post_ids: list[str], cutoff: datetime) -> dict[str, int]:
+        """Delete those of `post_ids` that still qualify (with their versions); {"posts", "versions"}."""
+        return self._retention.purge_posts(post_ids, cutoff)
 
     # -- summary (patrol/store/counts.py) ----------------------------------------------------
 

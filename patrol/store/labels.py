@@ -113,7 +113,7 @@ class LabelRepository:
             raise rules.LabelError("alert labels come from decisions (Store.decide), not label_post")
         rules.check_category(category)
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             actor = acting_user(conn, user)
             if not actor.can_review:
                 raise PermissionDenied(f"{actor.name} ({actor.role}) cannot label posts; officers and supervisors can")
@@ -147,7 +147,7 @@ class LabelRepository:
         no_alert = and_(posts.c.first_seen >= start, posts.c.first_seen < end,
                         ~select(alerts.c.id).where(alerts.c.post_id == posts.c.id).exists())
         with self._db.write() as conn:
-            chain = AuditChain(conn)  # the chain head's lock serialises two draws of the same day
+            chain = AuditChain(conn, self._db.audit_key)  # the chain head's lock serialises two draws of the same day
             if conn.execute(select(func.count()).select_from(recall_samples)
                             .where(recall_samples.c.day == key)).scalar_one():
                 return self._sample_rows(conn, key)

@@ -98,6 +98,8 @@ class PostRepository:
         for p in posts_done:
             if isinstance(p, PostRecord):
                 exact.append({"b_id": p.id, "b_version": p.version})
+            elif isinstance(p, tuple):  # (id, version): what a long rebuild keeps instead of whole records
+                exact.append({"b_id": p[0], "b_version": p[1]})
             else:
                 ids.append(p)
         with self._db.write() as conn:
@@ -105,6 +107,10 @@ class PostRepository:
                 conn.execute(update(posts).where(posts.c.id.in_(chunk)).values(indexed=True))
             if exact:
                 conn.execute(MARK_VERSION_INDEXED, exact)
+
+    def has_indexed_posts(self) -> bool:
+        with self._db.read() as conn:
+            return conn.execute(select(posts.c.id).where(posts.c.indexed.is_(True)).limit(1)).first() is not None
 
     def unindexed_post_ids(self, limit: int = 1000) -> list[str]:
         with self._db.read() as conn:

@@ -57,6 +57,7 @@ posts = Table(
     Column("indexed", Boolean, nullable=False),
     Index("ix_posts_indexed_first_seen", "indexed", "first_seen"),
     Index("ix_posts_source", "source"),
+    Index("ix_posts_first_seen", "first_seen"),  # retention picks old posts by it
 )
 
 post_versions = Table(
@@ -130,6 +131,37 @@ users = Table(
     Column("password_hash", String(100), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The password is one anyone would try first (patrol.users.known_default_password): decided
+    # when it is set, since the hash cannot tell. `patrol serve` stays on loopback while one is active.
+    Column("default_password", Boolean, nullable=False, server_default=text("false")),
+)
+
+# Login sessions: one row per bearer token or console cookie issued. The signed credential carries
+# a random nonce; the row is keyed by its SHA-256, so a credential works only while its row says
+# active: logout, a password or role change, deactivation or an admin ends it for good.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("kind", String(10), nullable=False),          # "token" | "console"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("address", String(64), nullable=False),       # the client address at login, for the admin's list
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("ended_reason", String(40), nullable=True),
+    Index("ix_sessions_user", "user_name", "ended_at"),
+)
+
+# Failed-login counters (patrol.login_limits): one row per account name ("user:<name>", kept for
+# names no user has too, so a lockout tells nothing about which names exist) and per client
+# address ("addr:<ip>").
+login_limits = Table(
+    "login_limits", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=True),
+    Column("blocked_until", UTCDateTime, nullable=True),
+    Column("locked", Boolean, nullable=False),             # until an admin lifts it
 )
 
 audit_log = Table(
@@ -148,11 +180,21 @@ audit_log = Table(
 )
 
 # One row (id 1): the last seq and hash. Appenders lock it, which serialises the chain.
+# key_id: the audit key's public id (NULL: not keyed); keyed_from: the first HMAC event.
 audit_head = Table(
     "audit_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(16), nullable=True),
+    Column("keyed_from", Integer, nullable=True),
+)
+
+# Facts about the database itself; `store_id` (made once by migration 0004) stamps the index.
+store_meta = Table(
+    "store_meta", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 source_health = Table(

@@ -21,6 +21,8 @@ def run(tmp_path, monkeypatch):
     def invoke(*args, input=None):
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
+    # Every data command refuses a home that does not exist yet: these tests work in a made one.
+    assert invoke("init").exit_code == 0
     return invoke
 
 
@@ -170,7 +172,7 @@ def test_ingest_with_the_database_unavailable_says_from_which_line_nothing_was_s
 def test_reindex_with_the_index_unavailable_fails_with_the_reason(run, tmp_path):
     posts = tmp_path / "posts.jsonl"
     posts.write_text(json.dumps({"source": "other", "url": "http://127.0.0.1/p/1", "text": "好"}) + "\n")
-    (tmp_path / "home").mkdir()
+    (tmp_path / "home").mkdir(exist_ok=True)  # made by `patrol init`
     broken = tmp_path / "home" / "index.sqlite"
     broken.write_bytes(b"not an index " * 1000)
     stored = run("ingest", str(posts))

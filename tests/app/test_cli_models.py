@@ -42,7 +42,9 @@ def run(*args):
 
 
 def _store(home: Path) -> Store:
-    return Store(Settings(home=home).resolved_database_url, password_rounds=4)
+    from app.bootstrap import build_store
+
+    return build_store(Settings(home=home))  # with the home's audit key, as the commands open it
 
 
 def _decided_post(store: Store, n: int, text: str, decision: Decision) -> str:

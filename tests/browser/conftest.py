@@ -75,8 +75,8 @@ def console(tmp_path_factory):
     with DemoSite() as site:
         crawl_demo_site(services, site)
     # Users through a second Store at bcrypt's lowest cost: the hash carries its cost, so the app's
-    # own store checks these passwords quickly; nothing else differs.
-    users = Store(settings.resolved_database_url, password_rounds=4)
+    # own store checks these passwords quickly; nothing else differs. The same audit key: the chain is keyed.
+    users = Store(settings.resolved_database_url, password_rounds=4, audit_key=services.store.audit_key)
     for name, role in USERS.items():
         users.add_user(name, role, password_of(name))
     users.close()

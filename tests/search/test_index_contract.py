@@ -632,3 +632,29 @@ def test_fts_operators_typed_as_words_are_just_words(index):
     index.add([post("ops", "NEAR AND NOT", "OR this", "2026-11-07T00:00:00+00:00")])
     assert ids(index, "near") == {"ops"}
     assert ids(index, '"and not"') == {"ops"}
+
+
+# ---------------------------------------------------------------------------- identity, removal, rebuild
+
+
+def test_an_index_carries_the_stamp_it_was_given(empty_index):
+    assert empty_index.identity() is None
+    empty_index.stamp("store-a")
+    assert empty_index.identity() == "store-a"
+
+
+def test_removed_posts_leave_search_facets_and_count(index):
+    before = index.count()
+    assert index.remove(["gamble", "no-such-post"]) == 1
+    assert index.count() == before - 1 and index.get("gamble") is None
+    assert "gamble" not in ids(index, "博彩")
+    facets = index.search(SearchQuery(q="", limit=100)).facets
+    assert facets["source"].get("city-forum", 0) == sum(1 for p in CORPUS if p.source == "city-forum") - 1
+
+
+def test_rebuild_replaces_everything_and_stamps(index):
+    kept = [p for p in CORPUS if p.id != "gamble"]
+    assert index.rebuild([kept[:2], kept[2:]], "store-b") == len(kept)
+    assert index.count() == len(kept) and index.get("gamble") is None
+    assert index.identity() == "store-b"
+    assert ids(index, "网站") == {p.id for p in kept if "网站" in p.title + p.text}

@@ -1,14 +1,14 @@
 """Officers' labels (from decisions, the recall sample and search) and the daily recall sample.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-08
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
