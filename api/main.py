@@ -17,6 +17,7 @@ from api.limits import BodyLimit
 from api.metrics import ApiMetrics
 from api.openapi import install_openapi
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
+from api.routes import labelling, labelling_console
 from api.routes import console_users, users
 
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -43,6 +44,8 @@ def create_app(services) -> FastAPI:
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
+    app.include_router(labelling.router)  # issue 15: labels, recall sample, models
+    app.include_router(labelling_console.router)
     app.include_router(users.router)
     app.include_router(console_users.router)
     install_openapi(app)

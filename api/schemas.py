@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, MAX_NOTE_CHARS
+from patrol.taxonomy import HARM_CATEGORIES
 from patrol.users import MAX_PASSWORD_BYTES, ROLES
 from search.index import Hit
 
@@ -161,6 +162,9 @@ class DecisionIn(BaseModel):
     disposition: Literal[DISPOSITIONS] | None = None  # type: ignore[valid-type]
     reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
     note: str = Field("", max_length=MAX_NOTE_CHARS)
+    category: Literal[HARM_CATEGORIES] | None = Field(  # type: ignore[valid-type]
+        None, description="confirm only: the category the officer confirms, when not the alert's; "
+                          "it becomes the post's training label")
 
 
 class NoteIn(BaseModel):

@@ -89,12 +89,33 @@ def build_store(settings: Settings):
     return store
 
 
-def build_analyzer(settings: Settings):
+def build_analyzer(settings: Settings, model_path=None):
+    """PATROL_MODEL_PATH when set, else the model promoted in the registry (`patrol model`), else
+    the bundled one. `model_path` names a file explicitly (the lifecycle's candidates)."""
     from nlp.analyzer import Analyzer
 
-    model_path = settings.model_path  # None: the bundled model, when one ships
+    if model_path is None:
+        model_path = settings.model_path or model_registry(settings).current_path()
     return Analyzer.default(lexicon_dir=settings.lexicon_dir, model_path=model_path,
                             use_encoder=settings.model_encoder)
+
+
+def model_registry(settings: Settings):
+    from patrol.model_registry import ModelRegistry
+
+    return ModelRegistry(settings.home)
+
+
+def build_live_analyzer(settings: Settings):
+    """The analyzer of the long-running processes: follows promotions (app/live_model.py), unless
+    PATROL_MODEL_PATH pins a file."""
+    if settings.model_path is not None:
+        return build_analyzer(settings)
+    from app.live_model import LiveAnalyzer
+    from nlp.analyzer import Analyzer
+
+    return LiveAnalyzer(model_registry(settings), lambda path: Analyzer.default(
+        lexicon_dir=settings.lexicon_dir, model_path=path, use_encoder=settings.model_encoder))
 
 
 def build_rules(settings: Settings):
@@ -124,7 +145,7 @@ class Services:
 
     @cached_property
     def analyzer(self):
-        return build_analyzer(self.settings)
+        return build_live_analyzer(self.settings)
 
     @cached_property
     def rules(self):

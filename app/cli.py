@@ -456,5 +456,9 @@ def search(
 
 
 
+from app import cli_models  # noqa: E402  (issue 15: export-labels, recall-sample, model)
+
+cli_models.register(app)
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -35,6 +35,8 @@ ACTIONS = frozenset({
     "session.ended",
     "search.performed",
     "watchlist.changed",
+    # issue 15: officers' labels outside decisions, the recall sample, the model lifecycle
+    "post.labelled", "recall_sample.drawn", "model.promoted", "model.refused", "model.rolled_back",
     "lexicon.reloaded",
     "source.health_alert",
     "alert.viewed",

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from patrol.alerts import CLAIMED, CONFIRMED, DISMISSED, ESCALATED, OPEN, Alert
 from patrol.posts import text_problem
+from patrol.taxonomy import HARM_CATEGORIES
 from patrol.users import OFFICER, SUPERVISOR, User
 
 CLAIM, RELEASE, CONFIRM, DISMISS, ESCALATE = "claim", "release", "confirm", "dismiss", "escalate"
@@ -80,6 +81,9 @@ class Decision:
     disposition: str | None = None
     reason: str | None = None
     note: str = ""
+    # confirm only: the category the officer confirms when it is not the alert's ("this is
+    # gambling, not fraud"). It becomes the post's training label (patrol.labels).
+    category: str | None = None
 
     def __post_init__(self) -> None:
         note = (self.note or "").strip()
@@ -109,13 +113,21 @@ class Decision:
                 raise DecisionError("escalate takes only a note")
         else:
             raise DecisionError(f"action must be one of {', '.join(DECISION_ACTIONS)}, got {self.action!r}")
+        if self.category is not None and self.action != CONFIRM:
+            raise DecisionError(f"only confirm takes a corrected category, not {self.action}")
+        if self.category is not None and self.category not in HARM_CATEGORIES:
+            raise DecisionError(f"the confirmed category must be one of {', '.join(HARM_CATEGORIES)}; "
+                                f"got {self.category!r}")
 
     @property
     def outcome(self) -> str | None:
         return self.disposition if self.action == CONFIRM else self.reason if self.action == DISMISS else None
 
     def to_dict(self) -> dict:
-        return {"action": self.action, "disposition": self.disposition, "reason": self.reason, "note": self.note}
+        out = {"action": self.action, "disposition": self.disposition, "reason": self.reason, "note": self.note}
+        if self.category is not None:
+            out["category"] = self.category
+        return out
 
 
 def next_state(alert: Alert, action: str, user: User) -> str:

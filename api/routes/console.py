@@ -222,7 +222,7 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
                   title_segments=title_segments, segments=segments,
                   trail=trail_groups([t.model_dump() for t in a.trail]),
                   scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,
-                  can_review=caller.role in REVIEWERS)
+                  harm_categories=HARM_CATEGORIES, can_review=caller.role in REVIEWERS)
 
 
 def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, action, done: str,
@@ -266,12 +266,14 @@ def release(request: Request, alert_id: str, csrf_token: str = Form("", max_leng
 def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
            action: str = Form("", max_length=20), disposition: str = Form("", max_length=40),
            reason: str = Form("", max_length=40), note: str = Form("", max_length=5000),
+           category: str = Form("", max_length=40),
            caller: Caller = Depends(console_caller), svc=Depends(services)):
     def run():
         # A <select> left at "—" sends "", which means "not given".
         body = DecisionIn(action=action, note=note,
                           disposition=disposition or None if action == "confirm" else None,
-                          reason=reason or None if action == "dismiss" else None)
+                          reason=reason or None if action == "dismiss" else None,
+                          category=category or None if action == "confirm" else None)
         alert_service.decide(svc, caller.username, alert_id, body)
 
     return _act(request, caller, csrf_token, alert_id, run, "结论已提交。")

@@ -70,7 +70,8 @@ def bulk(svc, actor: str, body: BulkIn) -> BulkOut:
 
 
 def to_decision(body: DecisionIn | BulkIn) -> Decision:
-    return Decision(action=body.action, disposition=body.disposition, reason=body.reason, note=body.note)
+    return Decision(action=body.action, disposition=body.disposition, reason=body.reason, note=body.note,
+                    category=getattr(body, "category", None))
 
 
 def index_status(svc, alert: Alert) -> None:

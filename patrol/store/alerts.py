@@ -19,6 +19,7 @@ from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, enc
 from patrol.store.chain import AuditChain
 from patrol.store.database import SYSTEM_ACTOR, Database, findable
 from patrol.store.engine import chunks, insert_ignore, insert_ignore_stmt
+from patrol.store.labels import label_decision
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, SaveReport, StoreError,
 )
@@ -246,6 +247,7 @@ def _decide(conn: Connection, chain: AuditChain, alert_id: str, decision: Decisi
     before = locked_alert(conn, alert_id)
     after = reviews.apply_decision(before, decision, actor, now)
     save_review(conn, after)
+    label_id = label_decision(conn, before, decision, actor.name, now)  # the decision teaches the model
     chain.append(now, actor.name, "alert.decided", f"alert:{alert_id}",
-                 decision.to_dict() | {"from": before.status, "to": after.status})
+                 decision.to_dict() | {"from": before.status, "to": after.status, "label_id": label_id})
     return after

@@ -7,7 +7,7 @@ transaction that spans two nouns (`save_batch`: posts, then the alerts about the
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Engine
@@ -23,6 +23,7 @@ from patrol.store.audit import AuditRepository
 from patrol.store.chain import AuditChain
 from patrol.store.counts import counts
 from patrol.store.database import SYSTEM_ACTOR, Database
+from patrol.store.labels import LabelRepository, PostLabel, SampledPost, TrainingLabels
 from patrol.login_limits import LoginPolicy
 from patrol.sessions import Account, Session
 from patrol.store.posts import PostRepository
@@ -60,6 +61,7 @@ class Store:
         self._users = UserRepository(self._db, self._audit, password_rounds, login_policy)
         self._sessions = SessionRepository(self._db)
         self._sources = SourceRepository(self._db)
+        self._labels = LabelRepository(self._db)
         self._retention = RetentionRepository(self._db)
         if audit_key is not None:
             # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
@@ -157,6 +159,30 @@ class Store:
     def export_labels(self) -> list[LabelExample]:
         """Every decided post alert as a training label: (text, category, decision, outcome)."""
         return self._alerts.export_labels()
+
+    # -- officers' labels and the recall sample (patrol/store/labels.py) ----------------------
+
+    def label_post(self, post_id: str, category: str, user: User | str, now: datetime,
+                   origin: str = "search") -> PostLabel:
+        """Label a post outside a decision: origin "recall_sample" (抽检) or "search" (cold start)."""
+        return self._labels.label_post(post_id, category, user, now, origin)
+
+    def post_labels(self, post_id: str) -> list[PostLabel]:
+        return self._labels.post_labels(post_id)
+
+    def draw_recall_sample(self, day: date, size: int, now: datetime, seed: int | None = None) -> list[SampledPost]:
+        return self._labels.draw_recall_sample(day, size, now, seed)
+
+    def recall_queue(self, day: date | None = None, limit: int = 100, pending_only: bool = True) -> list[SampledPost]:
+        return self._labels.recall_queue(day, limit, pending_only)
+
+    def training_labels(self, since: datetime | None = None) -> TrainingLabels:
+        """Every labelled post once (its latest label) as patrol.labels.export_row rows."""
+        return self._labels.training_labels(since)
+
+    def label_figures(self, since: datetime | None = None) -> dict:
+        """Miss rate per category (recall sample) and precision per category (decisions), 95% Wilson."""
+        return self._labels.label_figures(since)
 
     # -- users (patrol/store/users.py) -------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Retention's reads and deletes in the workflow database: posts that raised no alert, first seen
 before a cutoff, go with their versions. A post with an alert (open, decided, confirmed: its
-evidence) is never touched here."""
+evidence) is never touched here, nor is a post an officer labelled (training data, issue 15); a
+purged post leaves the recall sample it was drawn into but never labelled."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,12 +10,14 @@ from sqlalchemy import delete, exists, select, update
 
 from patrol.store.database import Database
 from patrol.store.engine import chunks
+from patrol.store.label_schema import post_labels, recall_samples
 from patrol.store.schema import alerts, post_versions, posts
 
 
 def _purgeable(cutoff: datetime):
     no_alert = ~exists().where(alerts.c.post_id == posts.c.id)
-    return (posts.c.first_seen < cutoff) & no_alert
+    no_label = ~exists().where(post_labels.c.post_id == posts.c.id)
+    return (posts.c.first_seen < cutoff) & no_alert & no_label
 
 
 class RetentionRepository:
@@ -36,6 +39,7 @@ class RetentionRepository:
                 eligible = [r.id for r in conn.execute(
                     select(posts.c.id).where(posts.c.id.in_(chunk), _purgeable(cutoff)))]
                 if eligible:
+                    conn.execute(delete(recall_samples).where(recall_samples.c.post_id.in_(eligible)))
                     gone["versions"] += conn.execute(
                         delete(post_versions).where(post_versions.c.post_id.in_(eligible))).rowcount
                     gone["posts"] += conn.execute(delete(posts).where(posts.c.id.in_(eligible))).rowcount

@@ -219,3 +219,6 @@ crawl_state = Table(
     Column("value", JSONType, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+
+from patrol.store import label_schema  # noqa: E402,F401  (issue 15's tables, on the same metadata)

@@ -86,3 +86,17 @@ def test_a_post_that_got_an_alert_after_it_was_picked_is_kept_and_marked_for_rei
     index.remove([pid])
     assert store.purge_posts([pid], cutoff) == {"posts": 0, "versions": 0}
     assert store.get_post(pid) is not None and pid in store.unindexed_post_ids()
+
+
+def test_a_labelled_post_is_kept_as_training_data_and_an_unlabelled_sampled_one_goes(store, make, rules, index, people):
+    labelled, _ = save(store, index, make, rules, "old-labelled", 40)
+    sampled, _ = save(store, index, make, rules, "old-sampled", 40, text="今天天气很好 2")
+    day = (make.now - timedelta(days=40)).date()
+    drawn = store.draw_recall_sample(day, 10, make.now, seed=1)
+    assert {p.post_id for p in drawn} == {labelled, sampled}
+    store.label_post(labelled, "none", "li", make.now, origin="recall_sample")
+    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS), make.now)
+    assert result.counts["posts"] == 1
+    assert store.get_post(labelled) is not None and store.get_post(sampled) is None
+    assert [r["id"] for r in store.training_labels().rows] == [f"officer_decisions:{labelled}"]
+    assert store.recall_queue() == []
