@@ -61,6 +61,8 @@ def worker(tmp_path: Path, name: str, sources: Path, database_url: str) -> subpr
     env.update({
         "PATROL_HOME": str(tmp_path / f"home-{name}"),
         "PATROL_DATABASE_URL": database_url,
+        # Hosts sharing one database share its audit key (docs/AUDIT.md): each home would make its own.
+        "PATROL_AUDIT__KEY": "shared-audit-key-of-the-test-deployment",
         "PATROL_REDIS_URL": REDIS_URL,
         "PATROL_SOURCES": str(sources),
         "PATROL_CRAWL__USER_AGENT": f"PatrolTest-{name} (+ops@example.cn)",
