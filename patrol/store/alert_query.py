@@ -25,7 +25,7 @@ SORTS = {
 
 
 def alert_conditions(f: AlertFilter) -> list:
-    conds = []
+    conds = [] if f.members else [alerts.c.group_id.is_(None)]
     if f.status:
         wanted = (f.status,) if isinstance(f.status, str) else tuple(f.status)
         bad = [s for s in wanted if s not in STATUSES]

@@ -24,8 +24,9 @@ from patrol.store.database import SYSTEM_ACTOR, Database
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
-    SourceHealth,
+    SourceHealth, ThreadContext,
 )
+from patrol.store.pages import KeptPage, PageRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -49,6 +50,7 @@ class Store:
         self._audit = AuditRepository(self._db)
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
+        self._pages = PageRepository(self._db)
 
     @property
     def engine(self) -> Engine:
@@ -73,8 +75,10 @@ class Store:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
             chain = AuditChain(conn) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
+            self._pages.keep(conn, posts_in)
+            threads = {p.id: p.thread_id for p in posts_in}
             for a in alerts_in:
-                self._alerts.open_in(conn, chain, a, versions, now, report)
+                self._alerts.open_in(conn, chain, a, versions, now, report, threads.get(a.post_id, ""))
         return report
 
     def mark_indexed(self, posts_done: Iterable[str | PostRecord]) -> None:
@@ -100,7 +104,25 @@ class Store:
     def post_versions(self, post_id: str) -> list[PostVersion]:
         return self._posts.post_versions(post_id)
 
+    def thread_context(self, post_id: str, limit: int = 20) -> ThreadContext:
+        """The parent, replies and nearby posts of the post's thread, as the crawl collected them."""
+        return self._posts.thread_context(post_id, limit)
+
+    # -- kept pages (patrol/store/pages.py) --------------------------------------------------
+
+    def get_page(self, sha256: str) -> KeptPage | None:
+        """The fetched page kept under this SHA-256 (decompressed), or None (never kept, or purged)."""
+        return self._pages.get(sha256)
+
+    def purge_pages_before(self, cutoff: datetime) -> int:
+        """Retention: drop pages fetched before `cutoff` that no active alert needs."""
+        return self._pages.purge_before(cutoff)
+
     # -- alerts and their review (patrol/store/alerts.py) ------------------------------------
+
+    def group_members(self, lead_id: str) -> list[Alert]:
+        """The alerts attached to this lead alert, oldest first (patrol/store/groups.py)."""
+        return self._alerts.group_members(lead_id)
 
     def alert_statuses(self, post_ids: Sequence[str]) -> dict[str, str]:
         """post id -> the status of its alert, for the posts among `post_ids` that have one."""
