@@ -15,6 +15,7 @@ from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
+from api.routes import console_pages, docs
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -25,6 +26,7 @@ def create_app(services) -> FastAPI:
         title="Patrol",
         version="0.1.0",
         description="Public-post monitoring for internet duty officers: alerts, review, search.",
+        docs_url=None, redoc_url=None,  # served from vendored assets by api/routes/docs.py
     )
     app.state.services = services
     secret = load_secret_key(settings.api.secret_key, settings.home)
@@ -38,6 +40,8 @@ def create_app(services) -> FastAPI:
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
+    app.include_router(console_pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     lexicon_dir: Path | None = None
     # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
     classify_workers: int | None = Field(default=None, ge=1)
+    # Fetched pages kept as evidence are purged after this many days (patrol.evidence.purge_pages),
+    # unless an active alert still needs them (PATROL_PAGE_RETENTION_DAYS).
+    page_retention_days: int = Field(default=180, ge=1)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -27,6 +27,7 @@ from patrol.store.records import (
     SourceHealth, ThreadContext,
 )
 from patrol.store.pages import KeptPage, PageRepository
+from patrol.store.reports import ReportRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -51,6 +52,7 @@ class Store:
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
         self._pages = PageRepository(self._db)
+        self._reports = ReportRepository(self._db)
 
     @property
     def engine(self) -> Engine:
@@ -218,3 +220,12 @@ class Store:
 
     def counts(self, now: datetime | None = None) -> dict[str, Any]:
         return counts(self._db, now)
+
+    def dashboard(self, now: datetime, days: int = 14) -> dict[str, Any]:
+        """Alerts per category per day, queue age, decisions per officer per day, source health."""
+        return self._reports.dashboard(now, days)
+
+    def handover(self, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+        """The shift handover (交接班) for [start, end): open, claimed, overdue, escalations pending,
+        decisions per officer, source outages."""
+        return self._reports.handover(start, end, now)
