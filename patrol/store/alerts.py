@@ -49,8 +49,8 @@ class AlertRepository:
             raise ValueError(f"alert {a.id} must be opened with status 'open', not {a.status!r}")
         if a.post_id is not None and a.post_id not in versions and not locked_posts(conn, [a.post_id]):
             raise ValueError(f"alert {a.id} is about post {a.post_id}, which is neither stored nor in this batch")
-        keys, simhash = group_keys(a, thread_id)
-        lead = groups.find_lead(conn, keys, simhash, a.severity) if keys else None
+        keys, signature = group_keys(a, thread_id)
+        lead = groups.find_lead(conn, keys, signature, a.severity) if keys else None
         values = alert_values(a)
         if lead is not None:
             values["group_id"] = lead[0]
@@ -60,7 +60,7 @@ class AlertRepository:
             report.skipped_alert_ids.append(a.id)
             return
         if keys:
-            groups.keep_keys(conn, lead[0] if lead else a.id, keys, simhash)
+            groups.keep_keys(conn, lead[0] if lead else a.id, keys, signature)
         action = "source.health_alert" if a.is_ops else "alert.opened"
         chain.append(now, SYSTEM_ACTOR, action, f"alert:{a.id}", {
             "post_id": a.post_id, "source": a.source, "category": a.category, "labels": list(a.labels),

@@ -24,14 +24,18 @@ from patrol.store.schema import alert_group_keys, alerts
 from patrol.taxonomy import SEVERITY_RANK
 
 
-def find_lead(conn: Connection, keys: list[tuple[str, str]], simhash: str, severity: str) -> tuple[str, str] | None:
+# When a lead matches on several keys, the reason shown is the strongest.
+REASON_ORDER = ("near_duplicate", "contact", "thread")
+
+
+def find_lead(conn: Connection, keys: list[tuple[str, str]], signature: str, severity: str) -> tuple[str, str] | None:
     """(lead alert id, reason) of the active lead holding one of `keys`, or None. Among several,
     the most severe lead, then the oldest."""
     if not keys:
         return None
     reasons = dict(keys)
     rows = conn.execute(
-        select(alert_group_keys.c.key, alert_group_keys.c.simhash, alerts.c.id, alerts.c.severity_rank,
+        select(alert_group_keys.c.key, alert_group_keys.c.signature, alerts.c.id, alerts.c.severity_rank,
                alerts.c.opened_at)
         .join(alerts, alerts.c.id == alert_group_keys.c.alert_id)
         .where(alert_group_keys.c.key.in_(list(reasons)), alerts.c.status.in_(ACTIVE_STATUSES),
@@ -40,18 +44,18 @@ def find_lead(conn: Connection, keys: list[tuple[str, str]], simhash: str, sever
     found = []
     for r in rows:
         reason = reasons[r.key]
-        if reason == "near_duplicate" and not near_duplicate(r.simhash, simhash):
+        if reason == "near_duplicate" and not near_duplicate(r.signature, signature):
             continue  # the same band, not the same text
-        found.append((r.severity_rank, r.opened_at, r.id, reason))
+        found.append((r.severity_rank, r.opened_at, r.id, REASON_ORDER.index(reason), reason))
     if not found:
         return None
     found.sort()
-    return found[0][2], found[0][3]
+    return found[0][2], found[0][4]
 
 
-def keep_keys(conn: Connection, lead_id: str, keys: list[tuple[str, str]], simhash: str) -> None:
+def keep_keys(conn: Connection, lead_id: str, keys: list[tuple[str, str]], signature: str) -> None:
     for key, _reason in keys:
-        insert_ignore(conn, alert_group_keys, {"key": key, "alert_id": lead_id, "simhash": simhash})
+        insert_ignore(conn, alert_group_keys, {"key": key, "alert_id": lead_id, "signature": signature})
 
 
 def attached(conn: Connection, chain: AuditChain, lead_id: str, member: Alert, reason: str, now: datetime) -> None:

@@ -194,8 +194,8 @@ alert_group_keys = Table(
     "alert_group_keys", metadata,
     Column("key", String(200), primary_key=True),
     Column("alert_id", String(64), ForeignKey("alerts.id"), primary_key=True),
-    # The lead's full SimHash for the near-duplicate check (bands only find candidates).
-    Column("simhash", String(16), nullable=False),
+    # The MinHash signature that put the key here, for the near-duplicate check (bands only find candidates).
+    Column("signature", String(200), nullable=False),
     Index("ix_alert_group_keys_alert", "alert_id"),
 )
 

@@ -34,7 +34,7 @@ def upgrade() -> None:
         "alert_group_keys",
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("alert_id", sa.String(64), sa.ForeignKey("alerts.id"), primary_key=True),
-        sa.Column("simhash", sa.String(16), nullable=False),
+        sa.Column("signature", sa.String(200), nullable=False),
     )
     op.create_index("ix_alert_group_keys_alert", "alert_group_keys", ["alert_id"])
     op.create_table(
