@@ -34,6 +34,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _summaries(request: Request) -> dict:
+    state = request.app.state
+    if not hasattr(state, "summaries"):
+        state.summaries = {}
+    return state.summaries
+
+
 def _refused(request: Request, caller: Caller, allowed: frozenset[str], what: str) -> Response | None:
     if caller.role in allowed:
         return None
@@ -45,7 +52,8 @@ def _refused(request: Request, caller: Caller, allowed: frozenset[str], what: st
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, days: int = Query(14, ge=1, le=90), caller: Caller = Depends(console_caller),
               svc=Depends(services)):
-    data = reports.dashboard(svc, days, _now())
+    data = reports.cached(_summaries(request), ("dashboard", days), _now(),
+                          lambda: reports.dashboard(svc, days, _now()))
     return render(request, "dashboard.html", caller, nav="dashboard", d=data, days=days,
                   chart_json=json.dumps(data["chart"], ensure_ascii=False))
 
@@ -62,7 +70,8 @@ def handover(request: Request, start: str = Query("", max_length=40), end: str =
     except ValueError as exc:
         return render(request, "handover.html", caller, status_code=400, nav="handover", h=None, start=start, end=end,
                       flash=f"交接班时间无效：{exc}", flash_kind="error")
-    data = reports.handover(svc, lo, hi, now)
+    # The default window moves with the clock: cached by what was asked, not by its times.
+    data = reports.cached(_summaries(request), ("handover", start, end), now, lambda: reports.handover(svc, lo, hi, now))
     context = {"h": data, "lo": lo, "hi": hi, "start": start, "end": end, "generated": now, "by": caller.username}
     if format == "pdf":
         html = templates.get_template("handover_print.html").render(**context, **templates.env.globals)
@@ -114,7 +123,7 @@ def admin_sources(request: Request, caller: Caller = Depends(console_caller), sv
         text = path.read_text(encoding="utf-8")
     except OSError:
         text = None
-    health = reports.dashboard(svc, 1, _now())["sources"]
+    health = svc.store.source_gaps(_now())
     return render(request, "admin_sources.html", caller, nav="admin", path=str(path), text=text, health=health)
 
 

@@ -8,10 +8,23 @@ from patrol.taxonomy import LABEL_ZH
 
 DEFAULT_SHIFT = timedelta(hours=12)
 MAX_SHIFT = timedelta(days=7)
+# The dashboard and the handover are summaries over every alert: at 100,000 alerts one reading
+# costs a few hundred ms on SQLite, so a reading is reused for this long (per app, per question).
+SUMMARY_TTL = timedelta(seconds=30)
+
+
+def cached(cache: dict, key, at: datetime, compute):
+    """compute() at most once per SUMMARY_TTL for `key`; the value says when it was read."""
+    hit = cache.get(key)
+    if hit is not None and at - hit[0] < SUMMARY_TTL:
+        return hit[1]
+    value = compute()
+    cache[key] = (at, value)
+    return value
 
 
 def dashboard(svc, days: int, at: datetime) -> dict:
-    data = svc.store.dashboard(at, days)
+    data = dict(svc.store.dashboard(at, days), read_at=at)
     # ECharts reads one JSON object from the page (no inline script: the CSP forbids it).
     data["chart"] = {
         "days": data["days"],
@@ -46,7 +59,7 @@ def shift_window(start: str, end: str, now: datetime) -> tuple[datetime, datetim
 
 
 def handover(svc, start: datetime, end: datetime, at: datetime) -> dict:
-    return svc.store.handover(start, end, at)
+    return dict(svc.store.handover(start, end, at), read_at=at)
 
 
 def lexicon_files(svc) -> list[dict]:

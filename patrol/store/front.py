@@ -225,6 +225,10 @@ class Store:
         """Alerts per category per day, queue age, decisions per officer per day, source health."""
         return self._reports.dashboard(now, days)
 
+    def source_gaps(self, now: datetime) -> list[dict[str, Any]]:
+        """Each source's health with its collection gap (time since its last successful pass)."""
+        return self._reports.source_gaps(now)
+
     def handover(self, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
         """The shift handover (交接班) for [start, end): open, claimed, overdue, escalations pending,
         decisions per officer, source outages."""

@@ -110,7 +110,15 @@ alerts = Table(
     # Grouping (0007, patrol/grouping.py): a member's lead alert; the lead's member count.
     Column("group_id", String(64), nullable=True),
     Column("group_size", Integer, nullable=False, server_default=text("1")),
-    Index("ix_alerts_group", "group_id"),
+    # Partial: only members have a group_id. A full index would be the planner's pick for
+    # "group_id IS NULL" (true of nearly every row) and make every report read every row.
+    Index("ix_alerts_group", "group_id", sqlite_where=text("group_id IS NOT NULL"),
+          postgresql_where=text("group_id IS NOT NULL")),
+    # Covering indexes of the dashboard and handover counts (patrol/store/reports.py).
+    Index("ix_alerts_opened_category", "opened_at", "category", "group_id"),
+    Index("ix_alerts_status_opened", "status", "group_id", "opened_at"),
+    Index("ix_alerts_status_due", "status", "group_id", "severity_rank", "due_at"),
+    Index("ix_alerts_decided", "decided_at", "decided_by", "decision"),
     Index("ix_alerts_queue", "status", "severity_rank", "due_at"),
     Index("ix_alerts_opened_at", "opened_at"),
     Index("ix_alerts_category", "category"),

@@ -29,7 +29,14 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("group_id", sa.String(64), nullable=True))
         batch.add_column(sa.Column("group_size", sa.Integer, nullable=False, server_default=sa.text("1")))
-        batch.create_index("ix_alerts_group", ["group_id"])
+        # Partial (members only): see patrol/store/schema.py.
+        batch.create_index("ix_alerts_group", ["group_id"], sqlite_where=sa.text("group_id IS NOT NULL"),
+                           postgresql_where=sa.text("group_id IS NOT NULL"))
+        # Covering indexes of the dashboard and handover counts (patrol/store/reports.py).
+        batch.create_index("ix_alerts_opened_category", ["opened_at", "category", "group_id"])
+        batch.create_index("ix_alerts_status_opened", ["status", "group_id", "opened_at"])
+        batch.create_index("ix_alerts_status_due", ["status", "group_id", "severity_rank", "due_at"])
+        batch.create_index("ix_alerts_decided", ["decided_at", "decided_by", "decision"])
     op.create_table(
         "alert_group_keys",
         sa.Column("key", sa.String(200), primary_key=True),
@@ -55,6 +62,8 @@ def downgrade() -> None:
     op.drop_index("ix_alert_group_keys_alert", "alert_group_keys")
     op.drop_table("alert_group_keys")
     with op.batch_alter_table("alerts") as batch:
+        for name in ("ix_alerts_decided", "ix_alerts_status_due", "ix_alerts_status_opened", "ix_alerts_opened_category"):
+            batch.drop_index(name)
         batch.drop_index("ix_alerts_group")
         batch.drop_column("group_size")
         batch.drop_column("group_id")
