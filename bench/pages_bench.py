@@ -108,8 +108,12 @@ def measure(client: httpx.Client, path: str) -> dict:
         times.append((time.perf_counter() - t) * 1000)
         if r.status_code != 200:
             raise RuntimeError(f"{path}: HTTP {r.status_code}")
+    # first_ms: the first view, which for the dashboard and the handover is the uncached reading
+    # (they reuse a reading for 30 s, api/services/reports.py); p50/p95 over all REPEATS views.
+    first = times[0]
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
+    return {"first_ms": round(first, 1), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
 
 
 def main(n_alerts: int = 100_000, n_posts: int = 1_000_000) -> dict:
