@@ -130,7 +130,8 @@ class AlertFilter:
     sort: str = "severity_then_due"  # severity_then_due | newest | oldest | due
     cursor: str | None = None
     limit: int = 50
-    # Grouped members stay out of the queue (their lead stands for them) unless asked for.
+    # Grouped members stay out of the queue (their lead stands for them) unless asked for, or
+    # unless `q` searches for words.
     members: bool = False
 
 
