@@ -24,6 +24,7 @@ OUTCOME = {
 HISTORY = {
     "alert.opened": "告警开立", "alert.claimed": "认领", "alert.released": "释放", "alert.decided": "作出结论",
     "alert.note_added": "添加备注",
+    "alert.grouped": "并入告警组", "alert.member_attached": "组内新增成员", "evidence.exported": "导出证据包",
 }
 FACET = {"category": "类别", "source": "信源"}
 TRAIL_KIND = {

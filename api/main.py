@@ -19,6 +19,7 @@ from api.openapi import install_openapi
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
 from api.routes import labelling, labelling_console
 from api.routes import console_users, users
+from api.routes import console_pages, docs
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -29,6 +30,7 @@ def create_app(services) -> FastAPI:
         title="Patrol",
         version="0.1.0",
         description="Public-post monitoring for internet duty officers: alerts, review, search.",
+        docs_url=None, redoc_url=None,  # served from vendored assets by api/routes/docs.py
     )
     app.state.services = services
     secret = load_secret_key(settings.api.secret_key, settings.home)
@@ -49,6 +51,8 @@ def create_app(services) -> FastAPI:
     app.include_router(users.router)
     app.include_router(console_users.router)
     install_openapi(app)
+    app.include_router(console_pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

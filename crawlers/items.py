@@ -14,6 +14,9 @@ class PostItem:
     external_id: stable upstream id (Discuz: 'tid-pid'; feeds: the entry id or link).
     content_sha256: SHA-256 of the bytes fetched for this post (the page, or the feed entry).
     published_at: timezone-aware, or None when the page gives no usable time.
+    thread_id / parent_external_id: the upstream thread and the external id of the post this one
+    answers, where the source shows them ("" otherwise).
+    page_body: the fetched bytes behind content_sha256, on one item per page (the store keeps it).
     """
 
     source: str
@@ -26,6 +29,9 @@ class PostItem:
     content_sha256: str = ""
     deleted_upstream: bool = False
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    thread_id: str = ""
+    parent_external_id: str = ""
+    page_body: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
         for name in ("published_at", "fetched_at"):
@@ -50,6 +56,9 @@ class PostItem:
             fetched_at=self.fetched_at,
             content_sha256=self.content_sha256,
             deleted_upstream=self.deleted_upstream,
+            thread_id=self.thread_id,
+            parent_external_id=self.parent_external_id,
+            page_body=self.page_body,
         )
 
     def to_dict(self) -> dict:

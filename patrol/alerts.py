@@ -115,6 +115,10 @@ class Alert:
     decision_note: str = ""
     decided_by: str | None = None
     decided_at: datetime | None = None
+    # Grouping (patrol/grouping.py): a member names the lead alert it is attached to; the lead
+    # (group_id None) counts itself and its members in group_size.
+    group_id: str | None = None
+    group_size: int = 1
 
     @property
     def is_ops(self) -> bool:

@@ -27,6 +27,8 @@ ACTIONS = frozenset({
     "alert.released",
     "alert.decided",
     "alert.note_added",
+    # grouping and evidence (issue 11b): a member attached to a lead (on both), a package exported
+    "alert.grouped", "alert.member_attached", "evidence.exported",
     "user.added",
     "user.changed",
     "user.login",

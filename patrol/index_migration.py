@@ -50,7 +50,7 @@ def migrate_index(store, index, *, delete_old: bool = False,
     statuses = 0
     cursor = None
     while True:
-        page = store.list_alerts(AlertFilter(sort="oldest", limit=500, cursor=cursor))
+        page = store.list_alerts(AlertFilter(sort="oldest", limit=500, cursor=cursor, members=True))
         pairs = [(a.post_id, a.status) for a in page.items if a.post_id is not None]
         if pairs:
             index.set_statuses_in(new, pairs)

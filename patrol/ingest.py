@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, Sequence
 
 from patrol.alerts import evaluate_rules
 from patrol.posts import RawPost, analysed_text
 from patrol.store import PostRecord
+from patrol.threads import helper_labels, load_thread_rules
 from search.index import IndexedPost, IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,14 @@ def to_indexed(p: PostRecord, status: str = "") -> IndexedPost:
 
 
 class Ingestor:
-    def __init__(self, store, index, analyzer, rules, clock: Callable[[], datetime] = _utcnow):
+    def __init__(self, store, index, analyzer, rules, clock: Callable[[], datetime] = _utcnow,
+                 thread_rules=None):
         self.store = store
         self.index = index
         self.analyzer = analyzer
         self.rules = rules
         self.clock = clock
+        self.thread_rules = load_thread_rules() if thread_rules is None else thread_rules
 
     def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
         report = IngestReport(received=len(raws))
@@ -118,8 +121,15 @@ class Ingestor:
         unchanged = [r for r, c in zip(batch, changes) if c == "unchanged"]
         analyses = self.analyzer.analyse_batch([analysed_text(r.title, r.text) for r in to_analyse])
         records, alerts = [], []
+        parents = self._parent_labels(to_analyse, analyses)
         for raw, analysis in zip(to_analyse, analyses):
             records.append(PostRecord.from_raw(raw, analysis))
+            if raw.parent_id in parents:
+                # A reply is judged by its own words, minus what it earned only by helping.
+                dropped = helper_labels(analysis.normalised or analysed_text(raw.title, raw.text),
+                                        parents[raw.parent_id], self.thread_rules)
+                if dropped:
+                    analysis = replace(analysis, labels=tuple(x for x in analysis.labels if x not in dropped))
             alert = evaluate_rules(raw, analysis, self.rules, now)
             if alert is not None:
                 alerts.append(alert)
@@ -136,6 +146,17 @@ class Ingestor:
         report.alerts_by_category.update(a.category for a in alerts if a.id in opened)
         report.indexed, report.index_pending = self._index(saved.changed_post_ids)
         return report
+
+    def _parent_labels(self, raws: Sequence[RawPost], analyses) -> dict[str, tuple[str, ...]]:
+        """parent post id -> its labels, for the replies among `raws` (parents in this batch or stored)."""
+        wanted = {r.parent_id for r in raws if r.parent_id}
+        if not wanted:
+            return {}
+        found = {r.id: tuple(a.labels) for r, a in zip(raws, analyses) if r.id in wanted}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            found.update((p.id, tuple(p.labels)) for p in self.store.get_posts(missing))
+        return found
 
     def _index(self, post_ids: Sequence[str]) -> tuple[int, int]:
         """Index these posts plus any left over from an earlier outage; returns (indexed, pending)."""
@@ -207,6 +228,10 @@ def read_jsonl_posts(lines: Iterable[tuple[int, str]], name: str,
                 text=obj["text"], title=str(obj.get("title") or ""), author=str(obj.get("author") or ""),
                 published_at=_parse_time(obj.get("published_at"), where),
                 content_sha256=sha256_hex(line.strip().encode("utf-8")),
+                # The line is what was "fetched": kept so its hash can be re-checked.
+                page_body=line.strip().encode("utf-8"),
+                thread_id=str(obj.get("thread_id") or ""),
+                parent_external_id=str(obj.get("parent_external_id") or ""),
             )
         except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
             msg = str(exc) if str(exc).startswith(name) else f"{where}: not JSON ({exc})"

@@ -47,6 +47,12 @@ class RawPost:
     external_id: the upstream id (thread id + floor, status id, ...); the URL when there is none.
     content_sha256: SHA-256 of the bytes fetched for this post (the page or the API object).
     published_at / fetched_at: timezone-aware.
+    thread_id: the upstream thread (Discuz tid, Discourse topic, Mastodon conversation) when the
+        source shows one, else "". parent_external_id: the external id of the post this one
+        replies to, when the source shows it, else "" (docs/EVIDENCE-AND-GROUPS.md).
+    page_body: the fetched bytes whose SHA-256 is content_sha256, when the collector keeps them
+        (the store keeps them compressed, once per hash, so both hashes can be re-checked); b""
+        otherwise, e.g. for the other floors of a page already carried by its first floor.
     """
 
     source: str
@@ -59,12 +65,16 @@ class RawPost:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     content_sha256: str = ""
     deleted_upstream: bool = False
+    thread_id: str = ""
+    parent_external_id: str = ""
+    page_body: bytes = field(default=b"", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Cleaned here, before anything derives from the text (the id, the analysis and its
         # offsets, the version hash), so that a stray NUL in a page cannot fail a whole batch on
         # PostgreSQL, and both backends store the same text.
-        for name in ("source", "url", "external_id", "text", "title", "author"):
+        for name in ("source", "url", "external_id", "text", "title", "author", "thread_id",
+                     "parent_external_id"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, storable_text(value))
@@ -74,9 +84,25 @@ class RawPost:
         return post_id_for(self.source, self.external_id)
 
     @property
+    def parent_id(self) -> str | None:
+        """The parent's post id (same source), or None for a post that answers nothing."""
+        return post_id_for(self.source, self.parent_external_id) if self.parent_external_id else None
+
+    @property
     def version_hash(self) -> str:
         """What makes an edit a new version: title and text, not the fetch."""
-        return sha256_hex(f"{self.title}\x1f{self.text}".encode("utf-8"))
+        return post_sha256(self.title, self.text)
+
+
+def post_content_bytes(title: str, text: str) -> bytes:
+    """The post's own content as bytes: title, U+001F, text, UTF-8. Its SHA-256 is the per-post
+    hash shown beside the page's, and the evidence package ships these exact bytes (post.txt) so
+    anyone can re-check it with sha256sum."""
+    return f"{title}\x1f{text}".encode("utf-8")
+
+
+def post_sha256(title: str, text: str) -> str:
+    return sha256_hex(post_content_bytes(title, text))
 
 
 def analysed_text(title: str, text: str) -> str:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     classify_workers: int | None = Field(default=None, ge=1)
     # Seconds between the one-line progress summaries of long commands off a terminal (app/progress.py).
     progress_interval: float = Field(default=10.0, ge=0)
+    # Fetched pages kept as evidence are purged after this many days (patrol.evidence.purge_pages),
+    # unless an active alert still needs them (PATROL_PAGE_RETENTION_DAYS).
+    page_retention_days: int = Field(default=180, ge=1)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

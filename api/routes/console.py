@@ -10,23 +10,26 @@ import hmac
 import logging
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api import console_labels
-from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
+from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE
 from api.console_labels import REVIEW_ACTION, STATUS
 from api.console_text import highlight_post, trail_groups, visible
-from api.deps import Caller, client_address, services, session_caller
+# What the console's route modules share (api/console_web.py); LoginRequired and login_redirect
+# are re-exported for api.main.
+from api.console_web import (
+    LoginRequired, check_csrf, console_caller, error_page, is_https, login_redirect, redirect_with, render, safe_next,
+)
+from api.deps import Caller, client_address, services
 from api.errors import DOMAIN_ERRORS, query_error_detail
 from api.schemas import AlertPageOut, DecisionIn
 from api.services import alerts as alert_service
 from api.services import audit as audit_service
+from api.services import evidence as evidence_service
 from api.services.posts import load_post
 from api.services.search import MAX_QUERY_LENGTH, run_search
 from api.services.sources import source_rows
@@ -41,86 +44,6 @@ from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals(), visible=visible)
-
-
-class LoginRequired(Exception):
-    def __init__(self, next_url: str):
-        self.next_url = next_url
-
-
-async def login_redirect(request: Request, exc: LoginRequired) -> Response:
-    return RedirectResponse(f"/console/login?{urlencode({'next': exc.next_url})}", status_code=303)
-
-
-def console_caller(request: Request) -> Caller:
-    caller = session_caller(request)
-    if caller is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(path)
-    return caller
-
-
-def _flash(request: Request) -> tuple[str, str] | None:
-    return FlashSigner(request.app.state.secret_key).loads(request.cookies.get(FlashSigner.COOKIE))
-
-
-def render(request: Request, name: str, caller: Caller | None, status_code: int = 200, **context) -> Response:
-    flash = _flash(request)
-    ctx = {
-        "caller": caller,
-        "csrf_token": request.app.state.signer.csrf_for(caller.nonce) if caller else context.pop("csrf_token", ""),
-        "flash": flash[0] if flash else context.pop("flash", None),
-        "flash_kind": flash[1] if flash else context.pop("flash_kind", None),
-        **context,
-    }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    # The console loads nothing from elsewhere; say so, so injected markup could not either.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if flash:
-        response.delete_cookie(FlashSigner.COOKIE, path="/console")
-    return response
-
-
-def error_page(request: Request, caller: Caller | None, status: int, detail: str) -> Response:
-    return render(request, "error.html", caller, status_code=status, status=status, detail=detail)
-
-
-def redirect_with(request: Request, url: str, message: str, kind: str = "info") -> Response:
-    response = RedirectResponse(url, status_code=303)
-    response.set_cookie(FlashSigner.COOKIE, FlashSigner(request.app.state.secret_key).dumps(message, kind),
-                        path="/console", httponly=True, samesite="lax", secure=is_https(request))
-    return response
-
-
-def is_https(request: Request) -> bool:
-    """Cookies are marked Secure when the console is reached over HTTPS (directly, or through a
-    proxy uvicorn trusts for X-Forwarded-Proto); on plain-HTTP loopback, as in the demo, a Secure
-    cookie would never come back."""
-    return request.url.scheme == "https"
-
-
-def check_csrf(request: Request, caller: Caller, token: str) -> Response | None:
-    if request.app.state.signer.csrf_matches(caller.nonce, token):
-        return None
-    return error_page(request, caller, 403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
-
-
-def safe_next(url: str | None) -> str:
-    """Only our own console pages: a login link must not send the officer elsewhere."""
-    if not url:
-        return "/console/"
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console") or url.startswith("//"):
-        return "/console/"
-    return url
-
-
 # --- login ----------------------------------------------------------------------------------
 
 @router.get("/login", response_class=HTMLResponse)
@@ -218,7 +141,7 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
     title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
-    return render(request, "alert.html", caller, a=a, nav="queue",
+    return render(request, "alert.html", caller, a=a, nav="queue", ctx=evidence_service.detail_blocks(svc, alert_id),
                   title_segments=title_segments, segments=segments,
                   trail=trail_groups([t.model_dump() for t in a.trail]),
                   scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,

@@ -50,7 +50,11 @@ def release(svc, actor: str, alert_id: str) -> None:
 
 
 def decide(svc, actor: str, alert_id: str, body: DecisionIn) -> None:
-    index_status(svc, svc.store.decide(alert_id, to_decision(body), actor, now()))
+    decided = svc.store.decide(alert_id, to_decision(body), actor, now())
+    index_status(svc, decided)
+    if decided.group_size > 1:  # the decision went to the group's members too (patrol/store/groups.py)
+        for member in svc.store.group_members(alert_id):
+            index_status(svc, member)
 
 
 def add_note(svc, actor: str, alert_id: str, text: str) -> None:

@@ -73,9 +73,14 @@ def failure_kind(failure) -> str:
     return type(failure.value).__name__.lower()
 
 
+def object_bytes(obj: Any) -> bytes:
+    """One API object, canonicalised (sorted keys, UTF-8): the bytes kept as its evidence."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 def object_sha256(obj: Any) -> str:
     """SHA-256 of one API object, canonicalised: a page of 50 posts is not any one post's evidence."""
-    return hashlib.sha256(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return hashlib.sha256(object_bytes(obj)).hexdigest()
 
 
 class ApiSpider(SourceSpider):

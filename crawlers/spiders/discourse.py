@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from crawlers.items import PostItem
 from crawlers.page_text import visible_text
-from crawlers.spiders._api import GONE_STATUSES, ApiSpider, PageParseError, object_sha256
+from crawlers.spiders._api import GONE_STATUSES, ApiSpider, PageParseError, object_bytes, object_sha256
 
 POSTS_PER_REQUEST = 20
 # Discourse wraps quoted posts in <aside class="quote">: someone else's words, not this author's.
@@ -122,6 +122,8 @@ class DiscourseSpider(ApiSpider):
             author=str(post.get("username") or ""),
             published_at=created,
             content_sha256=object_sha256(post),
+            page_body=object_bytes(post),
+            thread_id=str(topic_id),
             deleted_upstream=deleted,
             fetched_at=self.fetched_at(),
         )

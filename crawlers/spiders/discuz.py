@@ -84,16 +84,27 @@ class DiscuzSpider(SourceSpider):
         title = visible_text(response.css("#thread_subject").get() or "")
         digest = self.sha256(response.body)
         fetched = self.fetched_at()
+        # Every floor answers the thread's first floor (楼主); later pages learn its pid from meta.
+        first_pid = response.meta.get("first_pid") or (posts[0][1] if page == 1 else None)
+        page_kept = False
         for index, (div, pid) in enumerate(posts):
             try:
-                yield self._floor(response, div, tid, pid, title if (page == 1 and index == 0) else "", digest, fetched)
+                item = self._floor(response, div, tid, pid, title if (page == 1 and index == 0) else "", digest, fetched)
             except PageParseError as error:
                 self.record_parse_error(response, str(error))
+                continue
+            item.thread_id = str(tid)
+            if first_pid is not None and pid != first_pid:
+                item.parent_external_id = f"{tid}-{first_pid}"
+            if not page_kept:  # the page once; its other floors share its hash
+                item.page_body, page_kept = response.body, True
+            yield item
         next_href = response.css("div.pg a.nxt::attr(href)").get()
         if next_href and page < self.source.max_pages:
             yield self.request(
                 response.urljoin(next_href), self.parse_thread,
-                meta={"tid": tid, "replies": response.meta.get("replies"), "thread_page": page + 1},
+                meta={"tid": tid, "replies": response.meta.get("replies"), "thread_page": page + 1,
+                      "first_pid": first_pid},
             )
         elif response.meta.get("replies") is not None:
             self.state_after.setdefault("threads", {})[str(tid)] = response.meta["replies"]

@@ -123,6 +123,7 @@ class HtmlSpider(ApiSpider):
             body=body,
             published_at=self._published(response),
             content_sha256=self.sha256(response.body),
+            page_body=response.body,
             fetched_at=self.fetched_at(),
             **fields,
         )

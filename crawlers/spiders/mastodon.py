@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 from crawlers.items import PostItem
 from crawlers.page_text import visible_text
-from crawlers.spiders._api import ApiSpider, PageParseError, link_header, object_sha256
+from crawlers.spiders._api import ApiSpider, PageParseError, link_header, object_bytes, object_sha256
 
 PAGE_SIZE = 40
 
@@ -67,6 +67,8 @@ class MastodonSpider(ApiSpider):
                 author=f"@{account['acct']}" if account.get("acct") else "",
                 published_at=self.api_time(status.get("created_at")),
                 content_sha256=object_sha256(status),
+                page_body=object_bytes(status),
+                parent_external_id=str(status.get("in_reply_to_id") or ""),
                 fetched_at=fetched,
             )
         page = response.meta["page"]

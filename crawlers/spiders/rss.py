@@ -85,7 +85,7 @@ class RssSpider(SourceSpider):
             content = _entry_content(entry)
             if content:
                 yield PostItem(body=visible_text(content), content_sha256=self.sha256(content.encode("utf-8")),
-                               fetched_at=fetched, **fields)
+                               page_body=content.encode("utf-8"), fetched_at=fetched, **fields)
             elif link:
                 summary = visible_text(entry.get("summary", ""))
                 yield self.request(link, self.parse_article, errback=self.on_article_error,
@@ -93,7 +93,7 @@ class RssSpider(SourceSpider):
             else:
                 summary = entry.get("summary", "")
                 yield PostItem(body=visible_text(summary), content_sha256=self.sha256(summary.encode("utf-8")),
-                               fetched_at=fetched, **fields)
+                               page_body=summary.encode("utf-8"), fetched_at=fetched, **fields)
         page = response.meta.get("feed_page", 1)
         next_links = [l.get("href") for l in feed.feed.get("links", []) if l.get("rel") == "next" and l.get("href")]
         if next_links and page < self.source.max_pages:
@@ -107,7 +107,7 @@ class RssSpider(SourceSpider):
         if not text.strip():
             self.record_parse_error(response, "no main text found in the linked article; kept the feed summary")
             text = response.meta.get("summary", "")
-        yield PostItem(body=text.strip(), content_sha256=self.sha256(response.body),
+        yield PostItem(body=text.strip(), content_sha256=self.sha256(response.body), page_body=response.body,
                        fetched_at=self.fetched_at(), **fields)
 
     def on_article_error(self, failure):
@@ -117,4 +117,4 @@ class RssSpider(SourceSpider):
         summary = meta.get("summary", "")
         if summary:
             yield PostItem(body=summary, content_sha256=self.sha256(summary.encode("utf-8")),
-                           fetched_at=self.fetched_at(), **meta["fields"])
+                           page_body=summary.encode("utf-8"), fetched_at=self.fetched_at(), **meta["fields"])

@@ -135,6 +135,7 @@ class SitemapSpider(ApiSpider):
             author=author.strip(),
             published_at=published,
             content_sha256=self.sha256(response.body),
+            page_body=response.body,
             fetched_at=self.fetched_at(),
         )
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from crawlers.incremental import Incremental
 from crawlers.items import PostItem
 from crawlers.page_text import visible_text
-from crawlers.spiders._api import ApiSpider, PageParseError, object_sha256
+from crawlers.spiders._api import ApiSpider, PageParseError, object_bytes, object_sha256
 
 PER_PAGE = 50
 
@@ -92,6 +92,8 @@ class WordpressSpider(ApiSpider):
                 author=str(authors[0].get("name") or "") if isinstance(authors[0], dict) else "",
                 published_at=self._time(post, "date"),
                 content_sha256=object_sha256(post),
+                page_body=object_bytes(post),
+                thread_id=str(post["id"]),
                 fetched_at=fetched,
             )
         if not reached_known and self._more_pages(response, page, len(entries)) and self.pages_left(page):
@@ -120,6 +122,11 @@ class WordpressSpider(ApiSpider):
                 author=str(comment.get("author_name") or ""),
                 published_at=published,
                 content_sha256=object_sha256(comment),
+                page_body=object_bytes(comment),
+                # A comment answers its parent comment, or else the post it is under.
+                thread_id=str(comment.get("post") or ""),
+                parent_external_id=(f"comment-{comment['parent']}" if comment.get("parent")
+                                    else f"post-{comment['post']}" if comment.get("post") else ""),
                 fetched_at=fetched,
             )
         if not reached_known and self._more_pages(response, page, len(entries)) and self.pages_left(page):

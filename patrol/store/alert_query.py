@@ -25,7 +25,9 @@ SORTS = {
 
 
 def alert_conditions(f: AlertFilter) -> list:
-    conds = []
+    # Grouped members stay out of the queue, but a search for words finds them too (their page
+    # leads to their group's lead).
+    conds = [] if (f.members or f.q) else [alerts.c.group_id.is_(None)]
     if f.status:
         wanted = (f.status,) if isinstance(f.status, str) else tuple(f.status)
         bad = [s for s in wanted if s not in STATUSES]

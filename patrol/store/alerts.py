@@ -15,10 +15,12 @@ from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
 from patrol.audit import VIEW_ACTIONS
 from patrol.posts import text_problem
 from patrol.reviews import Decision
+from patrol.grouping import group_keys
+from patrol.store import groups
 from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
 from patrol.store.chain import AuditChain
 from patrol.store.database import SYSTEM_ACTOR, Database, findable
-from patrol.store.engine import chunks, insert_ignore, insert_ignore_stmt
+from patrol.store.engine import chunks, insert_ignore
 from patrol.store.labels import label_decision
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, SaveReport, StoreError,
@@ -41,57 +43,35 @@ class AlertRepository:
     # -- opening -----------------------------------------------------------------------------
 
     def open_in(self, conn: Connection, chain: AuditChain, a: Alert, versions: dict[str, int],
-                now: datetime, report: SaveReport) -> None:
+                now: datetime, report: SaveReport, thread_id: str = "") -> None:
         """Open `a` inside the caller's transaction (Store.save_batch's), about a post stored
-        before or in the same batch (`versions`: post id -> version just written)."""
+        before or in the same batch (`versions`: post id -> version just written). A post alert
+        whose key an active lead holds opens as that lead's member (patrol/store/groups.py)."""
         if a.status != "open":
             raise ValueError(f"alert {a.id} must be opened with status 'open', not {a.status!r}")
         if a.post_id is not None and a.post_id not in versions and not locked_posts(conn, [a.post_id]):
             raise ValueError(f"alert {a.id} is about post {a.post_id}, which is neither stored nor in this batch")
+        keys, signature = group_keys(a, thread_id)
+        lead = groups.find_lead(conn, keys, signature, a.severity) if keys else None
         values = alert_values(a)
+        if lead is not None:
+            values["group_id"] = lead[0]
         if a.post_id in versions:
             values["post_version"] = versions[a.post_id]
         if insert_ignore(conn, alerts, values) != 1:
             report.skipped_alert_ids.append(a.id)
             return
-        self._audit_opened(chain, a, now)
-        report.opened_alert_ids.append(a.id)
-
-    @staticmethod
-    def _audit_opened(chain: AuditChain, a: Alert, now: datetime) -> None:
+        if keys:
+            groups.keep_keys(conn, lead[0] if lead else a.id, keys, signature)
         action = "source.health_alert" if a.is_ops else "alert.opened"
         chain.append(now, SYSTEM_ACTOR, action, f"alert:{a.id}", {
             "post_id": a.post_id, "source": a.source, "category": a.category, "labels": list(a.labels),
             "severity": a.severity, "score": a.score, "rule": a.rule, "due_at": a.due_at.isoformat(),
             "content_sha256": a.content_sha256, "text": a.text if a.is_ops else None,
         })
-
-    def open_many(self, conn: Connection, chain: AuditChain | None, batch: Sequence[Alert],
-                  versions: dict[str, int], now: datetime, report: SaveReport) -> None:
-        """open_in for a whole batch: the alerts go in with ONE insert statement (an ingest batch
-        flags dozens of posts; one statement each was a quarter of the ingest time), then one
-        audit event per alert that went in, in the batch's order."""
-        if len(batch) < 2:
-            for a in batch:
-                self.open_in(conn, chain, a, versions, now, report)
-            return
-        rows = []
-        for a in batch:
-            if a.status != "open":
-                raise ValueError(f"alert {a.id} must be opened with status 'open', not {a.status!r}")
-            if a.post_id is not None and a.post_id not in versions and not locked_posts(conn, [a.post_id]):
-                raise ValueError(f"alert {a.id} is about post {a.post_id}, which is neither stored nor in this batch")
-            values = alert_values(a)
-            if a.post_id in versions:
-                values["post_version"] = versions[a.post_id]
-            rows.append(values)
-        inserted = set(conn.execute(insert_ignore_stmt(conn, alerts).returning(alerts.c.id), rows).scalars())
-        for a in batch:
-            if a.id in inserted:
-                self._audit_opened(chain, a, now)
-                report.opened_alert_ids.append(a.id)
-            else:
-                report.skipped_alert_ids.append(a.id)
+        if lead is not None:
+            groups.attached(conn, chain, lead[0], a, lead[1], now)
+        report.opened_alert_ids.append(a.id)
 
     def open_source_health_alert(self, source: str, reason: str, now: datetime) -> Alert | None:
         """Open an ops alert for a silent or failing source; None when one is already active."""
@@ -146,6 +126,13 @@ class AlertRepository:
             alert = alert_from_row(row)
             return AlertDetail(alert=alert, notes=[note_from_row(n) for n in note_rows],
                                history=[event_from_row(e) for e in history], overdue=alert.overdue(now))
+
+    def group_members(self, lead_id: str) -> list[Alert]:
+        if not findable(lead_id):
+            return []
+        with self._db.read() as conn:
+            return [alert_from_row(r) for r in conn.execute(
+                select(alerts).where(alerts.c.group_id == lead_id).order_by(alerts.c.opened_at, alerts.c.id))]
 
     def export_labels(self) -> list[LabelExample]:
         """Every decided post alert as a training label: (text, category, decision, outcome)."""
@@ -250,4 +237,6 @@ def _decide(conn: Connection, chain: AuditChain, alert_id: str, decision: Decisi
     label_id = label_decision(conn, before, decision, actor.name, now)  # the decision teaches the model
     chain.append(now, actor.name, "alert.decided", f"alert:{alert_id}",
                  decision.to_dict() | {"from": before.status, "to": after.status, "label_id": label_id})
+    if after.group_size > 1:
+        groups.decide_members(conn, chain, after, actor.name, now)  # one decision for the group
     return after

@@ -29,10 +29,12 @@ from patrol.sessions import Account, Session
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
-    SourceHealth,
+    SourceHealth, ThreadContext,
 )
 from patrol.store.retention import RetentionRepository
 from patrol.store.sessions import SessionRepository
+from patrol.store.pages import KeptPage, PageRepository
+from patrol.store.reports import ReportRepository
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
 from patrol.users import DEFAULT_ROUNDS, User
@@ -62,6 +64,8 @@ class Store:
         self._sessions = SessionRepository(self._db)
         self._sources = SourceRepository(self._db)
         self._labels = LabelRepository(self._db)
+        self._pages = PageRepository(self._db)
+        self._reports = ReportRepository(self._db)
         self._retention = RetentionRepository(self._db)
         if audit_key is not None:
             # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
@@ -90,7 +94,10 @@ class Store:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
             chain = AuditChain(conn, self._db.audit_key) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
-            self._alerts.open_many(conn, chain, alerts_in, versions, now, report)
+            self._pages.keep(conn, posts_in)
+            threads = {p.id: p.thread_id for p in posts_in}
+            for a in alerts_in:
+                self._alerts.open_in(conn, chain, a, versions, now, report, threads.get(a.post_id, ""))
         return report
 
     def mark_indexed(self, posts_done: Iterable[str | PostRecord | tuple[str, int]]) -> None:
@@ -121,7 +128,25 @@ class Store:
     def post_versions(self, post_id: str) -> list[PostVersion]:
         return self._posts.post_versions(post_id)
 
+    def thread_context(self, post_id: str, limit: int = 20) -> ThreadContext:
+        """The parent, replies and nearby posts of the post's thread, as the crawl collected them."""
+        return self._posts.thread_context(post_id, limit)
+
+    # -- kept pages (patrol/store/pages.py) --------------------------------------------------
+
+    def get_page(self, sha256: str) -> KeptPage | None:
+        """The fetched page kept under this SHA-256 (decompressed), or None (never kept, or purged)."""
+        return self._pages.get(sha256)
+
+    def purge_pages_before(self, cutoff: datetime) -> int:
+        """Retention: drop pages fetched before `cutoff` that no active alert needs."""
+        return self._pages.purge_before(cutoff)
+
     # -- alerts and their review (patrol/store/alerts.py) ------------------------------------
+
+    def group_members(self, lead_id: str) -> list[Alert]:
+        """The alerts attached to this lead alert, oldest first (patrol/store/groups.py)."""
+        return self._alerts.group_members(lead_id)
 
     def alert_statuses(self, post_ids: Sequence[str]) -> dict[str, str]:
         """post id -> the status of its alert, for the posts among `post_ids` that have one."""
@@ -305,3 +330,16 @@ class Store:
 
     def counts(self, now: datetime | None = None) -> dict[str, Any]:
         return counts(self._db, now)
+
+    def dashboard(self, now: datetime, days: int = 14) -> dict[str, Any]:
+        """Alerts per category per day, queue age, decisions per officer per day, source health."""
+        return self._reports.dashboard(now, days)
+
+    def source_gaps(self, now: datetime) -> list[dict[str, Any]]:
+        """Each source's health with its collection gap (time since its last successful pass)."""
+        return self._reports.source_gaps(now)
+
+    def handover(self, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+        """The shift handover (交接班) for [start, end): open, claimed, overdue, escalations pending,
+        decisions per officer, source outages."""
+        return self._reports.handover(start, end, now)

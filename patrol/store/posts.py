@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from patrol.posts import RawPost
 from patrol.store.database import Database, findable
 from patrol.store.engine import chunks, insert_ignore_stmt
-from patrol.store.records import PostRecord, PostVersion, SaveReport
+from patrol.store.records import PostRecord, PostVersion, SaveReport, ThreadContext
 from patrol.store.rows import (
     MARK_VERSION_INDEXED, TOUCH_POST, locked_posts, post_from_row, post_values, version_values,
 )
@@ -148,6 +148,29 @@ class PostRepository:
             if len(page) < page_size:
                 return
             last = page[-1].id
+
+    def thread_context(self, post_id: str, limit: int = 20) -> ThreadContext:
+        """The parent, the replies and up to `limit` other posts of the same thread, nearest in
+        time to the post (by publication, else first sight)."""
+        post = self.get_posts([post_id])
+        if not post:
+            return ThreadContext()
+        p = post[0]
+        with self._db.read() as conn:
+            replies = [post_from_row(r) for r in conn.execute(
+                select(posts).where(posts.c.parent_id == p.id).order_by(posts.c.published_at, posts.c.id).limit(limit))]
+            thread: list[PostRecord] = []
+            if p.thread_id:
+                skip = {p.id, p.parent_id, *(r.id for r in replies)}
+                rows = conn.execute(select(posts).where(posts.c.source == p.source, posts.c.thread_id == p.thread_id)
+                                    .order_by(posts.c.published_at, posts.c.id).limit(limit * 5))
+                thread = [q for q in map(post_from_row, rows) if q.id not in skip]
+                at = p.published_at or p.first_seen
+                if at is not None:
+                    thread.sort(key=lambda q: abs(((q.published_at or q.first_seen or at) - at).total_seconds()))
+                thread = sorted(thread[:limit], key=lambda q: (q.published_at or q.first_seen or at or q.fetched_at, q.id))
+        parent = self.get_posts([p.parent_id]) if p.parent_id else []
+        return ThreadContext(parent=parent[0] if parent else None, replies=tuple(replies), thread=tuple(thread))
 
     def post_versions(self, post_id: str) -> list[PostVersion]:
         if not findable(post_id):

@@ -7,7 +7,7 @@ from typing import Any
 
 from patrol.alerts import Alert
 from patrol.audit import AuditEvent
-from patrol.posts import RawPost, sha256_hex
+from patrol.posts import RawPost, post_sha256
 
 
 class StoreError(Exception):
@@ -57,11 +57,16 @@ class PostRecord:
     version: int = 1
     first_seen: datetime | None = None
     indexed: bool = False
+    # Where the post sits in its thread (RawPost's thread_id; parent_id is the parent's post id).
+    thread_id: str = ""
+    parent_id: str | None = None
+    # The fetched bytes behind content_sha256, to keep (never read back into a record).
+    page_body: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def version_hash(self) -> str:
         # Same formula as RawPost.version_hash: an edit is a change of title or text.
-        return sha256_hex(f"{self.title}\x1f{self.text}".encode("utf-8"))
+        return post_sha256(self.title, self.text)
 
     @classmethod
     def from_raw(cls, raw: RawPost, analysis: Any = None) -> "PostRecord":
@@ -72,7 +77,18 @@ class PostRecord:
             text=raw.text, author=raw.author, published_at=raw.published_at, fetched_at=raw.fetched_at,
             content_sha256=raw.content_sha256, deleted_upstream=raw.deleted_upstream, analysis=data,
             primary=(data or {}).get("primary", "none"), labels=tuple((data or {}).get("labels", ())),
+            thread_id=raw.thread_id, parent_id=raw.parent_id, page_body=raw.page_body,
         )
+
+
+@dataclass(frozen=True)
+class ThreadContext:
+    """What the crawl collected around a post: the post it answers, the posts answering it, and
+    the rest of its thread nearest in time (each list oldest first)."""
+
+    parent: PostRecord | None = None
+    replies: tuple[PostRecord, ...] = ()
+    thread: tuple[PostRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,9 @@ class AlertFilter:
     sort: str = "severity_then_due"  # severity_then_due | newest | oldest | due
     cursor: str | None = None
     limit: int = 50
+    # Grouped members stay out of the queue (their lead stands for them) unless asked for, or
+    # unless `q` searches for words.
+    members: bool = False
 
 
 @dataclass(frozen=True)

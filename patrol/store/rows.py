@@ -48,7 +48,7 @@ def post_values(p: PostRecord) -> dict[str, Any]:
         "text": p.text, "author": p.author, "published_at": p.published_at, "last_fetched": p.fetched_at,
         "content_sha256": p.content_sha256, "version_hash": p.version_hash,
         "deleted_upstream": p.deleted_upstream, "analysis": compact_analysis(p), "primary": p.primary,
-        "labels": list(p.labels),
+        "labels": list(p.labels), "thread_id": p.thread_id or None, "parent_id": p.parent_id,
     }
 
 
@@ -80,7 +80,7 @@ def post_from_row(r) -> PostRecord:
         content_sha256=r.content_sha256, deleted_upstream=r.deleted_upstream,
         analysis=full_analysis(r.analysis, r.title, r.text),
         primary=r.primary, labels=tuple(r.labels), version=r.version, first_seen=r.first_seen,
-        indexed=r.indexed,
+        indexed=r.indexed, thread_id=r.thread_id or "", parent_id=r.parent_id,
     )
 
 
@@ -97,7 +97,7 @@ def alert_values(a: Alert) -> dict[str, Any]:
         "score": a.score, "opened_at": a.opened_at, "due_at": a.due_at, "rule": a.rule,
         "title": a.title, "text": a.text, "url": a.url, "author": a.author, "published_at": a.published_at,
         "fetched_at": a.fetched_at, "content_sha256": a.content_sha256, "analysis": a.analysis or {},
-        "post_version": a.post_version,
+        "post_version": a.post_version, "group_id": a.group_id, "group_size": a.group_size,
     } | {k: getattr(a, k) for k in REVIEW_FIELDS}
 
 
@@ -113,7 +113,7 @@ def alert_from_row(r) -> Alert:
         fetched_at=r.fetched_at, content_sha256=r.content_sha256, analysis=dict(r.analysis or {}),
         post_version=r.post_version, assignee=r.assignee, claimed_at=r.claimed_at, escalated=r.escalated,
         decision=r.decision, outcome=r.outcome, decision_note=r.decision_note, decided_by=r.decided_by,
-        decided_at=r.decided_at,
+        decided_at=r.decided_at, group_id=r.group_id, group_size=r.group_size,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
     TypeDecorator, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -55,9 +55,14 @@ posts = Table(
     Column("primary", String(40), nullable=False),
     Column("labels", JSONType, nullable=False),
     Column("indexed", Boolean, nullable=False),
+    # The thread as the source shows it (0007): the thread id and the parent's post id.
+    Column("thread_id", Text, nullable=True),
+    Column("parent_id", String(64), nullable=True),
     Index("ix_posts_indexed_first_seen", "indexed", "first_seen"),
     Index("ix_posts_source", "source"),
     Index("ix_posts_first_seen", "first_seen"),  # retention picks old posts by it
+    Index("ix_posts_thread", "source", "thread_id"),
+    Index("ix_posts_parent", "parent_id"),
 )
 
 post_versions = Table(
@@ -103,6 +108,18 @@ alerts = Table(
     Column("decision_note", Text, nullable=False),
     Column("decided_by", String(64), nullable=True),
     Column("decided_at", UTCDateTime, nullable=True),
+    # Grouping (0007, patrol/grouping.py): a member's lead alert; the lead's member count.
+    Column("group_id", String(64), nullable=True),
+    Column("group_size", Integer, nullable=False, server_default=text("1")),
+    # Partial: only members have a group_id. A full index would be the planner's pick for
+    # "group_id IS NULL" (true of nearly every row) and make every report read every row.
+    Index("ix_alerts_group", "group_id", sqlite_where=text("group_id IS NOT NULL"),
+          postgresql_where=text("group_id IS NOT NULL")),
+    # Covering indexes of the dashboard and handover counts (patrol/store/reports.py).
+    Index("ix_alerts_opened_category", "opened_at", "category", "group_id"),
+    Index("ix_alerts_status_opened", "status", "group_id", "opened_at"),
+    Index("ix_alerts_status_due", "status", "group_id", "severity_rank", "due_at"),
+    Index("ix_alerts_decided", "decided_at", "decided_by", "decision"),
     Index("ix_alerts_queue", "status", "severity_rank", "due_at"),
     Index("ix_alerts_opened_at", "opened_at"),
     Index("ix_alerts_category", "category"),
@@ -222,3 +239,26 @@ crawl_state = Table(
 
 
 from patrol.store import label_schema  # noqa: E402,F401  (issue 15's tables, on the same metadata)
+# What groups alerts (0007): each lead alert's keys (near-duplicate bands, contact ids, thread).
+# A new alert whose key an active lead holds attaches to that lead (patrol/grouping.py).
+alert_group_keys = Table(
+    "alert_group_keys", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("alert_id", String(64), ForeignKey("alerts.id"), primary_key=True),
+    # The MinHash signature that put the key here, for the near-duplicate check (bands only find candidates).
+    Column("signature", String(200), nullable=False),
+    Index("ix_alert_group_keys_alert", "alert_id"),
+)
+
+# The fetched pages behind posts' content_sha256 (0007), zlib-compressed, kept once per hash
+# and purged after the retention setting (patrol/evidence.py purge_pages).
+fetched_pages = Table(
+    "fetched_pages", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("body_z", LargeBinary, nullable=False),
+    Index("ix_fetched_pages_fetched_at", "fetched_at"),
+)

@@ -47,6 +47,7 @@ def test_console_answers_edge_dates(client, seed):
 def test_patrol_search_answers_edge_dates(tmp_path, monkeypatch):
     monkeypatch.setenv("PATROL_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
     for q in EDGE_QUERIES:
         result = CliRunner().invoke(cli, ["search", q], catch_exceptions=False)
         assert result.exit_code == 0 and "0 match(es)" in result.output, (q, result.output)

@@ -48,6 +48,14 @@ RULES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/users/{name}/sessions"): ADMIN,
     ("POST", "/api/users/{name}/sessions/end"): ADMIN,
     ("POST", "/api/users/{name}/sessions/{session_id}/end"): ADMIN,
+    # issue 15: officers' labels, the recall sample, the model registry
+    ("POST", "/api/labels"): REVIEWERS,
+    ("GET", "/api/labels/posts/{post_id}"): EVERY_ROLE,
+    ("GET", "/api/labels/figures"): EVERY_ROLE,
+    ("GET", "/api/recall-sample"): EVERY_ROLE,
+    ("POST", "/api/recall-sample"): frozenset({"supervisor"}),
+    ("GET", "/api/models"): EVERY_ROLE,
+    ("POST", "/api/models/classify"): EVERY_ROLE,
 }
 
 ONE_USER_PER_ROLE = {role: next(n for n, r in USERS.items() if r == role) for role in ROLES}

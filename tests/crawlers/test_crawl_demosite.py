@@ -156,3 +156,19 @@ def test_a_second_pass_fetches_no_unchanged_thread_and_gets_304_for_the_feed(dem
     assert not any("mod=viewthread" in r for r in demo["second_requests"])
     assert demo["second_report"].sources["demo-news"].ok
     assert CrawlState.open(demo["settings"]).load("demo-market")
+
+
+def test_floors_record_their_thread_and_answer_the_first_floor_and_each_page_is_carried_once(demo):
+    site, by_id, posts = demo["site"], demo["by_id"], demo["posts"]
+    from patrol.posts import sha256_hex
+
+    for source, thread, f in floors(site):
+        p = by_id[(source, f"{thread.tid}-{f.pid}")]
+        assert p.thread_id == str(thread.tid)
+        first = thread.floors[0].pid
+        assert p.parent_external_id == ("" if f.pid == first else f"{thread.tid}-{first}")
+    forum = [p for p in posts if p.source != "demo-news"]
+    carried = [p for p in forum if p.page_body]
+    # One floor per fetched page carries it, and it hashes to what every floor of that page says.
+    assert len({p.content_sha256 for p in carried}) == len(carried) == len({p.content_sha256 for p in forum})
+    assert all(sha256_hex(p.page_body) == p.content_sha256 for p in carried)

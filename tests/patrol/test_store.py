@@ -18,7 +18,7 @@ def test_migrations_create_every_table_on_an_empty_database(db_url):
     store = Store(db_url, password_rounds=4)
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"posts", "post_versions", "alerts", "notes", "users", "audit", "audit_head", "source_health",
-            "crawl_state", "store_meta", "alembic_version"} <= names
+            "crawl_state", "store_meta", "alembic_version", "alert_group_keys", "fetched_pages"} <= names
     from alembic.script import ScriptDirectory
 
     from patrol.store.database import MIGRATIONS_DIR
@@ -516,7 +516,7 @@ def test_bad_filters_are_refused_naming_the_field(store, flt, message):
 
 def test_cursor_from_another_sort_is_refused(store, queue):
     cursor = store.list_alerts(AlertFilter(sort="newest", limit=2)).next_cursor
-    with pytest.raises(InvalidFilter, match="cursor belongs to another sort order than 'due'"):
+    with pytest.raises(InvalidFilter, match="cursor belongs to sort 'newest', not 'due'"):
         store.list_alerts(AlertFilter(sort="due", cursor=cursor))
 
 
