@@ -30,8 +30,10 @@ test: system-deps install
 	eval "$$(bash scripts/services.sh start)" && $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	  rc=$$?; bash scripts/services.sh stop; exit $$rc
 
+# `make bench SEARCH_POSTS=1000000`: the search bench at the issue's size (50,000 by default)
+SEARCH_POSTS ?= 50000
 bench: install
-	$(BIN)/python -m bench
+	PATROL_BENCH_SEARCH_POSTS=$(SEARCH_POSTS) $(BIN)/python -m bench
 
 train: install
 	$(BIN)/patrol train --data ../shared/datasets/labelled_posts.jsonl

@@ -49,6 +49,11 @@ class SearchHitOut(BaseModel):
 
 class SearchOut(BaseModel):
     total: int
+    # "eq": total is exact; "gte": at least total match (exact up to 10,000, as Elasticsearch's
+    # hits.total.relation); the console shows "10,000+".
+    total_relation: Literal["eq", "gte"] = "eq"
+    # True when the facet counts are estimated from a sample of the matches (the console shows ≈).
+    facets_estimated: bool = False
     hits: list[SearchHitOut]
     facets: dict[str, dict[str, int]]
     next_cursor: str | None

@@ -15,18 +15,11 @@ log = logging.getLogger(__name__)
 
 
 def build_index(settings: Settings, store=None):
-    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else embedded SQLite FTS5.
-    Given the store, the index must be this store's (patrol/index_identity.py): a missing or
-    foreign one raises IndexUnavailable, and no empty index is created in place of a lost one."""
-    if settings.elasticsearch_url:
-        from search.elastic_index import ElasticIndex
-
-        index = ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index)
-    else:
-        from search.sqlite_index import SqliteIndex
-
-        settings.ensure_home()
-        index = SqliteIndex(settings.index_path, create=store is None or not store.has_indexed_posts())
+    """The post index: Elasticsearch when PATROL_ELASTICSEARCH_URL is set, else the embedded one
+    PATROL_INDEX_ENGINE names (tantivy by default, SQLite FTS5 on request). Given the store, the
+    index must be this store's (patrol/index_identity.py): a missing or foreign one raises
+    IndexUnavailable, and no empty index is created in place of a lost one."""
+    index = _open_index(settings, create=store is None or not store.has_indexed_posts())
     if store is not None:
         from patrol.index_identity import check_index
 
@@ -36,6 +29,30 @@ def build_index(settings: Settings, store=None):
             index.close()
             raise
     return index
+
+
+def _open_index(settings: Settings, create: bool):
+    if settings.elasticsearch_url:
+        from search.elastic_index import ElasticIndex
+        from search.spool import SpooledIndex
+
+        settings.ensure_home()
+        return SpooledIndex(lambda: ElasticIndex(settings.elasticsearch_url, settings.elasticsearch_index),
+                            settings.home / "index-spool.sqlite")
+    settings.ensure_home()
+    legacy = settings.home / "index.sqlite"
+    if settings.index_engine == "sqlite" or (
+            "index_engine" not in settings.model_fields_set and legacy.exists() and not settings.index_path.exists()):
+        from search.sqlite_index import SqliteIndex
+
+        if settings.index_engine != "sqlite":
+            # A home from before tantivy: an empty new index would hide every post until rebuilt.
+            log.warning("keeping the existing SQLite FTS5 index %s; set PATROL_INDEX_ENGINE=tantivy to switch "
+                        "(the new index then needs every post written again)", legacy)
+        return SqliteIndex(legacy, create=create)
+    from search.tantivy_index import TantivyIndex
+
+    return TantivyIndex(settings.index_path, create=create)
 
 
 def build_audit_key(settings: Settings):

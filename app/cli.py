@@ -29,6 +29,10 @@ from app import cli_adapt  # noqa: E402 - needs `app` above
 
 app.command("adapt")(cli_adapt.adapt)
 
+from app.cli_index import index_app  # noqa: E402  (its commands build services through this module)
+
+app.add_typer(index_app, name="index")
+
 
 def _settings() -> Settings:
     return Settings()
@@ -219,12 +223,17 @@ def classify(
     from app.bootstrap import build_analyzer
 
     analyzer = _analyzer(build_analyzer, settings)
+    from app.progress import Progress, count_lines
+
     unreadable = _Counted()
     read = [0]
+    # Lines as they are read: the workers are at most a few chunks behind (app/classify.py).
+    progress = Progress("patrol classify", total=count_lines(file), unit="lines")
 
     def counted_lines():
         for item in _jsonl_lines(file, unreadable):
             read[0] += 1
+            progress.advance()
             yield item
 
     try:
@@ -233,6 +242,8 @@ def classify(
                                  workers=workers or settings.classify_workers)
     except WorkerDied as exc:
         _fail(str(exc), 1)
+    finally:
+        progress.close()
     classified = read[0] - errors
     errors += unreadable.count
     if errors:
@@ -292,8 +303,12 @@ def train(
         from nlp.train import ENCODER_PARAMS
 
         kwargs["params"] = ENCODER_PARAMS
+    from app.progress import Progress
+    from nlp.train import TRAIN_STAGES
+
     try:
-        report = run_training(data, seed=seed, **kwargs)
+        with Progress("patrol train", total=len(TRAIN_STAGES), unit="stages") as progress:
+            report = run_training(data, seed=seed, on_stage=lambda name: progress.advance(), **kwargs)
     except TrainingDataError as exc:
         _fail(str(exc))
     typer.echo(f"model {report.version}: {report.model_path} ({report.artifact_bytes / 1e6:.1f} MB, "
@@ -320,15 +335,25 @@ def lexicon_backtest(
 
 
 @app.command()
-def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id.")) -> None:
+def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, optional title, author, published_at, external_id."),
+           workers: Optional[int] = typer.Option(None, min=1, help="Processes analysing each batch "
+                                                 "(default: PATROL_CLASSIFY_WORKERS, else 1).")) -> None:
     """Ingest posts from another collector."""
     from patrol.ingest import IngestReport, read_jsonl_posts
     from patrol.store import StoreUnavailable
 
+    from app.progress import Progress, count_lines
+
     if not file.exists():
         _fail(f"{file}: no such file")
     services = _services()
+    workers = workers or services.settings.classify_workers or 1
+    if workers > 1:
+        from app.analyzer_pool import AnalyzerPool
+
+        services.ingestor.analyzer = AnalyzerPool(_analyzer(lambda s: services.analyzer, None), workers)
     total, batch, first_line, read_to = IngestReport(), [], 1, 0
+    progress = Progress("patrol ingest", total=count_lines(file), unit="lines")
 
     def numbered() -> Iterator[tuple[int, str]]:
         nonlocal read_to
@@ -341,11 +366,13 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
         try:
             total.merge(services.ingestor.ingest(batch))
         except StoreUnavailable as exc:
+            progress.close()
             if total.received:
                 typer.echo(total.summary())
             # Stored posts are recognised by their ids, so running the file again doubles nothing.
             _fail(f"{exc}\n{file}: nothing from line {first_line} on was stored; run the same command "
                   "again when the database is back", 1)
+        progress.advance(read_to + 1 - first_line)
         batch, first_line = [], read_to + 1
 
     for raw in read_jsonl_posts(numbered(), str(file), on_error=lambda m: typer.echo(m, err=True)):
@@ -354,6 +381,9 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
             flush()
     if batch:
         flush()
+    progress.close()
+    if workers > 1:
+        services.ingestor.analyzer.close()
     typer.echo(total.summary())
 
 
@@ -361,6 +391,7 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
 def reindex(full: bool = typer.Option(False, "--full", help="Rebuild the whole index from the store "
                                        "(a lost or foreign index).")) -> None:
     """Write every post the index is missing (after an outage) from the workflow database."""
+    from app.progress import Progress
     from search.index import IndexUnavailable
 
     if full:
@@ -369,10 +400,13 @@ def reindex(full: bool = typer.Option(False, "--full", help="Rebuild the whole i
         return reindex_full(_settings())
     services = _services()
     try:
-        n = services.ingestor.reindex_pending()
+        # Writes spooled while Elasticsearch was down go first, in the order they were made.
+        replayed = services.index.replay() if hasattr(services.index, "replay") else 0
+        with Progress("patrol reindex", total=services.store.counts()["posts_unindexed"]) as progress:
+            n = services.ingestor.reindex_pending(on_progress=progress.advance)
     except IndexUnavailable as exc:
         _fail(f"the index is still unavailable, the posts stay marked for the next try: {exc}", 3)
-    typer.echo(f"reindexed {n} post(s)")
+    typer.echo(f"reindexed {n} post(s)" + (f"; replayed {replayed} spooled write(s)" if replayed else ""))
 
 
 def _audit_cli_search(services, query: str, total: int) -> None:
@@ -414,7 +448,7 @@ def search(
         else:
             typer.echo(f"{hit.published_at:%Y-%m-%d %H:%M}  {hit.primary:<12} {hit.source:<16} {hit.title[:40]}  {hit.url}")
     if not as_json:
-        typer.echo(f"{result.total} match(es)")
+        typer.echo(f"{result.total:,}{'+' if result.total_relation == 'gte' else ''} match(es)")
 
 
 # --------------------------------------------------------------------------- users / audit

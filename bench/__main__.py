@@ -1,5 +1,5 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default) and print their figures as JSON
-lines, one per benchmark, then a short table. Names: classify, search, crawl."""
+lines, one per benchmark, then a short table. Names: classify, search, crawl, ingest."""
 from __future__ import annotations
 
 import importlib
@@ -11,6 +11,7 @@ BENCHES = {
     "classify": "bench.classify_bench",
     "search": "bench.search_bench",
     "crawl": "bench.crawl_bench",
+    "ingest": "bench.ingest_bench",
 }
 
 

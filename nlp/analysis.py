@@ -69,12 +69,18 @@ class Analysis:
     features: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["labels"] = list(self.labels)
-        d["evidence"] = [asdict(e) | {"trail": [asdict(t) for t in e.trail]} for e in self.evidence]
-        d["trail"] = [asdict(t) for t in self.trail]
-        d["features"] = {k: [list(f) for f in v] for k, v in self.features.items()}
-        return d
+        # Written out rather than dataclasses.asdict, which deep-copies every value: on the ingest
+        # path (twice per flagged post) asdict was a fifth of the time (bench/ingest_bench.py).
+        # The same dict, key for key; tests/nlp/test_analyzer.py holds it to asdict's.
+        return {
+            "primary": self.primary, "labels": list(self.labels), "scores": dict(self.scores),
+            "evidence": [{"category": e.category, "source": e.source, "term": e.term, "start": e.start,
+                          "end": e.end, "text": e.text, "weight": e.weight, "trail": [_step(t) for t in e.trail]}
+                         for e in self.evidence],
+            "trail": [_step(t) for t in self.trail],
+            "normalised": self.normalised, "model_version": self.model_version,
+            "features": {k: [list(f) for f in v] for k, v in self.features.items()},
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Analysis":
@@ -89,3 +95,7 @@ class Analysis:
             model_version=d.get("model_version", ""),
             features={k: tuple((str(n), float(w)) for n, w in v) for k, v in d.get("features", {}).items()},
         )
+
+
+def _step(t: TrailStep) -> dict:
+    return {"kind": t.kind, "start": t.start, "end": t.end, "original": t.original, "replacement": t.replacement}

@@ -16,7 +16,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -109,8 +109,11 @@ def train(
     card_path: str | Path | None = None,
     rules: RuleSide | None = None,
     real_dir: str | Path | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> TrainReport:
+    """`on_stage(name)` is called as each of TRAIN_STAGES ends (the command's progress display)."""
     started = time.monotonic()
+    stage = on_stage or (lambda name: None)
     params = params or TrainParams()
     rules = rules or RuleSide()
     paths = [Path(p) for p in data_paths]
@@ -136,6 +139,7 @@ def train(
     log.info("train %d, tune %d, report %d, silver test %d", len(train_rows), len(tune_rows),
              len(report_rows), len(silver_test))
 
+    stage("data loaded")
     config = params.feature_config()
     extractor = FeatureExtractor(config)
 
@@ -146,6 +150,7 @@ def train(
     Y = label_matrix(train_rows, labels)
     W, b = fit_linear(X, Y, params, seed, row_weights(train_rows, params.real_weight))
     del X
+    stage("model fitted")
 
     def scores(rows):
         return np.asarray(features(rows) @ W, dtype=np.float64) + b
@@ -202,6 +207,7 @@ def train(
 
         predict = combined_predict  # the model's probabilities are the combined ones now
 
+    stage("calibrated")
     P_rep, Y_rep = predict(report_rows), label_matrix(report_rows, labels)
     P_sil, Y_sil = predict(silver_test), label_matrix(silver_test, labels)
     dev = {c: binary_metrics(P_rep[:, j] >= thresholds[j], Y_rep[:, j], thresholds[j]) for j, c in enumerate(labels)}
@@ -226,6 +232,7 @@ def train(
     # (which says when) is rewritten on every run
     meta = {"seed": seed, "params": asdict(params), "rule_side": rules.available, "data_sha256": data_sha,
             "encoder": encoder.ENCODER_NAME if head is not None else None}
+    stage("evaluated")
     model = HarmModel(config, labels, W, b, platt, fast_thresholds, version, meta, rules=rules, encoder_head=head)
     out_path = Path(out_path)
     model.save(out_path)
@@ -244,7 +251,11 @@ def train(
     # figures it includes (measured after training) change, without training again
     card.with_name("train_report.json").write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False,
                                                               default=str) + "\n", encoding="utf-8")
+    stage("model and card written")
     return report
+
+
+TRAIN_STAGES = ("data loaded", "model fitted", "calibrated", "evaluated", "model and card written")
 
 
 def encoder_sample(rows: Sequence[dict], others: int, salt: str) -> list[dict]:

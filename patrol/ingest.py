@@ -156,15 +156,18 @@ class Ingestor:
         self.store.mark_indexed(posts)  # records, not ids: a post edited meanwhile stays unindexed
         return len(posts)
 
-    def reindex_pending(self) -> int:
+    def reindex_pending(self, on_progress: Callable[[int], None] | None = None) -> int:
         """Index every post the store holds as unindexed; IndexUnavailable (saying why) while the
-        index is down, the posts staying marked."""
+        index is down, the posts staying marked. `on_progress(n)` after each batch of n posts."""
         total = 0
         while True:
             ids = self.store.unindexed_post_ids(limit=1000)
             if not ids:
                 return total
-            total += self._write_index(ids)
+            done = self._write_index(ids)
+            total += done
+            if on_progress is not None:
+                on_progress(done)
 
 
 def _parse_time(value, where: str) -> datetime | None:

@@ -6,6 +6,7 @@ e.g. PATROL_CRAWL__USER_AGENT, PATROL_API__PORT. A `.env` file in the working di
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     elasticsearch_url: str | None = None
     elasticsearch_index: str = "patrol-posts"
+    # The embedded index when no Elasticsearch is set (PATROL_INDEX_ENGINE): "tantivy" (the default,
+    # fast at a million posts) or "sqlite" (the FTS5 index of earlier versions); search/README.md.
+    index_engine: Literal["tantivy", "sqlite"] = "tantivy"
     redis_url: str | None = None
     sources: Path = Path("sources.yaml")
     rules: Path | None = None
@@ -77,6 +81,8 @@ class Settings(BaseSettings):
     lexicon_dir: Path | None = None
     # `patrol classify` worker processes for a large input (PATROL_CLASSIFY_WORKERS); unset: one per core.
     classify_workers: int | None = Field(default=None, ge=1)
+    # Seconds between the one-line progress summaries of long commands off a terminal (app/progress.py).
+    progress_interval: float = Field(default=10.0, ge=0)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -89,7 +95,7 @@ class Settings(BaseSettings):
 
     @property
     def index_path(self) -> Path:
-        return self.home / "index.sqlite"
+        return self.home / ("index.tantivy" if self.index_engine == "tantivy" else "index.sqlite")
 
     @property
     def checkpoint_path(self) -> Path:

@@ -88,3 +88,15 @@ def search_query(root: Node | None, *, category: str | None = None, source: str 
         merged.setdefault("filter", []).extend(filters)
         return {"bool": merged}
     return {"bool": {"must": [query], "filter": filters}}
+
+
+HISTOGRAM_INTERVALS = ("hour", "day", "week", "month")
+
+
+def histogram_aggregation(interval: str, time_zone: str = "UTC") -> dict:
+    """A date_histogram over publication times in calendar `interval`s, in `time_zone` (a day
+    of the duty office is a day in its zone), empty buckets included so a quiet day shows as 0."""
+    if interval not in HISTOGRAM_INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(HISTOGRAM_INTERVALS)}, got {interval!r}")
+    return {"date_histogram": {"field": "published_day", "calendar_interval": interval,
+                               "time_zone": time_zone, "min_doc_count": 0}}

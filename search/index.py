@@ -121,6 +121,15 @@ class SearchResult:
     # facet name ("category", "source") -> value -> count, over all matches (not just this page)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
+    # "eq": `total` is exact; "gte": at least `total` match (Elasticsearch's hits.total.relation,
+    # track_total_hits): totals are exact up to TOTAL_CAP, and front ends show "10,000+".
+    total_relation: str = "eq"
+    # True when the facet counts are estimates scaled up from a sample of the matches (TantivyIndex
+    # past TOTAL_CAP: search/README.md "Totals and facets"); False when they count every match.
+    facets_estimated: bool = False
+
+
+TOTAL_CAP = 10_000  # Elasticsearch's default track_total_hits
 
 
 class SearchIndex(Protocol):

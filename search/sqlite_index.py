@@ -24,6 +24,7 @@ from search import cursor as cursors
 from search.highlight import Highlights, highlight
 from search.index import (
     MAX_LIMIT,
+    TOTAL_CAP,
     BadCursor,
     Hit,
     IndexedPost,
@@ -381,7 +382,11 @@ class SqliteIndex(SqliteUpkeep):
                 published_at=datetime.fromisoformat(r[6]), primary=r[7], categories=tuple(json.loads(r[8])),
                 highlights=marked.fragments, matched_normalised=marked.matched_normalised))
         next_cursor = cursors.encode(query, [keys[-1][1], keys[-1][0]]) if more else None
-        return SearchResult(total=total, hits=tuple(hits), facets=facets, next_cursor=next_cursor)
+        # Totals beyond the cap are reported as Elasticsearch does (track_total_hits), so both indexes
+        # answer alike; this index counted them all anyway (its facets stay exact).
+        relation = "gte" if total > TOTAL_CAP else "eq"
+        return SearchResult(total=min(total, TOTAL_CAP), hits=tuple(hits), facets=facets, next_cursor=next_cursor,
+                            total_relation=relation)
 
 
 # ---------------------------------------------------------------------- SQL assembly

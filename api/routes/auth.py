@@ -17,7 +17,9 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
                          "repeated failures stays 429 until an admin unlocks it.")
 def issue_token(request: Request,
                 # The OAuth2 password form, with its sizes in the schema (an empty field is "missing").
-                username: str = Form(min_length=1, max_length=200), password: str = Form(min_length=1, max_length=200),
+                # Generous caps: a name no user can have is still a failed login, counted and audited.
+                username: str = Form(min_length=1, max_length=1000),
+                password: str = Form(min_length=1, max_length=1000),
                 grant_type: str | None = Form(None, pattern="^password$"),
                 svc=Depends(services), sign=Depends(signer)) -> TokenOut:
     user = user_service.authenticate(svc, username, password, client_address(request))

@@ -31,6 +31,8 @@ def run_search(svc, actor: str, *, q: str, category: str | None, source: str | N
     })
     return SearchOut(
         total=result.total,
+        total_relation=result.total_relation,
+        facets_estimated=result.facets_estimated,
         hits=[SearchHitOut.from_hit(h) for h in result.hits],
         facets=result.facets,
         next_cursor=result.next_cursor,

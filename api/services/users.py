@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from api.schemas import AccountOut, SessionOut
 from patrol import sessions as session_reasons
-from patrol.sessions import CONSOLE, TOKEN, session_id_for
+from patrol.sessions import TOKEN, session_id_for
 from patrol.users import User, UserError, check_new_password
 
 
@@ -100,5 +100,3 @@ def _require_admin(svc, actor: str) -> None:
     if user is None or not user.can_manage_users:
         raise PermissionDenied(f"{actor} cannot manage users: that needs an active admin")
 
-
-__all__ = ["CONSOLE", "TOKEN"]

@@ -90,7 +90,7 @@ def decode_cursor(cursor: str, sort: str, keys) -> list:
     if not isinstance(data, dict) or not isinstance(data.get("v"), list) or not isinstance(data.get("s"), str):
         raise InvalidFilter(f"cursor is not one this server issued: it lacks its sort or position; {start_again}")
     if data["s"] != sort or len(data["v"]) != len(keys):
-        raise InvalidFilter(f"cursor belongs to another sort order than {sort!r}; {start_again}")
+        raise InvalidFilter(f"cursor belongs to sort {data['s'][:40]!r}, not {sort!r}; {start_again}")
     try:
         return [_cursor_value(col, v) for (col, _), v in zip(keys, data["v"])]
     except (ValueError, TypeError, OverflowError) as exc:

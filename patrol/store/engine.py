@@ -1,6 +1,7 @@
 """Engines and the few statements whose SQL differs between SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from sqlalchemy import Table, create_engine, event
@@ -10,14 +11,21 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 
+def _json(value) -> str:
+    """JSON columns as UTF-8 without \\uXXXX escapes or spaces: a Chinese character takes 3 bytes
+    instead of 6, which halves the analyses the store keeps per post. Reads are unchanged (any
+    JSON parses); control characters are still escaped."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str, echo: bool) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, future=True, json_serializer=_json)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
-                           poolclass=StaticPool if memory else None)
+                           poolclass=StaticPool if memory else None, json_serializer=_json)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):

@@ -90,8 +90,7 @@ class Store:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
             chain = AuditChain(conn, self._db.audit_key) if alerts_in else None
             versions = self._posts.upsert(conn, posts_in, now, report)
-            for a in alerts_in:
-                self._alerts.open_in(conn, chain, a, versions, now, report)
+            self._alerts.open_many(conn, chain, alerts_in, versions, now, report)
         return report
 
     def mark_indexed(self, posts_done: Iterable[str | PostRecord | tuple[str, int]]) -> None:
@@ -114,9 +113,10 @@ class Store:
         """The posts that exist, in the order asked."""
         return self._posts.get_posts(post_ids)
 
-    def iter_posts(self, page_size: int = 500) -> Iterator[PostRecord]:
-        """Every stored post in id order, read one short page at a time (keyset paging)."""
-        return self._posts.iter_posts(page_size)
+    def iter_posts(self, page_size: int = 500, fetched_since: datetime | None = None) -> Iterator[PostRecord]:
+        """Every stored post in id order, read one short page at a time (keyset paging);
+        only those stored or fetched since `fetched_since` when given."""
+        return self._posts.iter_posts(page_size, fetched_since)
 
     def post_versions(self, post_id: str) -> list[PostVersion]:
         return self._posts.post_versions(post_id)

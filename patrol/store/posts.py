@@ -127,16 +127,19 @@ class PostRepository:
                     found[row.id] = post_from_row(row)
         return [found[i] for i in post_ids if i in found]
 
-    def iter_posts(self, page_size: int = 500) -> Iterator[PostRecord]:
+    def iter_posts(self, page_size: int = 500, fetched_since: datetime | None = None) -> Iterator[PostRecord]:
         """Every stored post, in id order, one page at a time. Keyset paging on the primary key:
         each page is one short read, so a long scan neither holds a transaction open against the
         crawlers' writes nor loads every post into memory. A post stored during the scan is seen
-        when its id sorts after the page being read."""
+        when its id sorts after the page being read. `fetched_since`: only posts stored, edited or
+        fetched again since then (an index migration's catch-up pass)."""
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         last = None
         while True:
             q = select(posts).order_by(posts.c.id).limit(page_size)
+            if fetched_since is not None:
+                q = q.where(posts.c.last_fetched >= fetched_since)
             if last is not None:
                 q = q.where(posts.c.id > last)
             with self._db.read() as conn:

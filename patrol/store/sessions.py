@@ -63,7 +63,7 @@ class SessionRepository:
         """End one session (logout, or an admin; `of_user` checks whose it is). NotFound when no
         live session has that id."""
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             row = None
             if findable(session_id) and len(session_id) <= 64:
                 row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()

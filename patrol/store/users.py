@@ -94,7 +94,7 @@ class UserRepository:
     def unlock(self, name: str, actor: str, now: datetime) -> bool:
         """Lift a login lockout or back-off (audited as user.unlocked); whether one was in force."""
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             require_user_manager(conn, actor)
             if not findable(name) or conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
                 raise NotFound(f"no user {name!r}" if findable(name) and len(name) <= 64 else "no such user")
@@ -104,7 +104,7 @@ class UserRepository:
 
     def end_all_sessions(self, name: str, actor: str, now: datetime) -> int:
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             require_user_manager(conn, actor)
             if not findable(name) or conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
                 raise NotFound(f"no user {name!r}" if findable(name) and len(name) <= 64 else "no such user")
@@ -140,7 +140,7 @@ class UserRepository:
         name_key = name if valid else "(invalid name)"
         actor = name if row else SYSTEM_ACTOR
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             refused, would_lock = logins.reserve(conn, chain, self.login_policy, name_key, address,
                                                  subject, actor, now)
         if refused is not None:
@@ -148,7 +148,7 @@ class UserRepository:
         ok = check_password(password, row.password_hash if row else dummy_hash) and row is not None
         ok = ok and bool(row.active)
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             chain.append(now, actor, "user.login", subject, {"ok": ok})
             if ok:
                 logins.forgive(conn, self.login_policy, name_key, address)

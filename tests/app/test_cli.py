@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
@@ -173,13 +174,14 @@ def test_reindex_with_the_index_unavailable_fails_with_the_reason(run, tmp_path)
     posts = tmp_path / "posts.jsonl"
     posts.write_text(json.dumps({"source": "other", "url": "http://127.0.0.1/p/1", "text": "好"}) + "\n")
     (tmp_path / "home").mkdir(exist_ok=True)  # made by `patrol init`
-    broken = tmp_path / "home" / "index.sqlite"
+    broken = tmp_path / "home" / "index.tantivy"  # the default engine's directory, a file instead
+    shutil.rmtree(broken, ignore_errors=True)
     broken.write_bytes(b"not an index " * 1000)
     stored = run("ingest", str(posts))
     assert stored.exit_code == 0 and "1 new" in stored.stdout and "1 waiting for the index" in stored.stdout
     result = run("reindex")
     assert result.exit_code == 3
-    assert "index is still unavailable" in result.stderr and "index.sqlite" in result.stderr
+    assert "index is still unavailable" in result.stderr and "index.tantivy" in result.stderr
     broken.unlink()
     assert "reindexed 1 post(s)" in run("reindex").stdout
 

@@ -22,6 +22,13 @@ def home(tmp_path, monkeypatch):
     return path
 
 
+def _store() -> Store:
+    """The home's store with its audit key, as the commands open it."""
+    from app.bootstrap import build_audit_key
+
+    return Store(Settings().resolved_database_url, password_rounds=4, audit_key=build_audit_key(Settings()))
+
+
 def run(*args, input=None):
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
 
@@ -62,7 +69,7 @@ def test_user_management_commands_each_do_what_they_say_and_are_audited(home):
     assert "disabled" in run("users", "list").stdout
     assert run("users", "enable", "wang").exit_code == 0
     assert run("users", "reset-password", "wang", "--password-stdin", input="another-one-2\n").exit_code == 0
-    store = Store(Settings().resolved_database_url, password_rounds=4)
+    store = _store()
     try:
         assert store.authenticate("wang", "another-one-2") is not None
         assert store.get_user("wang").role == "supervisor"
@@ -89,7 +96,7 @@ def test_bad_user_commands_say_what_is_wrong(home, args, message):
 
 def test_unlock_lifts_a_lockout(home):
     assert run("init").exit_code == 0
-    store = Store(Settings().resolved_database_url, password_rounds=4)
+    store = _store()
     store.add_user("li", "officer", "long-enough-1")
     from patrol.login_limits import LoginPolicy, LoginRefused
 
@@ -131,7 +138,7 @@ def test_serve_retires_the_demo_user_and_demo_brings_it_back(home, served):
 
 def test_serve_refuses_a_non_loopback_address_while_a_default_password_is_active(home, served):
     assert run("init").exit_code == 0
-    store = Store(Settings().resolved_database_url, password_rounds=4)
+    store = _store()
     store.add_user("boss", "admin", "changeme")  # as a script might have, before the CLI refused it
     result = run("serve", "--host", "0.0.0.0")
     assert result.exit_code == 2 and served == []

@@ -18,7 +18,8 @@ from app.cli import app as cli
 from patrol.settings import ApiSettings, Settings
 from tests.live_server import live_app
 
-INDEX_FILES = ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm")
+# What each embedded engine keeps in the home: the tantivy default's directory, or SQLite's files.
+ENGINE_FILES = {"tantivy": ("index.tantivy",), "sqlite": ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm")}
 
 
 def write_posts(path, word: str, n: int = 30) -> None:
@@ -29,19 +30,26 @@ def write_posts(path, word: str, n: int = 30) -> None:
                                 ensure_ascii=False) + "\n")
 
 
-def move_index(src, dst) -> None:
+def move_index(src, dst, files) -> None:
     dst.mkdir(exist_ok=True)
-    for name in INDEX_FILES:
+    for name in files:
         if (src / name).exists():
             shutil.move(src / name, dst / name)
 
 
+@pytest.fixture(params=sorted(ENGINE_FILES))
+def engine(request, monkeypatch):
+    monkeypatch.setenv("PATROL_INDEX_ENGINE", request.param)
+    return request.param
+
+
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     monkeypatch.setenv("PATROL_HOME", str(home))
     monkeypatch.setenv("PATROL_API__SECRET_KEY", "test-secret-key")
     monkeypatch.chdir(tmp_path)
+    assert patrol("init")[0] == 0
     return home
 
 
@@ -55,7 +63,8 @@ def search_total(base, token, q):
     return r.status_code, (r.json().get("total") if r.status_code == 200 else r.json())
 
 
-def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused(home, tmp_path):
+def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused(home, tmp_path, engine):
+    files = ENGINE_FILES[engine]
     write_posts(tmp_path / "a.jsonl", "alphabatch")
     write_posts(tmp_path / "b.jsonl", "betabatch")
     code, out = patrol("ingest", str(tmp_path / "a.jsonl"))
@@ -64,11 +73,13 @@ def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused
     services = build_services(Settings(api=ApiSettings(secret_key="test-secret-key")))
     services.store.add_user("li", "officer", "li-password-1")
     with live_app(create_app(services)) as base:
-        token = httpx.post(f"{base}/api/auth/token", data={"username": "li", "password": "li-password-1"}).json()["access_token"]
+        got = httpx.post(f"{base}/api/auth/token", data={"username": "li", "password": "li-password-1"})
+        assert got.status_code == 200, got.text
+        token = got.json()["access_token"]
         assert search_total(base, token, "alphabatch") == (200, 30)
 
         # 1. The index files are moved away while the API runs.
-        move_index(home, tmp_path / "away")
+        move_index(home, tmp_path / "away", files)
         health = httpx.get(f"{base}/healthz")
         assert health.status_code == 503 and "moved away" in health.json()["detail"]["index"]
         assert search_total(base, token, "alphabatch")[0] == 503  # not the old file, silently
@@ -77,11 +88,11 @@ def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused
         code, out = patrol("ingest", str(tmp_path / "b.jsonl"))
         assert code == 0
         assert "30 new" in out and "0 indexed" in out and "30 waiting for the index" in out
-        assert not (home / "index.sqlite").exists()
+        assert not (home / files[0]).exists()
         assert services.store.counts()["posts_unindexed"] == 30
 
         # 3. The original comes back: the API serves it again, `patrol reindex` writes the 30.
-        move_index(tmp_path / "away", home)
+        move_index(tmp_path / "away", home, files)
         assert httpx.get(f"{base}/healthz").status_code == 200
         code, out = patrol("reindex")
         assert code == 0 and "reindexed 30 post(s)" in out
@@ -90,12 +101,16 @@ def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused
 
         # 4. A foreign index (another database's) swapped in is refused, at open and in /healthz.
         other = tmp_path / "other"
+        CliRunner().invoke(cli, ["init"], env={"PATROL_HOME": str(other), "PATROL_INDEX_ENGINE": engine})
         elsewhere = CliRunner().invoke(cli, ["ingest", str(tmp_path / "a.jsonl")],
-                                       env={"PATROL_HOME": str(other)}, catch_exceptions=False)
+                                       env={"PATROL_HOME": str(other), "PATROL_INDEX_ENGINE": engine},
+                                       catch_exceptions=False)
         assert elsewhere.exit_code == 0
-        move_index(home, tmp_path / "ours")
-        for name in INDEX_FILES:
-            if (other / name).exists():
+        move_index(home, tmp_path / "ours", files)
+        for name in files:
+            if (other / name).is_dir():
+                shutil.copytree(other / name, home / name)
+            elif (other / name).exists():
                 shutil.copy(other / name, home / name)
         health = httpx.get(f"{base}/healthz")
         assert health.status_code == 503 and "stamped" in health.json()["detail"]["index"]
@@ -115,12 +130,12 @@ def test_index_moved_away_then_back_loses_nothing_and_a_foreign_index_is_refused
     services.close()
 
 
-def test_reindex_full_rebuilds_a_missing_index_with_every_post_and_its_alert_status(home, tmp_path):
+def test_reindex_full_rebuilds_a_missing_index_with_every_post_and_its_alert_status(home, tmp_path, engine):
     write_posts(tmp_path / "a.jsonl", "alphabatch", 5)
     assert patrol("ingest", str(tmp_path / "a.jsonl"))[0] == 0
-    (home / "index.sqlite").unlink()
-    for name in INDEX_FILES[1:]:
-        (home / name).unlink(missing_ok=True)
+    for name in ENGINE_FILES[engine]:
+        path = home / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     code, out = patrol("search", "alphabatch")
     assert code == 3 and "missing" in out
     code, out = patrol("reindex", "--full")

@@ -1,0 +1,156 @@
+"""What only the tantivy index has to get right: its directory, its bulk loads, its cursors, and the
+bounded totals and facets (the contract suite checks the behaviour both embedded indexes share)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from search.index import BadCursor, IndexedPost, IndexUnavailable, InvalidSearch, SearchQuery, TOTAL_CAP
+from search.tantivy_index import LAYOUT_VERSION, MAX_OFFSET, TantivyIndex, sample_bucket
+
+UTC = timezone.utc
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def post(i: int, text: str = "博彩网站", **kw) -> IndexedPost:
+    published = kw.pop("published", T0 + timedelta(seconds=i))
+    return IndexedPost(id=f"p{i}", source=kw.pop("source", "blog"), url=f"https://example.cn/{i}", title=f"标题{i}",
+                       text=text, author="a", published_at=published, fetched_at=published, **kw)
+
+
+def test_a_directory_that_is_not_a_patrol_index_is_refused_untouched(tmp_path):
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "notes.txt").write_text("mine")
+    with pytest.raises(IndexUnavailable, match="not a Patrol search index"):
+        TantivyIndex(tmp_path / "idx")
+    assert [p.name for p in (tmp_path / "idx").iterdir()] == ["notes.txt"]
+
+
+def test_an_index_of_a_newer_layout_is_refused(tmp_path):
+    TantivyIndex(tmp_path / "idx").close()
+    (tmp_path / "idx" / "patrol-layout.json").write_text(f'{{"version": {LAYOUT_VERSION + 1}}}')
+    with pytest.raises(IndexUnavailable, match="newer Patrol"):
+        TantivyIndex(tmp_path / "idx")
+
+
+def test_a_file_where_the_index_directory_should_be_is_reported_with_its_path(tmp_path):
+    (tmp_path / "idx").write_bytes(b"not an index")
+    with pytest.raises(IndexUnavailable, match="idx"):
+        TantivyIndex(tmp_path / "idx")
+
+
+def test_a_closed_index_says_so(tmp_path):
+    index = TantivyIndex(tmp_path / "idx")
+    index.close()
+    with pytest.raises(IndexUnavailable, match="closed"):
+        index.count()
+
+
+def test_posts_survive_reopening(tmp_path):
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(1), post(2, "今天天气")])
+    index.close()
+    again = TantivyIndex(tmp_path / "idx")
+    assert again.count() == 2
+    assert [h.id for h in again.search(SearchQuery(q="天气")).hits] == ["p2"]
+
+
+def test_a_bulk_load_becomes_searchable_at_its_end_and_every_commit_every_posts(tmp_path):
+    index = TantivyIndex(tmp_path / "idx")
+    with index.bulk(commit_every=100):
+        index.add([post(i) for i in range(60)])
+        assert index.count() == 0  # not committed yet
+        index.add([post(i) for i in range(60, 120)])
+        assert index.count() == 120  # passed commit_every: committed
+        index.add([post(120)])
+        index.set_status("p5", "open")  # a status change is committed at once, with what came before
+        assert index.get("p5").status == "open" and index.count() == 121
+        index.add([post(121)])
+    assert index.count() == 122
+
+
+def test_a_failing_bulk_block_still_commits_what_was_added(tmp_path):
+    index = TantivyIndex(tmp_path / "idx")
+    with pytest.raises(RuntimeError, match="boom"):
+        with index.bulk():
+            index.add([post(1), post(2)])
+            raise RuntimeError("boom")
+    assert index.count() == 2
+
+
+def test_later_pages_leave_out_posts_written_after_the_first(tmp_path):
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(i) for i in range(30)])
+    first = index.search(SearchQuery(q="博彩", limit=10))
+    index.add([post(i) for i in range(100, 130)])  # 30 newer matches arrive while the officer reads
+    seen = [h.id for h in first.hits]
+    cursor = first.next_cursor
+    while cursor:
+        page = index.search(SearchQuery(q="博彩", limit=10, cursor=cursor))
+        seen.extend(h.id for h in page.hits)
+        cursor = page.next_cursor
+    assert sorted(seen) == sorted(f"p{i}" for i in range(30))
+
+
+def test_a_cursor_of_the_sqlite_index_is_refused_with_a_clear_message(tmp_path):
+    from search.sqlite_index import SqliteIndex
+
+    old = SqliteIndex(tmp_path / "old.db")
+    old.add([post(i) for i in range(3)])
+    cursor = old.search(SearchQuery(q="博彩", limit=1)).next_cursor
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(i) for i in range(3)])
+    with pytest.raises(BadCursor, match="does not fit this index"):
+        index.search(SearchQuery(q="博彩", limit=1, cursor=cursor))
+
+
+def test_paging_deeper_than_the_window_is_refused_with_advice(tmp_path, monkeypatch):
+    from search import cursor as cursors
+
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(i) for i in range(3)])
+    query = SearchQuery(q="博彩", limit=1)
+    deep = cursors.encode(query, ["tantivy", MAX_OFFSET + 1, 1])
+    with pytest.raises(InvalidSearch, match="narrow the search"):
+        index.search(SearchQuery(q="博彩", limit=1, cursor=deep))
+
+
+def test_totals_past_the_cap_cost_a_sample_not_every_match(tmp_path, monkeypatch):
+    """The count stops at the smallest sample of id buckets holding TOTAL_CAP matches: it never
+    counts all 5 × TOTAL_CAP matches here, and its facets are the sample's, scaled up."""
+    import search.tantivy_index as module
+
+    index = TantivyIndex(tmp_path / "idx")
+    with index.bulk():
+        index.add([post(i, source=("blog", "forum")[i % 2]) for i in range(5 * TOTAL_CAP)])
+    counted: list[int] = []
+    real = module._count
+    monkeypatch.setattr(module, "_count", lambda s, q: counted.append(real(s, q)) or counted[-1])
+    result = index.search(SearchQuery(q="博彩"))
+    assert (result.total, result.total_relation, result.facets_estimated) == (TOTAL_CAP, "gte", True)
+    assert TOTAL_CAP <= counted[-1] <= 2.5 * TOTAL_CAP  # a sample: about a quarter of the matches
+    assert all(abs(n - 2.5 * TOTAL_CAP) <= 0.05 * 2.5 * TOTAL_CAP for n in result.facets["source"].values())
+    exact = index.search(SearchQuery(q="博彩", published_to=T0 + timedelta(seconds=5000)))
+    assert (exact.total, exact.total_relation, exact.facets_estimated) == (5000, "eq", False)
+    assert exact.facets["source"] == {"blog": 2500, "forum": 2500}
+
+
+def test_sample_buckets_spread_ids_evenly():
+    counts: dict[str, int] = {}
+    for i in range(64_000):
+        b = sample_bucket(f"post-{i}")
+        counts[b] = counts.get(b, 0) + 1
+    assert len(counts) == 64
+    assert max(counts.values()) < 1.1 * 1000 and min(counts.values()) > 0.9 * 1000
+
+
+def test_a_writer_held_elsewhere_is_waited_for_then_reported(tmp_path):
+    loader = TantivyIndex(tmp_path / "idx")
+    other = TantivyIndex(tmp_path / "idx", lock_timeout=0.3)
+    with loader.bulk():
+        loader.add([post(1)])
+        with pytest.raises(IndexUnavailable, match="cannot write to the search index"):
+            other.add([post(2)])
+    other.add([post(2)])  # the writer is free again once the bulk load ends
+    assert other.count() == 2 and loader.count() == 2
