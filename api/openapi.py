@@ -33,8 +33,8 @@ def error_statuses(path: str, method: str, op: dict) -> list[str]:
     out = {"503"}
     if op.get("security"):
         out |= {"401", "403"}
-    if any(p.get("in") == "path" for p in params):
-        out.add("404")
+    if any(p.get("in") == "path" for p in params) or "requestBody" in op:
+        out.add("404")  # a path or a body names a record (an alert, a post id) that may not exist
     if params or "requestBody" in op:
         out |= {"400", "422"}
     if method in ("post", "put", "patch", "delete"):
