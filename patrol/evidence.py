@@ -114,7 +114,8 @@ def package(evidence: Evidence, extra: dict[str, bytes] | None = None) -> bytes:
 
 def purge_pages(store, retention_days: int, now: datetime) -> int:
     """Retention for kept pages: drop those fetched more than `retention_days` ago that no active
-    alert needs; returns how many. For `patrol retention run` (wired in at merge)."""
+    alert needs; returns how many. A step of `patrol retention run` (patrol/retention.py,
+    PATROL_RETENTION__PAGES_DAYS)."""
     if retention_days < 1:
         raise ValueError(f"page retention must be at least 1 day, got {retention_days}")
     return store.purge_pages_before(now - timedelta(days=retention_days))

@@ -67,9 +67,21 @@ def purge_posts_without_alert(ctx: RetentionContext) -> dict[str, Any] | None:
     return counts
 
 
-# The steps in order, each (name, function). Raw fetched pages get theirs here at merge.
+def purge_fetched_pages(ctx: RetentionContext) -> dict[str, Any] | None:
+    """Fetched pages kept as evidence (patrol/evidence.py), older than their own period, that no
+    active alert needs."""
+    from patrol.evidence import purge_pages
+
+    days = ctx.settings.pages_days
+    if not days:
+        return None
+    return {"pages": purge_pages(ctx.store, days, ctx.now), "days": days}
+
+
+# The steps in order, each (name, function).
 STEPS: list[tuple[str, RetentionStep]] = [
     ("posts_without_alert", purge_posts_without_alert),
+    ("fetched_pages", purge_fetched_pages),
 ]
 
 

@@ -53,6 +53,9 @@ class AuditSettings(BaseModel):
 class RetentionSettings(BaseModel):
     # Posts that raised no alert are purged this many days after they were first seen (0: kept forever).
     posts_without_alert_days: int = Field(default=180, ge=0)
+    # Fetched pages kept as evidence go this many days after they were fetched, unless an active
+    # alert still needs them (patrol.evidence.purge_pages; 0: kept forever).
+    pages_days: int = Field(default=180, ge=0)
     # How often `patrol serve` runs the retention steps (0: never; `patrol retention run` still does).
     interval_hours: float = Field(default=24.0, ge=0)
 
@@ -83,9 +86,6 @@ class Settings(BaseSettings):
     classify_workers: int | None = Field(default=None, ge=1)
     # Seconds between the one-line progress summaries of long commands off a terminal (app/progress.py).
     progress_interval: float = Field(default=10.0, ge=0)
-    # Fetched pages kept as evidence are purged after this many days (patrol.evidence.purge_pages),
-    # unless an active alert still needs them (PATROL_PAGE_RETENTION_DAYS).
-    page_retention_days: int = Field(default=180, ge=1)
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -52,5 +52,6 @@ def test_retention_run_prints_and_audits_its_counts(run, tmp_path, monkeypatch):
     code, out = run("retention", "run")
     assert code == 0 and "retention posts_without_alert: posts 0" in out  # first seen today: kept
     monkeypatch.setenv("PATROL_RETENTION__POSTS_WITHOUT_ALERT_DAYS", "0")
+    monkeypatch.setenv("PATROL_RETENTION__PAGES_DAYS", "0")
     code, out = run("retention", "run")
     assert code == 0 and "nothing purged" in out

@@ -45,7 +45,7 @@ def test_old_posts_without_alert_go_from_store_and_index_alerted_ones_stay(store
     store.claim(alert.id, people["li"], make.now)
     store.decide(alert.id, Decision("confirm", disposition="reported"), people["li"], make.now)
 
-    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS), make.now)
+    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS, pages_days=0), make.now)
     assert (result.name, result.counts["posts"], result.counts["versions"]) == ("posts_without_alert", 1, 3)
     assert store.get_post(old_plain) is None and store.post_versions(old_plain) == []
     assert index.get(old_plain) is None
@@ -62,7 +62,7 @@ def test_old_posts_without_alert_go_from_store_and_index_alerted_ones_stay(store
 
 def test_a_period_of_zero_keeps_everything_and_records_nothing(store, make, rules, index):
     save(store, index, make, rules, "ancient", 3000)
-    assert run_retention(store, index, RetentionSettings(posts_without_alert_days=0), make.now) == []
+    assert run_retention(store, index, RetentionSettings(posts_without_alert_days=0, pages_days=0), make.now) == []
     assert store.counts()["posts"] == 1 and not store.audit_events(action="retention.purged")
 
 
@@ -70,7 +70,7 @@ def test_an_index_that_is_down_stops_the_purge_and_nothing_is_lost(store, make, 
     pid, _ = save(store, index, make, rules, "old", 40)
     index.path.rename(tmp_path / "moved-away.sqlite")  # the real index, gone from its path
 
-    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS), make.now)
+    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS, pages_days=0), make.now)
     assert result.counts["posts"] == 0 and "moved away" in result.counts["stopped"]
     assert store.get_post(pid) is not None
     assert store.audit_events(action="retention.purged")[0].payload["stopped"]
@@ -95,8 +95,25 @@ def test_a_labelled_post_is_kept_as_training_data_and_an_unlabelled_sampled_one_
     drawn = store.draw_recall_sample(day, 10, make.now, seed=1)
     assert {p.post_id for p in drawn} == {labelled, sampled}
     store.label_post(labelled, "none", "li", make.now, origin="recall_sample")
-    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS), make.now)
+    (result,) = run_retention(store, index, RetentionSettings(posts_without_alert_days=DAYS, pages_days=0), make.now)
     assert result.counts["posts"] == 1
     assert store.get_post(labelled) is not None and store.get_post(sampled) is None
     assert [r["id"] for r in store.training_labels().rows] == [f"officer_decisions:{labelled}"]
     assert store.recall_queue() == []
+
+
+
+
+def test_fetched_pages_are_a_retention_step_of_their_own(tmp_path):
+    """The page purge (patrol.evidence.purge_pages, tested with kept pages in
+    test_threads_and_evidence.py) runs as its own audited step; the posts' step is off here."""
+    from datetime import datetime, timezone
+
+    from patrol.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}", password_rounds=4)
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    (result,) = run_retention(store, None, RetentionSettings(posts_without_alert_days=0, pages_days=30), now)
+    assert result.name == "fetched_pages" and result.counts == {"pages": 0, "days": 30}
+    assert store.audit_events(action="retention.purged")[-1].payload == {"step": "fetched_pages", "pages": 0, "days": 30}
+    store.close()
