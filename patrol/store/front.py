@@ -8,6 +8,7 @@ transaction that spans two nouns (`save_batch`: posts, then the alerts about the
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Engine
@@ -49,6 +50,20 @@ class Store:
         self._audit = AuditRepository(self._db)
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
+
+    @cached_property
+    def events(self):
+        """The public-opinion events' repository (patrol/events/store.py), on this database."""
+        from patrol.events.store import EventStore
+
+        return EventStore(self._db)
+
+    @cached_property
+    def trends(self):
+        """Hourly counts, bursts and watch-lists (patrol/events/trend_store.py), on this database."""
+        from patrol.events.trend_store import TrendStore
+
+        return TrendStore(self._db)
 
     @property
     def engine(self) -> Engine:

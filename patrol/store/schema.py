@@ -177,3 +177,6 @@ crawl_state = Table(
     Column("value", JSONType, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# The event views (public-opinion events, bursts, watch-lists) keep their tables beside their code.
+from patrol.events import schema as _event_tables  # noqa: E402,F401

@@ -1,0 +1,87 @@
+"""Incremental clustering: each new post joins the event it is most like, or starts one.
+
+A post is compared only with the events that share a MinHash band with it (the band index), and
+only with each event's seeds (its first posts), never with a drifting centre: an event cannot
+creep, one loose post at a time, into a topic that swallows everything. Nothing is recomputed in
+batch; a post's event is decided once, when it arrives. A post that matches two events strongly
+merges the smaller into the larger.
+
+Order: posts are taken in (time, id) order, so one batch and the same posts one by one in time
+order give the same events exactly; posts arriving out of time order may differ slightly
+(tests/patrol/test_events_clustering.py states the tolerance).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nlp.minhash import band_keys, similarity
+from patrol.events.model import event_id_for
+
+JOIN_AT = 0.3       # estimated Jaccard of content words to join an event
+MERGE_AT = 0.5      # a post this close to two events says they are one incident
+MAX_SEEDS = 8
+
+
+@dataclass
+class BandIndex:
+    """The part of the known events a batch needs: band key -> events, and events' seeds."""
+    bands: dict[str, set[str]] = field(default_factory=dict)
+    seeds: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    merged: dict[str, str] = field(default_factory=dict)   # merged event -> the one it went into
+
+    def live(self, event_id: str) -> str:
+        while event_id in self.merged:
+            event_id = self.merged[event_id]
+        return event_id
+
+
+@dataclass(frozen=True)
+class Assignment:
+    event_id: str
+    new: bool
+    new_bands: tuple[str, ...] = ()       # band keys to record for this event (a new seed's)
+    merged: tuple[str, ...] = ()          # events merged into event_id by this post
+
+
+class Clusterer:
+    def __init__(self, index: BandIndex, join_at: float = JOIN_AT, merge_at: float = MERGE_AT,
+                 max_seeds: int = MAX_SEEDS):
+        self.index = index
+        self.join_at = join_at
+        self.merge_at = merge_at
+        self.max_seeds = max_seeds
+
+    def assign(self, post_id: str, sig: np.ndarray) -> Assignment:
+        keys = band_keys(sig)
+        candidates = {self.index.live(e) for k in keys for e in self.index.bands.get(k, ())}
+        scored = []
+        for e in candidates:
+            best = max((similarity(sig, s) for s in self.index.seeds.get(e, ())), default=0.0)
+            if best >= self.join_at:
+                scored.append((best, self.index.sizes.get(e, 0), e))
+        if not scored:
+            event_id = event_id_for(post_id)
+            self._add_seed(event_id, sig, keys)
+            self.index.sizes[event_id] = 1
+            return Assignment(event_id, True, tuple(keys))
+        scored.sort(key=lambda t: (-t[1], -t[0], t[2]))     # the largest event it matches
+        target = scored[0][2]
+        merged = tuple(e for s, _n, e in scored[1:] if s >= self.merge_at and scored[0][0] >= self.merge_at)
+        for e in merged:
+            self.index.merged[e] = target
+            self.index.sizes[target] = self.index.sizes.get(target, 0) + self.index.sizes.pop(e, 0)
+            self.index.seeds.pop(e, None)
+        self.index.sizes[target] = self.index.sizes.get(target, 0) + 1
+        new_bands: tuple[str, ...] = ()
+        if len(self.index.seeds.get(target, ())) < self.max_seeds:
+            self._add_seed(target, sig, keys)
+            new_bands = tuple(keys)
+        return Assignment(target, False, new_bands, merged)
+
+    def _add_seed(self, event_id: str, sig: np.ndarray, keys: list[str]) -> None:
+        self.index.seeds.setdefault(event_id, []).append(sig)
+        for k in keys:
+            self.index.bands.setdefault(k, set()).add(event_id)
