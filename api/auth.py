@@ -25,6 +25,8 @@ SUPERVISORS = frozenset({SUPERVISOR})
 AUDITORS = frozenset({AUDITOR, ADMIN})
 # Who may put edited lexicons live (after `patrol lexicon backtest`): supervisors and admins.
 LEXICON_KEEPERS = frozenset({SUPERVISOR, ADMIN})
+# Who may change watch-lists (patrol/events/watchlists.py): administrators.
+ADMINS = frozenset({ADMIN})
 
 SESSION_COOKIE = "patrol_session"
 LOGIN_CSRF_COOKIE = "patrol_login_csrf"

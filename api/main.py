@@ -15,6 +15,7 @@ from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
+from api.routes import opinion_console, watchlists
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -38,6 +39,8 @@ def create_app(services) -> FastAPI:
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
+    app.include_router(watchlists.router)
+    app.include_router(opinion_console.router)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
