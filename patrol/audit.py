@@ -19,6 +19,12 @@ ACTIONS = frozenset({
     "alert.released",
     "alert.decided",
     "alert.note_added",
+    # the public-opinion views (patrol/events): an officer's changes to an event, a burst's alert
+    "event.renamed",
+    "event.dismissed",
+    "event.merged",
+    "event.split",
+    "trend.alert",
     "user.added",
     "user.changed",
     "user.login",
