@@ -20,6 +20,8 @@ lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+from app.cli_report import report_app  # noqa: E402  (`patrol report daily`)
+app.add_typer(report_app, name="report")
 
 
 def _settings() -> Settings:
@@ -129,7 +131,11 @@ def serve(
 ) -> None:
     """Serve the API and console over the configured stores."""
     settings = _settings()
-    _serve(_services(settings), host or settings.api.host, port or settings.api.port)
+    services = _services(settings)
+    from app.daily_report import schedule_daily
+
+    schedule_daily(services.store, settings.home / "reports")   # yesterday's 日报, once a day
+    _serve(services, host or settings.api.host, port or settings.api.port)
 
 
 @app.command()
