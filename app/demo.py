@@ -53,6 +53,7 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
     from demosite.sources import demo_sources
 
     sources = parse_sources({"sources": demo_sources(base_site)}, "<demo sources>")
+    services.events.source_places.update({s.name: s.place for s in sources if s.place})
     crawl = run_crawl(services.settings, sources, services.ingestor.ingest)
     report = DemoReport(pages=crawl.pages_fetched, items=crawl.items, parse_errors=crawl.parse_errors)
     for r in crawl.ingest_reports:

@@ -33,11 +33,28 @@ def read_rows(path: Path):
             yield row["split"], corpus, row["text"], int(m.group(1))
 
 
+def snownlp_baseline(dev) -> dict:
+    """The published baseline beside ours, on the same rows: SnowNLP 0.12.3's sentiment model
+    (naive Bayes trained by its authors on product reviews; MIT), positive when P >= 0.5."""
+    from snownlp import SnowNLP
+
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for _split, corpus, text, label in dev:
+        pred = int(SnowNLP(text).sentiments >= 0.5)
+        hits[corpus][0] += int(pred == label)
+        hits[corpus][1] += 1
+    total = sum(h[0] for h in hits.values()) / sum(h[1] for h in hits.values())
+    return {"dev_accuracy": round(total, 4),
+            "dev_accuracy_by_corpus": {k: [round(v[0] / v[1], 4), v[1]] for k, v in sorted(hits.items())}}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--baseline", action="store_true",
+                    help="also score the dev rows with SnowNLP's bundled sentiment model (pip install snownlp)")
     args = ap.parse_args(argv)
     from sklearn.linear_model import LogisticRegression
 
@@ -62,6 +79,8 @@ def main(argv=None) -> None:
                         version=np.array([version]))
     result = {"version": version, "train_rows": len(train), "dev_rows": len(dev), "dev_accuracy": round(acc, 4),
               "dev_accuracy_by_corpus": {k: [round(v[0] / v[1], 4), v[1]] for k, v in sorted(by_corpus.items())}}
+    if args.baseline:
+        result["baseline_snownlp"] = snownlp_baseline(dev)
     print(json.dumps(result, ensure_ascii=False, indent=1))
     (args.out.parent / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nlp.minhash import band_keys, similarity
+from nlp.minhash import band_keys
 from patrol.events.model import event_id_for
 
 JOIN_AT = 0.3       # estimated Jaccard of content words to join an event
+# A weaker match joins when the post is placed where the event is (both at city level or finer):
+# reports of one incident share its place more surely than its wording.
+PLACED_JOIN_AT = 0.15
 MERGE_AT = 0.5      # a post this close to two events says they are one incident
 MAX_SEEDS = 8
 
@@ -31,6 +34,7 @@ class BandIndex:
     seeds: dict[str, list[np.ndarray]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)   # merged event -> the one it went into
+    places: dict[str, str] = field(default_factory=dict)   # event -> its place code ("" unknown)
 
     def live(self, event_id: str) -> str:
         while event_id in self.merged:
@@ -46,6 +50,11 @@ class Assignment:
     merged: tuple[str, ...] = ()          # events merged into event_id by this post
 
 
+def same_place(a: str, b: str) -> bool:
+    """Both placed at city level or finer, one inside the other."""
+    return len(a) >= 4 and len(b) >= 4 and (a.startswith(b) or b.startswith(a))
+
+
 class Clusterer:
     def __init__(self, index: BandIndex, join_at: float = JOIN_AT, merge_at: float = MERGE_AT,
                  max_seeds: int = MAX_SEEDS):
@@ -54,18 +63,29 @@ class Clusterer:
         self.merge_at = merge_at
         self.max_seeds = max_seeds
 
-    def assign(self, post_id: str, sig: np.ndarray) -> Assignment:
+    def assign(self, post_id: str, sig: np.ndarray, place: str = "") -> Assignment:
         keys = band_keys(sig)
         candidates = {self.index.live(e) for k in keys for e in self.index.bands.get(k, ())}
         scored = []
-        for e in candidates:
-            best = max((similarity(sig, s) for s in self.index.seeds.get(e, ())), default=0.0)
-            if best >= self.join_at:
-                scored.append((best, self.index.sizes.get(e, 0), e))
+        owners, seeds = [], []
+        for e in sorted(candidates):
+            for s in self.index.seeds.get(e, ()):
+                owners.append(e)
+                seeds.append(s)
+        if seeds:
+            # Every candidate seed at once: the share of equal slots is the Jaccard estimate.
+            sims = (np.vstack(seeds) == sig).sum(axis=1) / sig.shape[0]
+            best: dict[str, float] = {}
+            for e, v in zip(owners, sims.tolist()):
+                best[e] = max(best.get(e, 0.0), v)
+            for e, v in best.items():
+                if v >= self.join_at or (v >= PLACED_JOIN_AT and same_place(place, self.index.places.get(e, ""))):
+                    scored.append((v, self.index.sizes.get(e, 0), e))
         if not scored:
             event_id = event_id_for(post_id)
             self._add_seed(event_id, sig, keys)
             self.index.sizes[event_id] = 1
+            self.index.places[event_id] = place
             return Assignment(event_id, True, tuple(keys))
         scored.sort(key=lambda t: (-t[1], -t[0], t[2]))     # the largest event it matches
         target = scored[0][2]

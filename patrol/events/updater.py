@@ -103,7 +103,7 @@ class EventUpdater:
         clusterer = Clusterer(index)
         w = BatchWrite()
         for f in placed:
-            a = clusterer.assign(f.post_id, sigs[f.post_id])
+            a = clusterer.assign(f.post_id, sigs[f.post_id], f.place.code if f.place.status == "resolved" else "")
             if a.new:
                 w.new_ids.add(a.event_id)
                 known[a.event_id] = Event(id=a.event_id, first_seen=f.at, last_seen=f.at)
@@ -165,19 +165,21 @@ class EventUpdater:
                     increments[(bursts.TERM, key, hour)] += 1
                     term_lists[key] = wl
         self.trends.add_counts(increments)
-        current = bursts.window_start(now)
-        for kind, key, hour in sorted({k for k in increments if k[2] == current}):
+        # The windows judged: the current hour and the one before it (a batch crawled at 10:05
+        # carries the posts of 9:xx), each against its own history, each at most once.
+        recent = {bursts.window_start(now), bursts.window_start(now) - bursts.WINDOW}
+        for kind, key, window in sorted(k for k in increments if k[2] in recent):
             wl = term_lists.get(key)
             floor = wl.min_count if wl else bursts.MIN_COUNT[kind]
-            hist_hours = bursts.history_hours(current)
-            got = self.trends.counts_at(kind, key, hist_hours + [current])
-            verdict = bursts.judge(got.get(current, 0), [got.get(h, 0) for h in hist_hours], floor)
+            hist_hours = bursts.history_hours(window)
+            got = self.trends.counts_at(kind, key, hist_hours + [window])
+            verdict = bursts.judge(got.get(window, 0), [got.get(h, 0) for h in hist_hours], floor)
             if not verdict.burst:
                 continue
             label = self._label(kind, key, wl)
-            series = [(h.isoformat(), got.get(h, 0)) for h in hist_hours[-24:] + [current]]
-            alert = bursts.trend_alert(kind, key, label, current, verdict, series, now, wl.id if wl else "")
-            if self.trends.open_burst(kind, key, current, verdict, alert, label, now):
+            series = [(h.isoformat(), got.get(h, 0)) for h in hist_hours[-24:] + [window]]
+            alert = bursts.trend_alert(kind, key, label, window, verdict, series, now, wl.id if wl else "")
+            if self.trends.open_burst(kind, key, window, verdict, alert, label, now):
                 report.bursts.append(alert.id)
 
     def _label(self, kind: str, key: str, wl: WatchList | None) -> str:
