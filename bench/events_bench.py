@@ -22,8 +22,11 @@ def _rss_mb() -> float:
 
 
 def incremental(posts) -> tuple[dict[str, str], float, dict]:
+    from nlp.gazetteer import default_gazetteer
     from nlp.minhash import match_words, signature
     from patrol.events.clustering import BandIndex, Clusterer
+
+    gazetteer = default_gazetteer()
 
     clusterer = Clusterer(BandIndex())
     got: dict[str, str] = {}
@@ -34,7 +37,9 @@ def incremental(posts) -> tuple[dict[str, str], float, dict]:
         if sig is None:
             unclustered += 1
             continue
-        got[p.id] = clusterer.index.live(clusterer.assign(p.id, sig).event_id)
+        place = gazetteer.resolve(p.text)   # the place the text names, as the ingest hook passes it
+        eid = clusterer.assign(p.id, sig, place.code if place.status == "resolved" else "").event_id
+        got[p.id] = clusterer.index.live(eid)
     # Posts of events merged later point at the event they went into.
     got = {k: clusterer.index.live(v) for k, v in got.items()}
     return got, time.perf_counter() - t0, {"unclustered": unclustered, "events": len(set(got.values())),

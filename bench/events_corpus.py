@@ -28,6 +28,8 @@ CHATTER = [
     "新买的咖啡机做拿铁很好喝", "考研复习到第三轮了，坚持", "{p}最近天气降温，记得加衣服", "分享一个红烧肉做法",
     "二手自行车出售，九成新", "{p}新开的书店环境很好", "跑步打卡第100天", "求推荐性价比高的蓝牙耳机",
 ]
+SYLLABLES = list("凤翔金桂银杏锦绣翠湖龙腾华府阳光紫荆梧桐云海星河蓝湾枫林柳岸松柏青石白沙红旗长虹")
+VENUES = ["小区", "化工厂", "中学", "商场", "工地", "水库", "广场", "市场", "仓库", "小学"]
 SOURCES = ["city-forum", "news-rss", "weibo-like", "tieba-like", "local-news"]
 
 
@@ -48,9 +50,12 @@ def make_posts(n: int, incidents: int, seed: int = 7, start: datetime | None = N
     for i in range(incidents):
         kind, vocab = KINDS[i % len(KINDS)]
         place = PLACES[(i * 7 + i // len(KINDS)) % len(PLACES)]
-        # Each incident has its own detail words, so two fires in one city are two events.
-        detail = [f"{rng.choice('东西南北')}{rng.choice('新和平安康兴华')}{rng.choice(['路', '街', '小区', '村'])}",
-                  f"{rng.randint(2, 30)}号", rng.choice(["上午", "下午", "凌晨", "傍晚"]) + f"{rng.randint(1, 12)}点"]
+        # Each incident has its own names (the venue, the road), as real reports of one incident
+        # share them: two fires in one city are two events.
+        venue = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(VENUES)
+        road = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(["路", "街", "大道"])
+        landmark = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(["桥", "隧道", "码头", "公园"])
+        detail = [venue, road, landmark]
         plan.append((place, kind, vocab, detail, rng.uniform(0, hours - 6)))
     out = []
     for j in range(n):

@@ -53,6 +53,8 @@ def events_page(request: Request, place: str = Query("", max_length=6), category
             cities[_map_name(e.place.city)] = cities.get(_map_name(e.place.city), 0) + e.size
     map_data = {"provinces": [{"name": k, "value": v} for k, v in provinces.items()],
                 "cities": [{"name": k, "value": v} for k, v in cities.items()]}
+    # What is growing first, then the largest: the duty officer's reading order.
+    page.items.sort(key=lambda e: (-e.growth_score, -e.size, e.id))
     bursts = trend_service.bursts(svc, at - timedelta(hours=24))
     response = templates.TemplateResponse(request, "events.html", {
         "caller": caller, "csrf_token": request.app.state.signer.csrf_for(caller.nonce), "nav": "events",

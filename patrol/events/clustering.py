@@ -23,7 +23,7 @@ JOIN_AT = 0.3       # estimated Jaccard of content words to join an event
 # A weaker match joins when the post is placed where the event is (both at city level or finer):
 # reports of one incident share its place more surely than its wording.
 PLACED_JOIN_AT = 0.15
-MERGE_AT = 0.5      # a post this close to two events says they are one incident
+MERGE_AT = 0.5      # a post this close to two events (by its words) says they are one incident
 MAX_SEEDS = 8
 
 
@@ -50,6 +50,11 @@ class Assignment:
     merged: tuple[str, ...] = ()          # events merged into event_id by this post
 
 
+def other_place(a: str, b: str) -> bool:
+    """Both placed at city level or finer, in different cities."""
+    return len(a) >= 4 and len(b) >= 4 and a[:4] != b[:4]
+
+
 def same_place(a: str, b: str) -> bool:
     """Both placed at city level or finer, one inside the other."""
     return len(a) >= 4 and len(b) >= 4 and (a.startswith(b) or b.startswith(a))
@@ -63,7 +68,10 @@ class Clusterer:
         self.merge_at = merge_at
         self.max_seeds = max_seeds
 
-    def assign(self, post_id: str, sig: np.ndarray, place: str = "") -> Assignment:
+    def assign(self, post_id: str, sig: np.ndarray, place: str = "", context_place: str = "") -> Assignment:
+        """`place`: the place the post's text names; `context_place`: its place with the source's
+        own as the fallback (what an event is placed by). Codes, "" when unknown."""
+        context_place = context_place or place
         keys = band_keys(sig)
         candidates = {self.index.live(e) for k in keys for e in self.index.bands.get(k, ())}
         scored = []
@@ -79,17 +87,20 @@ class Clusterer:
             for e, v in zip(owners, sims.tolist()):
                 best[e] = max(best.get(e, 0.0), v)
             for e, v in best.items():
+                if other_place(place, self.index.places.get(e, "")):
+                    continue   # a fire in Chengdu is not the fire in Nanjing, however alike the words
                 if v >= self.join_at or (v >= PLACED_JOIN_AT and same_place(place, self.index.places.get(e, ""))):
                     scored.append((v, self.index.sizes.get(e, 0), e))
         if not scored:
             event_id = event_id_for(post_id)
             self._add_seed(event_id, sig, keys)
             self.index.sizes[event_id] = 1
-            self.index.places[event_id] = place
+            self.index.places[event_id] = context_place
             return Assignment(event_id, True, tuple(keys))
         scored.sort(key=lambda t: (-t[1], -t[0], t[2]))     # the largest event it matches
         target = scored[0][2]
-        merged = tuple(e for s, _n, e in scored[1:] if s >= self.merge_at and scored[0][0] >= self.merge_at)
+        merged = tuple(e for s, _n, e in scored[1:] if self._merges(s, e, context_place)
+                       and self._merges(scored[0][0], target, context_place))
         for e in merged:
             self.index.merged[e] = target
             self.index.sizes[target] = self.index.sizes.get(target, 0) + self.index.sizes.pop(e, 0)
@@ -100,6 +111,12 @@ class Clusterer:
             self._add_seed(target, sig, keys)
             new_bands = tuple(keys)
         return Assignment(target, False, new_bands, merged)
+
+    def _merges(self, score: float, event_id: str, context_place: str) -> bool:
+        # Strongly like two events: one incident. Placed in the same city as both, a join-level
+        # likeness is enough.
+        return score >= self.merge_at or (score >= self.join_at
+                                          and same_place(context_place, self.index.places.get(event_id, "")))
 
     def _add_seed(self, event_id: str, sig: np.ndarray, keys: list[str]) -> None:
         self.index.seeds.setdefault(event_id, []).append(sig)

@@ -35,6 +35,9 @@ class PostFeatures:
     categories: tuple[str, ...] = ()
     place: Place = field(default_factory=Place.unknown)
     title: str = ""
+    # The place the text itself names ("" when only the source's own place placed it): only a
+    # named place lets a weaker textual match join an event (patrol/events/clustering.py).
+    named_place: str = ""
 
     @property
     def negative(self) -> bool:

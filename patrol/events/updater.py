@@ -73,12 +73,14 @@ class EventUpdater:
         out = []
         for r, text, score in zip(records, texts, scores):
             words = content_words(text)
+            named = self.gazetteer.resolve(text)
+            source_place = self.source_places.get(r.source, "")
             out.append(PostFeatures(
                 post_id=r.id, at=post_time(r.published_at, r.fetched_at, now), source=r.source,
                 words=words, signature=signature(match_words(text)), sentiment=score,
                 categories=tuple(c for c in (r.labels or ()) if c != HARM_NONE),
-                place=self.gazetteer.resolve(text, self.source_places.get(r.source, "")),
-                title=r.title))
+                place=self.gazetteer.resolve(text, source_place) if source_place else named,
+                title=r.title, named_place=named.code if named.status == "resolved" else ""))
         return out
 
     def update(self, records: Sequence, now: datetime) -> EventReport:
@@ -103,7 +105,8 @@ class EventUpdater:
         clusterer = Clusterer(index)
         w = BatchWrite()
         for f in placed:
-            a = clusterer.assign(f.post_id, sigs[f.post_id], f.place.code if f.place.status == "resolved" else "")
+            a = clusterer.assign(f.post_id, sigs[f.post_id], f.named_place,
+                                 f.place.code if f.place.status == "resolved" else "")
             if a.new:
                 w.new_ids.add(a.event_id)
                 known[a.event_id] = Event(id=a.event_id, first_seen=f.at, last_seen=f.at)
