@@ -10,7 +10,7 @@ a term that would match a large share of what is stored is refused, saying which
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path

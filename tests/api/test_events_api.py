@@ -14,6 +14,12 @@ FIRE = ["长春市朝阳区红旗街一居民楼起火，浓烟滚滚，消防�
         "朝阳区红旗街居民楼着火了！浓烟很大，消防在救援，长春的朋友注意绕行",
         "长春红旗街居民楼火灾现场，消防车来了好几辆，浓烟滚滚，希望没人受伤",
         "红旗街居民楼起火，长春朝阳区消防救援中，浓烟飘了好远"]
+@pytest.fixture
+def database_url(backend_url):
+    """These tests run on SQLite and, when the test scripts start one, on PostgreSQL."""
+    return backend_url
+
+
 CHAT = ["周末去公园放风筝，天气很好，孩子玩得很开心", "新买的咖啡机做拿铁很好喝，推荐给大家"]
 
 

@@ -1,9 +1,7 @@
-"""Health, metrics, posts, sources, trends, events and the OpenAPI page."""
+"""Health, metrics, posts, sources and the OpenAPI page."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-
-from nlp.analysis import Evidence
 
 
 def test_healthz_is_ok_when_database_and_index_answer(client):
