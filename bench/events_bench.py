@@ -38,7 +38,7 @@ def incremental(posts) -> tuple[dict[str, str], float, dict]:
             unclustered += 1
             continue
         place = gazetteer.resolve(p.text)   # the place the text names, as the ingest hook passes it
-        eid = clusterer.assign(p.id, sig, place.code if place.status == "resolved" else "").event_id
+        eid = clusterer.assign(p.id, sig, place.code if place.status == "resolved" else "", at=p.at).event_id
         got[p.id] = clusterer.index.live(eid)
     # Posts of events merged later point at the event they went into.
     got = {k: clusterer.index.live(v) for k, v in got.items()}

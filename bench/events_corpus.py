@@ -45,11 +45,18 @@ class SynthPost:
 def make_posts(n: int, incidents: int, seed: int = 7, start: datetime | None = None,
                incident_share: float = 0.5, hours: int = 48) -> list[SynthPost]:
     rng = random.Random(seed)
+    # Incidents happen all over the country: beyond the fixed places, districts drawn from the
+    # gazetteer, so that 500 incidents are not 500 fires in 15 districts.
+    from nlp.gazetteer import default_gazetteer
+
+    gaz = default_gazetteer()
+    districts = sorted(c for c, d in gaz.divisions.items() if d.level == "district")
+    places = PLACES + [gaz.place_of(c).label for c in rng.sample(districts, max(0, incidents - len(PLACES)))]
     start = start or datetime(2026, 12, 1, tzinfo=__import__("datetime").timezone.utc)
     plan = []
     for i in range(incidents):
         kind, vocab = KINDS[i % len(KINDS)]
-        place = PLACES[(i * 7 + i // len(KINDS)) % len(PLACES)]
+        place = places[(i * 7 + i // len(KINDS)) % len(places)]
         # Each incident has its own names (the venue, the road), as real reports of one incident
         # share them: two fires in one city are two events.
         venue = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(VENUES)
@@ -63,7 +70,8 @@ def make_posts(n: int, incidents: int, seed: int = 7, start: datetime | None = N
         if incidents and rng.random() < incident_share:
             i = rng.randrange(incidents)
             place, kind, vocab, detail, t0 = plan[i]
-            short_place = place[-3:] if rng.random() < 0.5 else place
+            short_place = gaz.place_of(gaz.resolve(place).code).district or place
+            short_place = short_place if rng.random() < 0.5 else place
             words = rng.sample(vocab, 4) + rng.sample(detail, 2) + [short_place]
             rng.shuffle(words)
             text = "，".join(words) + "，" + rng.choice(FILLERS)

@@ -13,6 +13,7 @@ order give the same events exactly; posts arriving out of time order may differ 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -25,6 +26,8 @@ JOIN_AT = 0.3       # estimated Jaccard of content words to join an event
 PLACED_JOIN_AT = 0.15
 MERGE_AT = 0.5      # a post this close to two events (by its words) says they are one incident
 MAX_SEEDS = 8
+# An event quiet this long is over: a post after it starts a new one (the same road, a new fire).
+QUIET_AFTER = timedelta(hours=24)
 
 
 @dataclass
@@ -35,6 +38,7 @@ class BandIndex:
     sizes: dict[str, int] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)   # merged event -> the one it went into
     places: dict[str, str] = field(default_factory=dict)   # event -> its place code ("" unknown)
+    last_seen: dict[str, datetime] = field(default_factory=dict)
 
     def live(self, event_id: str) -> str:
         while event_id in self.merged:
@@ -68,12 +72,16 @@ class Clusterer:
         self.merge_at = merge_at
         self.max_seeds = max_seeds
 
-    def assign(self, post_id: str, sig: np.ndarray, place: str = "", context_place: str = "") -> Assignment:
+    def assign(self, post_id: str, sig: np.ndarray, place: str = "", context_place: str = "",
+               at: datetime | None = None) -> Assignment:
         """`place`: the place the post's text names; `context_place`: its place with the source's
         own as the fallback (what an event is placed by). Codes, "" when unknown."""
         context_place = context_place or place
         keys = band_keys(sig)
         candidates = {self.index.live(e) for k in keys for e in self.index.bands.get(k, ())}
+        if at is not None:
+            candidates = {e for e in candidates
+                          if e not in self.index.last_seen or at - self.index.last_seen[e] <= QUIET_AFTER}
         scored = []
         owners, seeds = [], []
         for e in sorted(candidates):
@@ -96,6 +104,7 @@ class Clusterer:
             self._add_seed(event_id, sig, keys)
             self.index.sizes[event_id] = 1
             self.index.places[event_id] = context_place
+            self._seen(event_id, at)
             return Assignment(event_id, True, tuple(keys))
         scored.sort(key=lambda t: (-t[1], -t[0], t[2]))     # the largest event it matches
         target = scored[0][2]
@@ -106,11 +115,18 @@ class Clusterer:
             self.index.sizes[target] = self.index.sizes.get(target, 0) + self.index.sizes.pop(e, 0)
             self.index.seeds.pop(e, None)
         self.index.sizes[target] = self.index.sizes.get(target, 0) + 1
+        self._seen(target, at)
+        for e in merged:
+            self._seen(target, self.index.last_seen.get(e))
         new_bands: tuple[str, ...] = ()
         if len(self.index.seeds.get(target, ())) < self.max_seeds:
             self._add_seed(target, sig, keys)
             new_bands = tuple(keys)
         return Assignment(target, False, new_bands, merged)
+
+    def _seen(self, event_id: str, at: datetime | None) -> None:
+        if at is not None and (event_id not in self.index.last_seen or at > self.index.last_seen[event_id]):
+            self.index.last_seen[event_id] = at
 
     def _merges(self, score: float, event_id: str, context_place: str) -> bool:
         # Strongly like two events: one incident. Placed in the same city as both, a join-level

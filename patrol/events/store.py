@@ -100,6 +100,7 @@ class EventStore:
                     index.seeds[e.id] = e.seed_signatures()
                     index.sizes[e.id] = e.size
                     index.places[e.id] = e.place.code
+                    index.last_seen[e.id] = e.last_seen
             missing = {index.live(i) for i in index.merged.values()} - set(events)
             for chunk in chunks(sorted(missing), 500):
                 for r in conn.execute(select(opinion_events).where(E.id.in_(chunk))):

@@ -106,7 +106,7 @@ class EventUpdater:
         w = BatchWrite()
         for f in placed:
             a = clusterer.assign(f.post_id, sigs[f.post_id], f.named_place,
-                                 f.place.code if f.place.status == "resolved" else "")
+                                 f.place.code if f.place.status == "resolved" else "", f.at)
             if a.new:
                 w.new_ids.add(a.event_id)
                 known[a.event_id] = Event(id=a.event_id, first_seen=f.at, last_seen=f.at)
