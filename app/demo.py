@@ -37,6 +37,8 @@ class DemoReport:
     alerts_opened: int = 0
     alerts_by_category: Counter = field(default_factory=Counter)
     per_source: dict[str, int] = field(default_factory=dict)
+    events: int = 0     # events of 2+ posts after the crawl
+    bursts: int = 0     # bursts that raised a trend alert
 
     def lines(self) -> list[str]:
         out = [f"crawled {self.pages} page(s), {self.items} post(s) found, {self.parse_errors} page(s) failed to parse",
@@ -61,7 +63,11 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
         report.deleted_upstream += r.deleted
         report.alerts_opened += r.alerts_opened
         report.alerts_by_category.update(r.alerts_by_category)
+        report.bursts += len(r.events.bursts) if r.events else 0
     report.per_source = {name: s.items for name, s in crawl.sources.items()}
+    from patrol.events.store import EventFilter
+
+    report.events = services.store.events.list_events(EventFilter(min_size=2, limit=1))[1]
     return report
 
 
@@ -95,6 +101,8 @@ def run_demo(services: Services, host: str, port: int, echo: Callable[[str], Non
         report = crawl_demo_site(services, site)
         for line in report.lines():
             echo(line)
+        echo(f"events: {report.events} with 2+ posts, {report.bursts} burst(s) raised a trend alert "
+             f"(console: /console/events)")
         ensure_demo_user(services, host)
         echo(f"console: http://{host}:{port}/   login: {DEMO_USER} / {DEMO_PASSWORD} (officer)   API docs: http://{host}:{port}/docs")
         serve(services, host, port)

@@ -109,7 +109,8 @@ def test_an_officer_claims_and_confirms_an_alert_and_the_audit_chain_holds(demo)
 
 
 def test_the_demo_shows_events_across_sources_a_burst_and_places(demo):
-    _, _, _, client = demo
+    _, _, report, client = demo
+    assert report.events >= 3 and report.bursts >= 1   # what `patrol demo` prints
     events = client.get("/api/events").json()["items"]
     blast = [e for e in events if "化工园区" in "".join(e["top_terms"]) + e["title"]]
     assert blast, [e["title"] for e in events]

@@ -108,6 +108,8 @@ class EventStore:
                     events[e.id] = e
                     index.seeds[e.id] = e.seed_signatures()
                     index.sizes[e.id] = e.size
+                    index.places[e.id] = e.place.code
+                    index.last_seen[e.id] = e.last_seen
         return index, events
 
     def clustered(self, post_ids: list[str]) -> set[str]:
