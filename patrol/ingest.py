@@ -140,7 +140,10 @@ class Ingestor:
         if self.events is not None:
             # The event views are derived too: new posts join or start events after they are stored.
             new = set(saved.new_post_ids)
-            report.events = self.events.update([r for r in records if r.id in new], now)
+            try:
+                report.events = self.events.update([r for r in records if r.id in new], now)
+            except Exception:   # the posts are stored and indexed; a failed view must not undo that
+                log.exception("event views not updated for %d new post(s); the posts are stored", len(new))
         return report
 
     def _index(self, post_ids: Sequence[str]) -> tuple[int, int]:
