@@ -19,6 +19,8 @@ log = logging.getLogger("patrol.api")
 
 # The core's refusals and the HTTP status each one means; the message is the detail. The console
 # catches the same types to turn them into a flash message instead.
+from patrol.events.watchlists import WatchListError  # noqa: E402  (the watch-lists' refusals)
+
 DOMAIN_ERRORS: dict[type[Exception], int] = {
     TransitionError: 409,   # wrong state, or held by someone else
     PermissionDenied: 403,  # the role may not take this step on this alert
@@ -27,6 +29,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     InvalidFilter: 400,     # a bad filter value or a cursor this server did not issue
     UserExists: 409,
     UserError: 422,
+    WatchListError: 422,    # a watch-list term too broad, too short, or the shipped list
 }
 
 

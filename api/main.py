@@ -20,6 +20,7 @@ from api.routes import alerts, audit, auth, console, health, lexicons, posts, se
 from api.routes import labelling, labelling_console
 from api.routes import console_users, users
 from api.routes import console_pages, docs
+from api.routes import opinion_console, watchlists
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -53,6 +54,8 @@ def create_app(services) -> FastAPI:
     install_openapi(app)
     app.include_router(console_pages.router)
     app.include_router(docs.router)
+    app.include_router(watchlists.router)
+    app.include_router(opinion_console.router)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -260,39 +260,7 @@ class AuditVerificationOut(BaseModel):
     checkpoint_at: str | None = None
 
 
-class DayCounts(BaseModel):
-    day: str = Field(description="YYYY-MM-DD in UTC")
-    total: int
-    by_category: dict[str, int]
-
-
-class TermCount(BaseModel):
-    term: str
-    category: str
-    count: int
-
-
-class TrendsOut(BaseModel):
-    days: list[DayCounts]
-    top_terms: list[TermCount] = Field(description="evidence terms of alerts opened in the last 24 h, most frequent first")
-    top_terms_window_hours: int
-
-
-class EventOut(BaseModel):
-    """A burst: alerts of one category from one source in the window."""
-
-    category: str
-    source: str
-    count: int
-    first_opened_at: datetime
-    last_opened_at: datetime
-    max_severity: str
-    alert_ids: list[str] = Field(description="up to 10, newest first")
-
-
-class EventsOut(BaseModel):
-    window_hours: int
-    events: list[EventOut]
+# The public-opinion views (events, trends, watch-lists) have their shapes in api/opinion_schemas.py.
 
 
 # --- users and sessions (/api/users, /api/auth/logout) -----------------------------------------

@@ -155,7 +155,14 @@ class Services:
     def ingestor(self):
         from patrol.ingest import Ingestor
 
-        return Ingestor(store=self.store, index=IndexOnUse(self), analyzer=self.analyzer, rules=self.rules)
+        return Ingestor(store=self.store, index=IndexOnUse(self), analyzer=self.analyzer, rules=self.rules,
+                        events=self.events)
+
+    @cached_property
+    def events(self):
+        from patrol.events.updater import EventUpdater
+
+        return EventUpdater(self.store.events, self.store.trends, source_places=source_places(self.settings))
 
     def close(self) -> None:
         if "index" in self.__dict__:
@@ -175,6 +182,16 @@ class IndexOnUse:
 
     def __getattr__(self, name: str):
         return getattr(self._services.index, name)
+
+
+def source_places(settings: Settings) -> dict[str, str]:
+    """Each configured source's own place (sources.yaml `place:`), for the event views."""
+    from crawlers.sources import SourcesFileError, load_sources
+
+    try:
+        return {s.name: s.place for s in load_sources(settings.sources) if s.place}
+    except (SourcesFileError, FileNotFoundError, OSError):
+        return {}   # no sources file (an ingest-only install): every source's place is unknown
 
 
 def build_services(settings: Settings | None = None) -> Services:

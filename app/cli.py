@@ -33,6 +33,9 @@ from app.cli_index import index_app  # noqa: E402  (its commands build services 
 
 app.add_typer(index_app, name="index")
 
+from app.cli_report import report_app  # noqa: E402  (`patrol report daily`)
+app.add_typer(report_app, name="report")
+
 
 def _settings() -> Settings:
     return Settings()
@@ -158,6 +161,9 @@ def serve(
         prepare_serve(services, host, typer.echo)
     except ServeRefused as exc:
         _fail(str(exc))
+    from app.daily_report import schedule_daily
+
+    schedule_daily(services.store, settings.home / "reports")   # yesterday's 日报, once a day
     with scheduled(jobs_for(services)):
         _serve(services, host, port or settings.api.port)
 

@@ -38,6 +38,8 @@ class DemoReport:
     alerts_opened: int = 0
     alerts_by_category: Counter = field(default_factory=Counter)
     per_source: dict[str, int] = field(default_factory=dict)
+    events: int = 0     # events of 2+ posts after the crawl
+    bursts: int = 0     # bursts that raised a trend alert
 
     def lines(self) -> list[str]:
         out = [f"crawled {self.pages} page(s), {self.items} post(s) found, {self.parse_errors} page(s) failed to parse",
@@ -54,6 +56,7 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
     from demosite.sources import demo_sources
 
     sources = parse_sources({"sources": demo_sources(base_site)}, "<demo sources>")
+    services.events.source_places.update({s.name: s.place for s in sources if s.place})
     crawl = run_crawl(services.settings, sources, services.ingestor.ingest)
     report = DemoReport(pages=crawl.pages_fetched, items=crawl.items, parse_errors=crawl.parse_errors)
     for r in crawl.ingest_reports:
@@ -61,7 +64,11 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
         report.deleted_upstream += r.deleted
         report.alerts_opened += r.alerts_opened
         report.alerts_by_category.update(r.alerts_by_category)
+        report.bursts += len(r.events.bursts) if r.events else 0
     report.per_source = {name: s.items for name, s in crawl.sources.items()}
+    from patrol.events.store import EventFilter
+
+    report.events = services.store.events.list_events(EventFilter(min_size=2, limit=1))[1]
     return report
 
 
@@ -119,6 +126,8 @@ def run_demo(services: Services, host: str, port: int, echo: Callable[[str], Non
         report = crawl_demo_site(services, site)
         for line in report.lines():
             echo(line)
+        echo(f"events: {report.events} with 2+ posts, {report.bursts} burst(s) raised a trend alert "
+             f"(console: /console/events)")
         ensure_demo_user(services, host)
         echo(f"console: http://{host}:{port}/   login: {DEMO_USER} / {DEMO_PASSWORD} (officer)   API docs: http://{host}:{port}/docs")
         serve(services, host, port)

@@ -57,6 +57,8 @@ class Source(BaseModel):
     max_pages: int = Field(default=20, ge=1, le=10_000)
     selectors: dict[str, str] | None = None
     tag: str | None = None
+    # Where the source is (吉林省白山市): places an event when its posts name no place (patrol/events).
+    place: str | None = None
     overrides: CrawlOverrides = Field(default_factory=CrawlOverrides)
 
     @field_validator("name")

@@ -29,6 +29,12 @@ ACTIONS = frozenset({
     "alert.note_added",
     # grouping and evidence (issue 11b): a member attached to a lead (on both), a package exported
     "alert.grouped", "alert.member_attached", "evidence.exported",
+    # the public-opinion views (patrol/events): an officer's changes to an event, a burst's alert
+    "event.renamed",
+    "event.dismissed",
+    "event.merged",
+    "event.split",
+    "trend.alert",
     "user.added",
     "user.changed",
     "user.login",

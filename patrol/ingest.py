@@ -41,6 +41,7 @@ class IngestReport:
     indexed: int = 0
     index_pending: int = 0
     alerts_by_category: Counter = field(default_factory=Counter)
+    events: object = None   # patrol.events.updater.EventReport, when the ingest updates events
 
     def merge(self, other: "IngestReport") -> "IngestReport":
         for name in ("received", "new", "edited", "unchanged", "deleted", "duplicates_in_batch",
@@ -96,8 +97,9 @@ def to_indexed(p: PostRecord, status: str = "") -> IndexedPost:
 
 class Ingestor:
     def __init__(self, store, index, analyzer, rules, clock: Callable[[], datetime] = _utcnow,
-                 thread_rules=None):
+                 thread_rules=None, events=None):
         self.store = store
+        self.events = events  # patrol.events.updater.EventUpdater, or None
         self.index = index
         self.analyzer = analyzer
         self.rules = rules
@@ -145,6 +147,13 @@ class Ingestor:
         opened = set(saved.opened_alert_ids)
         report.alerts_by_category.update(a.category for a in alerts if a.id in opened)
         report.indexed, report.index_pending = self._index(saved.changed_post_ids)
+        if self.events is not None:
+            # The event views are derived too: new posts join or start events after they are stored.
+            new = set(saved.new_post_ids)
+            try:
+                report.events = self.events.update([r for r in records if r.id in new], now)
+            except Exception:   # the posts are stored and indexed; a failed view must not undo that
+                log.exception("event views not updated for %d new post(s); the posts are stored", len(new))
         return report
 
     def _parent_labels(self, raws: Sequence[RawPost], analyses) -> dict[str, tuple[str, ...]]:

@@ -110,3 +110,17 @@ def test_an_officer_claims_and_confirms_an_alert_and_the_audit_chain_holds(demo)
     assert again.status_code == 409
     verification = services.store.verify_audit()
     assert verification.ok and verification.checked >= len(_all_alerts(client)) + 2
+
+
+def test_the_demo_shows_events_across_sources_a_burst_and_places(demo):
+    _, _, report, client = demo
+    assert report.events >= 3 and report.bursts >= 1   # what `patrol demo` prints
+    events = client.get("/api/events").json()["items"]
+    blast = [e for e in events if "化工园区" in "".join(e["top_terms"]) + e["title"]]
+    assert blast, [e["title"] for e in events]
+    assert blast[0]["size"] >= 8 and len(blast[0]["sources"]) >= 3
+    assert blast[0]["place"]["label"] == "吉林省白山市临江市"
+    assert any(e["place"]["city"] == "长春市" for e in events) or client.get(
+        "/api/trends", params={"kind": "place"}).json()["total"] >= 2
+    bursts = client.get("/api/bursts").json()
+    assert any(b["kind"] == "term" and b["key"].startswith("public-safety:") for b in bursts), bursts

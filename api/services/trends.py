@@ -1,78 +1,43 @@
-"""Public-opinion views over what was collected, computed from real data on each request:
-per-day post counts by category from the index's facets, top terms and bursts from the alerts
-in the store."""
+"""Trends: posts per hour per key (a watch-list term, a harm category, a place), busiest keys
+first, and the bursts that raised `ops_trend` alerts."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from api.schemas import DayCounts, EventOut, EventsOut, TermCount, TrendsOut
-from patrol.store import AlertFilter
-from patrol.taxonomy import SEVERITY_RANK
-from search.index import SearchQuery
-
-# A window's alerts are read page by page up to this many; beyond it the views say "at least".
-MAX_ALERTS_SCANNED = 5000
+from api.opinion_schemas import BurstOut, SeriesOut, TimelinePoint, TrendsOut
+from nlp.gazetteer import default_gazetteer
+from patrol.events.bursts import CATEGORY, KINDS, PLACE, window_start
+from patrol.store import InvalidFilter
+from patrol.taxonomy import LABEL_ZH
 
 
-def day_counts(svc, days: int, today: datetime) -> list[DayCounts]:
-    start = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    out = []
-    for i in range(days):
-        lo = start + timedelta(days=i)
-        # published_to is exclusive of the next midnight; a microsecond short keeps days disjoint
-        # whichever way the index treats its upper bound.
-        result = svc.index.search(SearchQuery(q="", published_from=lo,
-                                              published_to=lo + timedelta(days=1) - timedelta(microseconds=1),
-                                              limit=1, highlight=False, facets=True))
-        out.append(DayCounts(day=lo.date().isoformat(), total=result.total,
-                             by_category=dict(result.facets.get("category", {}))))
-    return out
+def key_label(kind: str, key: str) -> str:
+    if kind == PLACE:
+        return default_gazetteer().place_of(key).label
+    if kind == CATEGORY:
+        return LABEL_ZH.get(key, key)
+    return key.split(":", 1)[-1]
 
 
-def recent_alerts(svc, since: datetime):
-    cursor = None
-    seen = 0
-    while seen < MAX_ALERTS_SCANNED:
-        page = svc.store.list_alerts(AlertFilter(opened_from=since, sort="newest", limit=500, cursor=cursor))
-        yield from page.items
-        seen += len(page.items)
-        cursor = page.next_cursor
-        if not cursor:
-            return
+def trends(svc, at: datetime, kind: str = CATEGORY, hours: int = 48, key: str = "", limit: int = 20,
+           offset: int = 0) -> TrendsOut:
+    if kind not in KINDS:
+        raise InvalidFilter(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    end = window_start(at)
+    start = end - timedelta(hours=hours - 1)
+    if key:
+        keys, total = [(key, 0)], 1
+    else:
+        keys, total = svc.store.trends.top_keys(kind, start, limit, offset)
+    items = []
+    for k, _n in keys:
+        series = svc.store.trends.series(kind, k, start, end)
+        items.append(SeriesOut(kind=kind, key=k, label=key_label(kind, k), total=sum(n for _h, n in series),
+                               series=[TimelinePoint(hour=h, count=n) for h, n in series]))
+    return TrendsOut(kind=kind, hours=hours, items=items, total=total,
+                     next_offset=offset + limit if not key and offset + limit < total else None)
 
 
-def top_terms(alerts, limit: int) -> list[TermCount]:
-    counts: Counter[tuple[str, str]] = Counter()
-    for a in alerts:
-        # One alert counts a term once: a post repeating a word twenty times is not twenty posts.
-        terms = {(e.get("term", ""), e.get("category", "")) for e in (a.analysis or {}).get("evidence", ())}
-        counts.update(t for t in terms if t[0])
-    return [TermCount(term=t, category=c, count=n) for (t, c), n in counts.most_common(limit)]
-
-
-def trends(svc, days: int, terms: int, at: datetime) -> TrendsOut:
-    window = 24
-    return TrendsOut(days=day_counts(svc, days, at),
-                     top_terms=top_terms(recent_alerts(svc, at - timedelta(hours=window)), terms),
-                     top_terms_window_hours=window)
-
-
-def events(svc, hours: int, min_count: int, at: datetime) -> EventsOut:
-    """Bursts: alerts of one category from one source in the window, largest first."""
-    groups: dict[tuple[str, str], list] = defaultdict(list)
-    for a in recent_alerts(svc, at - timedelta(hours=hours)):
-        groups[(a.category, a.source)].append(a)
-    out = []
-    for (category, source), items in groups.items():
-        if len(items) < min_count:
-            continue
-        items.sort(key=lambda a: a.opened_at, reverse=True)
-        out.append(EventOut(
-            category=category, source=source, count=len(items),
-            first_opened_at=items[-1].opened_at, last_opened_at=items[0].opened_at,
-            max_severity=min((a.severity for a in items), key=lambda s: SEVERITY_RANK.get(s, 99)),
-            alert_ids=[a.id for a in items[:10]],
-        ))
-    out.sort(key=lambda e: (-e.count, SEVERITY_RANK.get(e.max_severity, 99), e.category, e.source))
-    return EventsOut(window_hours=hours, events=out)
+def bursts(svc, since: datetime, until: datetime | None = None) -> list[BurstOut]:
+    return [BurstOut(kind=b.kind, key=b.key, label=b.label, window_start=b.window_start, current=b.current,
+                     expected=b.expected, alert_id=b.alert_id) for b in svc.store.trends.bursts(since, until)]

@@ -63,7 +63,9 @@ class AlertRepository:
             return
         if keys:
             groups.keep_keys(conn, lead[0] if lead else a.id, keys, signature)
-        action = "source.health_alert" if a.is_ops else "alert.opened"
+        # Ops alerts say what raised them: a source's health, or a burst (patrol/events/bursts.py).
+        action = ("alert.opened" if not a.is_ops else "trend.alert" if a.category == "ops_trend"
+                  else "source.health_alert")
         chain.append(now, SYSTEM_ACTOR, action, f"alert:{a.id}", {
             "post_id": a.post_id, "source": a.source, "category": a.category, "labels": list(a.labels),
             "severity": a.severity, "score": a.score, "rule": a.rule, "due_at": a.due_at.isoformat(),

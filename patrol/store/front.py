@@ -8,6 +8,7 @@ transaction that spans two nouns (`save_batch`: posts, then the alerts about the
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Engine
@@ -70,6 +71,20 @@ class Store:
         if audit_key is not None:
             # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
             self._audit.key_chain() if key_chain else self._audit.check_key()
+
+    @cached_property
+    def events(self):
+        """The public-opinion events' repository (patrol/events/store.py), on this database."""
+        from patrol.events.store import EventStore
+
+        return EventStore(self._db)
+
+    @cached_property
+    def trends(self):
+        """Hourly counts, bursts and watch-lists (patrol/events/trend_store.py), on this database."""
+        from patrol.events.trend_store import TrendStore
+
+        return TrendStore(self._db)
 
     @property
     def engine(self) -> Engine:

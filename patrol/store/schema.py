@@ -262,3 +262,5 @@ fetched_pages = Table(
     Column("body_z", LargeBinary, nullable=False),
     Index("ix_fetched_pages_fetched_at", "fetched_at"),
 )
+# The event views (public-opinion events, bursts, watch-lists) keep their tables beside their code.
+from patrol.events import schema as _event_tables  # noqa: E402,F401

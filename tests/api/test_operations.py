@@ -1,9 +1,7 @@
-"""Health, metrics, posts, sources, trends, events and the OpenAPI page."""
+"""Health, metrics, posts, sources and the OpenAPI page."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-
-from nlp.analysis import Evidence
 
 
 def test_healthz_is_ok_when_database_and_index_answer(client):
@@ -57,28 +55,7 @@ def test_sources_show_the_health_the_crawler_recorded(api, services):
     assert s["source"] == "city-forum" and s["consecutive_empty"] == 1 and s["errors_last_pass"] == {"timeout": 2}
 
 
-def test_trends_count_posts_per_category_per_day_and_top_terms(api, seed):
-    ev = (Evidence("drugs", "lexicon", "出冰", 0, 2, "出冰"),)
-    seed.post("出冰 同城", category="drugs", evidence=ev)
-    seed.post("出冰 面交", category="drugs", evidence=ev)
-    seed.post("菠菜", category="gambling")
-    r = api.get("alice", "/api/trends", params={"days": 3})
-    assert r.status_code == 200
-    body = r.json()
-    assert len(body["days"]) == 3
-    today = body["days"][-1]
-    assert today["day"] == datetime.now(timezone.utc).date().isoformat()
-    assert today["total"] == 3 and today["by_category"] == {"drugs": 2, "gambling": 1}
-    assert body["top_terms"][0] == {"term": "出冰", "category": "drugs", "count": 2}
-
-
-def test_events_group_alerts_into_bursts(api, seed):
-    for i in range(3):
-        seed.post(f"出冰 {i}", category="drugs", source="city-forum")
-    seed.post("菠菜", category="gambling", source="other")
-    body = api.get("alice", "/api/events").json()
-    assert [(e["category"], e["source"], e["count"]) for e in body["events"]] == [("drugs", "city-forum", 3)]
-    assert len(body["events"][0]["alert_ids"]) == 3
+# The event and trend views are tested in tests/api/test_events_api.py.
 
 
 def test_openapi_docs_are_served(client):

@@ -18,7 +18,7 @@ def test_alert_categories_and_severities_are_todays():
     assert taxonomy.NONE == "none"
     assert taxonomy.OPS_SOURCE_HEALTH == "ops_source_health"
     assert alerts.OPS_SOURCE_HEALTH == "ops_source_health"
-    assert taxonomy.ALERT_CATEGORIES == HARM + ("ops_source_health",)
+    assert taxonomy.ALERT_CATEGORIES == HARM + ("ops_source_health", "ops_trend")
     assert taxonomy.SEVERITIES == ("critical", "high", "medium", "low")
     assert taxonomy.SEVERITY_RANK == {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -36,6 +36,7 @@ def test_default_severity_is_todays():
         "pii_leak": "medium",
         "abuse_hate": "low",
         "ops_source_health": "high",
+        "ops_trend": "high",
     }
 
 
@@ -52,6 +53,7 @@ def test_sla_is_todays():
         "pii_leak": timedelta(hours=4),
         "abuse_hate": timedelta(hours=24),
         "ops_source_health": timedelta(hours=2),
+        "ops_trend": timedelta(hours=1),
     }
     assert taxonomy.MINOR_ESCALATION == ("critical", timedelta(minutes=15))
 
@@ -70,6 +72,7 @@ def test_chinese_labels_are_todays():
         "abuse_hate": "谩骂/歧视",
         "none": "无",
         "ops_source_health": "信源异常",
+        "ops_trend": "趋势异动",
     }
 
 

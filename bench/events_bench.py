@@ -1,0 +1,155 @@
+"""Event clustering benchmark: incremental MinHash clustering of N synthetic posts (default
+100,000), posts/s and peak memory, beside a baseline in the same run: exhaustive pairwise TF-IDF
+cosine over a sample (default 10,000 posts), its time extrapolated to N by n². Then the ingest
+hook through a real SQLite store: a 1,000-post batch updating the event view, after a warm-up.
+
+    python -m bench.events_bench [--posts 100000] [--sample 10000] [--batch 1000] [--preload 5000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from datetime import timedelta
+
+from bench.events_corpus import make_posts, pair_f1
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def incremental(posts) -> tuple[dict[str, str], float, dict]:
+    from nlp.gazetteer import default_gazetteer
+    from nlp.minhash import match_words, signature
+    from patrol.events.clustering import BandIndex, Clusterer
+
+    gazetteer = default_gazetteer()
+
+    clusterer = Clusterer(BandIndex())
+    got: dict[str, str] = {}
+    t0, c0 = time.perf_counter(), time.process_time()
+    unclustered = 0
+    for p in sorted(posts, key=lambda p: (p.at, p.id)):
+        sig = signature(match_words(p.text))
+        if sig is None:
+            unclustered += 1
+            continue
+        place = gazetteer.resolve(p.text)   # the place the text names, as the ingest hook passes it
+        eid = clusterer.assign(p.id, sig, place.code if place.status == "resolved" else "", at=p.at).event_id
+        got[p.id] = clusterer.index.live(eid)
+    # Posts of events merged later point at the event they went into.
+    got = {k: clusterer.index.live(v) for k, v in got.items()}
+    return got, time.perf_counter() - t0, {"unclustered": unclustered, "events": len(set(got.values())),
+                                           "cpu_seconds": round(time.process_time() - c0, 2)}
+
+
+def exhaustive_tfidf(posts, threshold: float = 0.3) -> tuple[dict[str, str], float]:
+    """The baseline: every pair compared (TF-IDF over the same words, cosine), then each post
+    joins the first earlier post it is similar enough to (single link over all pairs)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp.minhash import match_words
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    docs = [" ".join(sorted(match_words(p.text))) for p in posts]
+    x = TfidfVectorizer(token_pattern=r"\S+").fit_transform(docs)
+    sims = (x @ x.T).tocsr()
+    parent = list(range(len(posts)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(posts)):
+        row = sims.getrow(i)
+        for j, v in zip(row.indices, row.data):
+            if j < i and v >= threshold:
+                parent[find(i)] = find(j)
+    elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    return {p.id: f"c{find(i)}" for i, p in enumerate(posts)}, elapsed, cpu
+
+
+def ingest_batches(posts, preload: int, batch: int) -> dict:
+    from patrol.events.updater import EventUpdater
+    from patrol.posts import RawPost
+    from patrol.store import PostRecord, Store
+
+    with tempfile.TemporaryDirectory() as d:
+        store = Store(f"sqlite:///{d}/bench.db", password_rounds=4)
+        now = max(p.at for p in posts) + timedelta(minutes=1)
+        recs = [PostRecord.from_raw(RawPost(source=p.source, url=f"http://127.0.0.1/{p.id}", external_id=p.id,
+                                            text=p.text, published_at=p.at, fetched_at=now)) for p in posts]
+        updater = EventUpdater(store.events, store.trends)
+        for i in range(0, len(recs), 1000):
+            store.save_batch(recs[i:i + 1000], [], now)
+        t0 = time.perf_counter()
+        for i in range(0, preload, batch):
+            updater.update(recs[i:i + batch], now)
+        preload_s = time.perf_counter() - t0
+        timings, cpu = [], []
+        for i in range(preload, len(recs), batch):
+            t, c = time.perf_counter(), time.process_time()
+            updater.update(recs[i:i + batch], now)
+            timings.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+        store.close()
+    return {"preloaded_posts": preload, "preload_seconds": round(preload_s, 2), "batch": batch,
+            "batch_seconds": [round(t, 3) for t in timings], "batch_cpu_seconds": [round(t, 3) for t in cpu],
+            "worst_batch_seconds": round(max(timings), 3)}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--posts", type=int, default=100_000)
+    ap.add_argument("--incidents", type=int, default=0, help="default: posts / 200")
+    ap.add_argument("--sample", type=int, default=10_000)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--preload", type=int, default=5000)
+    ap.add_argument("--batches", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    incidents = args.incidents or max(5, args.posts // 200)
+    posts = make_posts(args.posts, incidents, seed=args.seed, hours=72)
+    truth = {p.id: p.incident for p in posts}
+
+    # Warm the segmenter and numpy once, outside the timings (a server has them loaded).
+    from nlp.minhash import match_words
+    match_words("预热分词器")
+
+    rss0 = _rss_mb()
+    got, secs, stats = incremental(posts)
+    result = {"posts": args.posts, "incidents": incidents,
+              "incremental": {"seconds": round(secs, 2), "posts_per_s": round(args.posts / secs),
+                              "peak_rss_mb": round(_rss_mb(), 1), "rss_growth_mb": round(_rss_mb() - rss0, 1),
+                              "pair_f1": round(pair_f1(truth, got), 3), **stats}}
+
+    sample = posts[: args.sample]
+    s_truth = {p.id: p.incident for p in sample}
+    s_got, s_secs, _s = incremental(sample)
+    base, b_secs, b_cpu = exhaustive_tfidf(sample)
+    scale = (args.posts / len(sample)) ** 2
+    result["sample"] = {
+        "posts": len(sample),
+        "incremental": {"seconds": round(s_secs, 2), "cpu_seconds": _s["cpu_seconds"],
+                        "pair_f1": round(pair_f1(s_truth, s_got), 3)},
+        "baseline_exhaustive_tfidf": {"seconds": round(b_secs, 2), "cpu_seconds": round(b_cpu, 2),
+                                      "pair_f1": round(pair_f1(s_truth, base), 3),
+                                      "extrapolated_cpu_seconds_at_posts": round(b_cpu * scale, 1),
+                                      "extrapolated_seconds_at_posts": round(b_secs * scale, 1),
+                                      "extrapolated_posts_per_s": round(args.posts / (b_secs * scale), 1)},
+        "peak_rss_mb": round(_rss_mb(), 1),
+    }
+    n_ingest = args.preload + args.batch * args.batches
+    result["ingest"] = ingest_batches(posts[:n_ingest], args.preload, args.batch)
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+    return result
+
+
+if __name__ == "__main__":
+    main()
