@@ -4,14 +4,15 @@ transaction; the rules of who may do what are `patrol.reviews`', re-checked agai
 as stored at that moment."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from patrol import reviews
-from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.alerts import ACTIVE_STATUSES, CONFIRMED, DISMISSED, Alert, source_health_alert
 from patrol.posts import text_problem
 from patrol.reviews import Decision
 from patrol.store.alert_query import SORTS, alert_conditions, decode_cursor, encode_cursor, rows_after
@@ -19,12 +20,13 @@ from patrol.store.chain import AuditChain
 from patrol.store.database import SYSTEM_ACTOR, Database, findable
 from patrol.store.engine import chunks, insert_ignore
 from patrol.store.records import (
-    AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, SaveReport, StoreError,
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, QueueCounts, SaveReport,
+    StoreError,
 )
 from patrol.store.rows import (
     alert_from_row, alert_values, event_from_row, locked_alert, locked_posts, note_from_row, save_review,
 )
-from patrol.store.schema import alerts, audit_log, notes
+from patrol.store.schema import alert_labels, alerts, audit_log, notes
 from patrol.store.users import acting_user
 from patrol.users import User
 
@@ -52,6 +54,8 @@ class AlertRepository:
         if insert_ignore(conn, alerts, values) != 1:
             report.skipped_alert_ids.append(a.id)
             return
+        conn.execute(alert_labels.insert(), [{"alert_id": a.id, "label": label}
+                                             for label in dict.fromkeys(a.labels or (a.category,))])
         action = "source.health_alert" if a.is_ops else "alert.opened"
         chain.append(now, SYSTEM_ACTOR, action, f"alert:{a.id}", {
             "post_id": a.post_id, "source": a.source, "category": a.category, "labels": list(a.labels),
@@ -98,6 +102,26 @@ class AlertRepository:
             next_cursor = encode_cursor(f.sort, [getattr(last, c.name) for c, _ in keys])
         return AlertPage(items=items, next_cursor=next_cursor)
 
+    def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
+        """How many alerts of the queue's filter are in each status (whatever status is asked) and
+        of each severity (within the asked statuses), and how many active ones are overdue."""
+        by_status_conds = alert_conditions(replace(f, status=None))
+        conds = alert_conditions(f)
+        by_severity_conds = alert_conditions(replace(f, severity=None))
+        with self._db.read() as conn:
+            by_status = dict(conn.execute(select(alerts.c.status, func.count()).where(*by_status_conds)
+                                          .group_by(alerts.c.status)).all())
+            by_severity = dict(conn.execute(select(alerts.c.severity, func.count()).where(*by_severity_conds)
+                                            .group_by(alerts.c.severity)).all())
+            overdue = conn.execute(select(func.count()).select_from(alerts).where(
+                *conds, alerts.c.status.in_(ACTIVE_STATUSES), alerts.c.due_at < now)).scalar_one()
+        return QueueCounts(by_status=by_status, by_severity=by_severity, overdue=overdue)
+
+    def alert_sources(self) -> list[str]:
+        """Every source that has alerts, for the queue's pick-list (an index-only scan)."""
+        with self._db.read() as conn:
+            return list(conn.execute(select(alerts.c.source).distinct().order_by(alerts.c.source)).scalars())
+
     def get_alert(self, alert_id: str, now: datetime | None = None) -> AlertDetail | None:
         if not findable(alert_id):
             return None
@@ -139,6 +163,20 @@ class AlertRepository:
             save_review(conn, after)
             chain.append(now, actor.name, "alert.released", f"alert:{alert_id}",
                          {"previous_assignee": before.assignee, "status": after.status})
+            return after
+
+    def assign(self, alert_id: str, assignee: str, user: User | str, now: datetime) -> Alert:
+        """A supervisor (`user`) hands the alert to `assignee` (patrol.reviews.apply_assign)."""
+        with self._db.write() as conn:
+            chain = AuditChain(conn)
+            actor = acting_user(conn, user)
+            target = acting_user(conn, assignee)
+            before = locked_alert(conn, alert_id)
+            after = reviews.apply_assign(before, target, actor, now)
+            if after is not before:
+                save_review(conn, after)
+                chain.append(now, actor.name, "alert.assigned", f"alert:{alert_id}",
+                             {"previous_assignee": before.assignee, "assignee": target.name, "status": after.status})
             return after
 
     def decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:

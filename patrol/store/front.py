@@ -14,17 +14,19 @@ from sqlalchemy.engine import Engine
 
 from patrol.alerts import Alert
 from patrol.audit import AuditEvent, AuditVerification
+from patrol.deadlines import Breach
 from patrol.posts import RawPost, post_id_for
 from patrol.reviews import Decision
 from patrol.store.alerts import AlertRepository
 from patrol.store.audit import AuditRepository
 from patrol.store.chain import AuditChain
+from patrol.store.console_state import ConsoleStateRepository
 from patrol.store.counts import counts
 from patrol.store.database import SYSTEM_ACTOR, Database
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
-    AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
-    SourceHealth,
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, QueueCounts,
+    SaveReport, SourceHealth,
 )
 from patrol.store.sources import SourceRepository
 from patrol.store.users import UserRepository
@@ -49,6 +51,7 @@ class Store:
         self._audit = AuditRepository(self._db)
         self._users = UserRepository(self._db, self._audit, password_rounds)
         self._sources = SourceRepository(self._db)
+        self._console = ConsoleStateRepository(self._db)
 
     @property
     def engine(self) -> Engine:
@@ -131,6 +134,17 @@ class Store:
         it for the user first (both steps audited)."""
         return self._alerts.bulk(alert_ids, action, user, now)
 
+    def assign(self, alert_id: str, assignee: str, user: User | str, now: datetime) -> Alert:
+        """A supervisor hands the alert to `assignee` (audited as alert.assigned)."""
+        return self._alerts.assign(alert_id, assignee, user, now)
+
+    def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
+        """Counts by status and severity for the queue's filter, and the overdue active ones."""
+        return self._alerts.queue_counts(f, now)
+
+    def alert_sources(self) -> list[str]:
+        return self._alerts.alert_sources()
+
     def open_source_health_alert(self, source: str, reason: str, now: datetime) -> Alert | None:
         """Open an ops alert for a silent or failing source; None when one is already active."""
         return self._alerts.open_source_health_alert(source, reason, now)
@@ -191,6 +205,32 @@ class Store:
 
     def set_crawl_state(self, source: str, key: str, value: Any, now: datetime) -> None:
         self._sources.set_crawl_state(source, key, value, now)
+
+    # -- the console's working state (patrol/store/console_state.py) -------------------------
+
+    def notify_passed_deadlines(self, now: datetime, categories: Sequence[str],
+                                on_shift_since: datetime) -> list[Breach]:
+        """Tell the supervisors on shift about life-risk alerts gone overdue (once each, audited)."""
+        return self._console.notify_passed_deadlines(now, categories, on_shift_since)
+
+    def notifications_for(self, user: str, after_id: int = 0, limit: int = 50) -> list[dict]:
+        return self._console.notifications_for(user, after_id, limit)
+
+    def touch_presence(self, user: str, now: datetime) -> None:
+        self._console.touch_presence(user, now)
+
+    def saved_views(self, user: str) -> list[tuple[str, str]]:
+        return self._console.saved_views(user)
+
+    def save_view(self, user: str, name: str, query: str, now: datetime) -> None:
+        self._console.save_view(user, name, query, now)
+
+    def delete_view(self, user: str, name: str) -> bool:
+        return self._console.delete_view(user, name)
+
+    def latest_audit_seq(self) -> int:
+        """The audit chain's last seq: the live stream's cheap "did anything change" probe."""
+        return self._audit.latest_seq()
 
     # -- summary (patrol/store/counts.py) ----------------------------------------------------
 

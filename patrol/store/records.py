@@ -123,6 +123,15 @@ class AlertPage:
 
 
 @dataclass(frozen=True)
+class QueueCounts:
+    """The queue's counts: by status (every status), by severity, and the overdue active ones."""
+
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    overdue: int
+
+
+@dataclass(frozen=True)
 class Note:
     id: int
     alert_id: str

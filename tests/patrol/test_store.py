@@ -18,9 +18,10 @@ def test_migrations_create_every_table_on_an_empty_database(db_url):
     store = Store(db_url, password_rounds=4)
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"posts", "post_versions", "alerts", "notes", "users", "audit", "audit_head", "source_health",
-            "crawl_state", "alembic_version"} <= names
+            "crawl_state", "alembic_version", "alert_labels", "deadline_breaches", "notifications",
+            "console_presence", "saved_views"} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
     store.close()
 
 
