@@ -14,7 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
+from api import deadline_watch
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
+from api.routes import console_alert, console_live, console_queue
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -38,6 +40,10 @@ def create_app(services) -> FastAPI:
 
     for module in (health, auth, alerts, search, posts, sources, trends, lexicons, audit, console):
         app.include_router(module.router)
+    app.include_router(console_queue.router)
+    app.include_router(console_alert.router)
+    app.include_router(console_live.router)
+    _watch_deadlines(app, settings.api.deadline_check_seconds)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -45,3 +51,17 @@ def create_app(services) -> FastAPI:
         return RedirectResponse("/console/", status_code=303)
 
     return app
+
+
+def _watch_deadlines(app: FastAPI, every_seconds: float) -> None:
+    """The server-side deadline check while the app runs; app.state.stopping also ends live streams."""
+    import threading
+
+    app.state.stopping = threading.Event()
+
+    def start() -> None:
+        if every_seconds > 0:
+            app.state.stopping = deadline_watch.start(app, every_seconds)
+
+    app.router.on_startup.append(start)
+    app.router.on_shutdown.append(lambda: app.state.stopping.set())

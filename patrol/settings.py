@@ -34,6 +34,8 @@ class ApiSettings(BaseModel):
     # Signs session cookies and bearer tokens. Generated and stored under PATROL_HOME when unset.
     secret_key: str | None = None
     token_ttl_minutes: int = 12 * 60
+    # How often the API process checks for life-risk alerts gone overdue (api/deadline_watch.py); 0: never.
+    deadline_check_seconds: float = 15.0
 
 
 class Settings(BaseSettings):

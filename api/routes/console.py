@@ -10,112 +10,29 @@ import hmac
 import logging
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
-from api import console_labels
-from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE, FlashSigner
-from api.console_labels import REVIEW_ACTION, STATUS
-from api.console_text import highlight_post, trail_groups, visible
-from api.deps import Caller, services, session_caller
-from api.errors import DOMAIN_ERRORS, query_error_detail
-from api.schemas import AlertPageOut, DecisionIn
-from api.services import alerts as alert_service
+from api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from api.console_pages import (LoginRequired, check_csrf, console_caller, error_page, is_https, login_redirect,
+                               render, safe_next)
+from api.console_text import mask_text
+from api.deps import Caller, services
+from api.errors import query_error_detail
 from api.services.posts import load_post
 from api.services.search import MAX_QUERY_LENGTH, run_search
 from api.services.sources import source_rows
 from api.services.users import authenticate
-from patrol.alerts import ACTIVE_STATUSES, STATUSES
-from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
-from patrol.store import InvalidFilter, NotFound
-from patrol.taxonomy import ALERT_CATEGORIES, HARM_CATEGORIES, SEVERITIES
+from patrol.store import NotFound
+from patrol.taxonomy import HARM_CATEGORIES
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
+
+__all__ = ["router", "LoginRequired", "login_redirect"]  # main.py installs the login redirect from here
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals(), visible=visible)
-
-
-class LoginRequired(Exception):
-    def __init__(self, next_url: str):
-        self.next_url = next_url
-
-
-async def login_redirect(request: Request, exc: LoginRequired) -> Response:
-    return RedirectResponse(f"/console/login?{urlencode({'next': exc.next_url})}", status_code=303)
-
-
-def console_caller(request: Request) -> Caller:
-    caller = session_caller(request)
-    if caller is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(path)
-    return caller
-
-
-def _flash(request: Request) -> tuple[str, str] | None:
-    return FlashSigner(request.app.state.secret_key).loads(request.cookies.get(FlashSigner.COOKIE))
-
-
-def render(request: Request, name: str, caller: Caller | None, status_code: int = 200, **context) -> Response:
-    flash = _flash(request)
-    ctx = {
-        "caller": caller,
-        "csrf_token": request.app.state.signer.csrf_for(caller.nonce) if caller else context.pop("csrf_token", ""),
-        "flash": flash[0] if flash else context.pop("flash", None),
-        "flash_kind": flash[1] if flash else context.pop("flash_kind", None),
-        **context,
-    }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    # The console loads nothing from elsewhere; say so, so injected markup could not either.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if flash:
-        response.delete_cookie(FlashSigner.COOKIE, path="/console")
-    return response
-
-
-def error_page(request: Request, caller: Caller | None, status: int, detail: str) -> Response:
-    return render(request, "error.html", caller, status_code=status, status=status, detail=detail)
-
-
-def redirect_with(request: Request, url: str, message: str, kind: str = "info") -> Response:
-    response = RedirectResponse(url, status_code=303)
-    response.set_cookie(FlashSigner.COOKIE, FlashSigner(request.app.state.secret_key).dumps(message, kind),
-                        path="/console", httponly=True, samesite="lax", secure=is_https(request))
-    return response
-
-
-def is_https(request: Request) -> bool:
-    """Cookies are marked Secure when the console is reached over HTTPS (directly, or through a
-    proxy uvicorn trusts for X-Forwarded-Proto); on plain-HTTP loopback, as in the demo, a Secure
-    cookie would never come back."""
-    return request.url.scheme == "https"
-
-
-def check_csrf(request: Request, caller: Caller, token: str) -> Response | None:
-    if request.app.state.signer.csrf_matches(caller.nonce, token):
-        return None
-    return error_page(request, caller, 403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
-
-
-def safe_next(url: str | None) -> str:
-    """Only our own console pages: a login link must not send the officer elsewhere."""
-    if not url:
-        return "/console/"
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console") or url.startswith("//"):
-        return "/console/"
-    return url
 
 
 # --- login ----------------------------------------------------------------------------------
@@ -156,119 +73,6 @@ def logout(request: Request, csrf_token: str = Form("", max_length=200), caller:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-# --- the queue ------------------------------------------------------------------------------
-
-@router.get("/", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
-    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
-    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
-    cursor: str = Query("", max_length=500),
-    caller: Caller = Depends(console_caller), svc=Depends(services),
-):
-    filters = {"status": status, "category": category, "severity": severity, "source": source,
-               "assignee": assignee, "q": q}
-    statuses = None if status == "all" else (status or ",".join(ACTIVE_STATUSES))
-    flt = alert_service.alert_filter(status=statuses, category=category, severity=severity, source=source,
-                                     assignee=assignee, q=q, opened_from=None, opened_to=None,
-                                     sort="severity_then_due", limit=50, cursor=cursor)
-    try:
-        page = alert_service.list_page(svc, flt, datetime.now(timezone.utc))
-    except InvalidFilter as exc:
-        return render(request, "queue.html", caller, status_code=400, page=_empty_page(), filters=filters,
-                      flash=f"筛选条件无效：{exc}", flash_kind="error", **_queue_choices(caller))
-    next_query = urlencode({k: v for k, v in filters.items() if v} | {"cursor": page.next_cursor or ""})
-    return render(request, "queue.html", caller, page=page, filters=filters, next_query=next_query,
-                  **_queue_choices(caller))
-
-
-def _empty_page() -> AlertPageOut:
-    return AlertPageOut(items=[], next_cursor=None)
-
-
-def _queue_choices(caller: Caller) -> dict:
-    return {"statuses": STATUSES, "categories": ALERT_CATEGORIES, "severities": SEVERITIES,
-            "can_review": caller.role in REVIEWERS, "nav": "queue"}
-
-
-# --- one alert ------------------------------------------------------------------------------
-
-@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
-    try:
-        a = alert_service.get_detail(svc, alert_id)
-    except NotFound:
-        return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
-    evidence = [e.model_dump() for e in a.evidence]
-    scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
-    title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
-    return render(request, "alert.html", caller, a=a, nav="queue",
-                  title_segments=title_segments, segments=segments,
-                  trail=trail_groups([t.model_dump() for t in a.trail]),
-                  scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,
-                  can_review=caller.role in REVIEWERS)
-
-
-def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, action, done: str,
-         back: str = "") -> Response:
-    """Run one review step for a console form and come back with what happened."""
-    refused = check_csrf(request, caller, csrf_token)
-    if refused:
-        return refused
-    target = "/console/" if back == "queue" else f"/console/alerts/{alert_id}"
-    if caller.role not in REVIEWERS:
-        return redirect_with(request, target, "当前角色无权处置告警。", "error")
-    try:
-        action()
-    except TransitionError as exc:
-        verb = REVIEW_ACTION.get(exc.action, exc.action)
-        state = STATUS.get(exc.state, exc.state)
-        return redirect_with(request, target, f"操作未完成：无法{verb}此告警（当前状态：{state}）。{exc.message}", "error")
-    except tuple(DOMAIN_ERRORS) as exc:
-        return redirect_with(request, target, f"操作未完成：{exc}", "error")
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return redirect_with(request, target, f"操作未完成：{problems}", "error")
-    return redirect_with(request, target, done)
-
-
-@router.post("/alerts/{alert_id}/claim")
-def claim(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-          back: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.claim(svc, caller.username, alert_id), "已认领。", back)
-
-
-@router.post("/alerts/{alert_id}/release")
-def release(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-            caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.release(svc, caller.username, alert_id), "已释放。")
-
-
-@router.post("/alerts/{alert_id}/decision")
-def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-           action: str = Form("", max_length=20), disposition: str = Form("", max_length=40),
-           reason: str = Form("", max_length=40), note: str = Form("", max_length=5000),
-           caller: Caller = Depends(console_caller), svc=Depends(services)):
-    def run():
-        # A <select> left at "—" sends "", which means "not given".
-        body = DecisionIn(action=action, note=note,
-                          disposition=disposition or None if action == "confirm" else None,
-                          reason=reason or None if action == "dismiss" else None)
-        alert_service.decide(svc, caller.username, alert_id, body)
-
-    return _act(request, caller, csrf_token, alert_id, run, "结论已提交。")
-
-
-@router.post("/alerts/{alert_id}/notes")
-def note(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-         text: str = Form("", max_length=5000), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.add_note(svc, caller.username, alert_id, text), "备注已添加。")
 
 
 # --- search, posts, sources -----------------------------------------------------------------
@@ -332,7 +136,9 @@ def post_page(request: Request, post_id: str, caller: Caller = Depends(console_c
         post = load_post(svc, post_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
-    return render(request, "post.html", caller, post=post, nav="search")
+    back = f"/console/alerts/{post.alert_id}" if post.alert_id else "/console/search"
+    return render(request, "post.html", caller, post=post, nav="search", back_url=back,
+                  masked_text=mask_text(post.text))
 
 
 SOURCE_COLUMNS = (("source", "信源"), ("last_success_at", "最近成功"), ("last_pass_at", "最近一轮"),

@@ -222,7 +222,7 @@ class AlertRepository:
                     alert = self._bulk_decide(alert_id, action, user, now)
                 outcomes.append(BulkOutcome(alert_id, True, alert.status))
             except (StoreError, reviews.ReviewError) as exc:
-                outcomes.append(BulkOutcome(alert_id, False, None, str(exc)))
+                outcomes.append(BulkOutcome(alert_id, False, None, str(exc), exc))
         return outcomes
 
     def _bulk_decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:

@@ -154,6 +154,8 @@ class BulkOutcome:
     ok: bool
     status: str | None = None
     error: str | None = None
+    # The refusal itself, for adapters that word it in their own language (the console).
+    problem: Exception | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

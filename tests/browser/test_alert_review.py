@@ -154,7 +154,7 @@ def test_claim_then_confirm_through_the_forms_while_a_second_officer_is_refused_
     assert olga.inner_text("#flash") == "结论已提交。"
     assert olga.locator("#alert-detail").get_attribute("data-status") == "confirmed"
     assert olga.inner_text("#alert-status") == "已确认"
-    assert olga.inner_text("#alert-decision").startswith("确认违规（已上报处置） · olga")
+    assert olga.inner_text("#alert-decision").startswith("确认违规（已举报处置） · olga")
     assert olga.locator("#decision-form").count() == 0
 
     # Off the open queue; under 已确认 with the new status.
