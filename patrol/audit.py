@@ -19,6 +19,9 @@ ACTIONS = frozenset({
     "alert.released",
     "alert.decided",
     "alert.note_added",
+    "alert.assigned",         # a supervisor handed the alert to a reviewer
+    "alert.deadline_passed",  # a life-risk alert went overdue; the supervisors on shift were told
+    "identifier.revealed",    # a reviewer unmasked an ID/phone number/address of an alert's post
     "user.added",
     "user.changed",
     "user.login",
