@@ -7,6 +7,8 @@ form was stale, a field was missing), and nothing is changed.
 """
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
@@ -80,11 +82,17 @@ def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console
     return alert_view(request, caller, svc, alert_id)
 
 
+def queue_url(query: str) -> str:
+    """The queue with the officer's filters (re-encoded: only well-formed pairs get through)."""
+    pairs = parse_qsl(query or "")[:10]
+    return "/console/?" + urlencode(pairs) if pairs else "/console/"
+
+
 def _step(request: Request, caller: Caller, svc, csrf_token: str, alert_id: str, action, done: str,
-          back: str = "", form: dict | None = None) -> Response:
+          back: str = "", form: dict | None = None, query: str = "") -> Response:
     """Run one review step for a console form: on success back (to the queue or the alert) with
     `done`; on a refusal the alert page again, with the typed `form` and the reason in Chinese."""
-    target = "/console/" if back == "queue" else f"/console/alerts/{alert_id}"
+    target = queue_url(query) if back == "queue" else f"/console/alerts/{alert_id}"
     if check_csrf(request, caller, csrf_token) is not None:
         # Typed text comes back; chosen options do not, so a forged form cannot be one click from sent.
         kept = {k: v for k, v in (form or {}).items() if k in ("note", "note_text")}
@@ -117,9 +125,10 @@ def _decided_by_someone(svc, alert_id: str) -> str | None:
 
 @router.post("/alerts/{alert_id}/claim")
 def claim(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-          back: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
+          back: str = Form("", max_length=20), query: str = Form("", max_length=2000),
+          caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _step(request, caller, svc, csrf_token, alert_id,
-                 lambda: alert_service.claim(svc, caller.username, alert_id), "已认领。", back)
+                 lambda: alert_service.claim(svc, caller.username, alert_id), "已认领。", back, query=query)
 
 
 @router.post("/alerts/{alert_id}/release")
@@ -143,6 +152,7 @@ def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_lengt
            action: str = Form("", max_length=20), disposition: str = Form("", max_length=40),
            reason: str = Form("", max_length=40), note: str = Form("", max_length=5000),
            back: str = Form("", max_length=20), claim_first: str = Form("", max_length=5),
+           query: str = Form("", max_length=2000),
            caller: Caller = Depends(console_caller), svc=Depends(services)):
     form = {"action": action, "disposition": disposition, "reason": reason, "note": note}
 
@@ -158,7 +168,7 @@ def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_lengt
         else:
             alert_service.decide(svc, caller.username, alert_id, body)
 
-    return _step(request, caller, svc, csrf_token, alert_id, run, "结论已提交。", back, form)
+    return _step(request, caller, svc, csrf_token, alert_id, run, "结论已提交。", back, form, query)
 
 
 @router.post("/alerts/{alert_id}/notes")

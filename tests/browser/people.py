@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-USERS = {"olga": "officer", "oscar": "officer", "audrey": "auditor"}
+USERS = {"olga": "officer", "oscar": "officer", "audrey": "auditor", "sam": "supervisor"}
 
 
 def password_of(name: str) -> str:
