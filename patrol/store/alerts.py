@@ -28,6 +28,7 @@ from patrol.store.rows import (
 )
 from patrol.store.schema import alert_labels, alerts, audit_log, notes
 from patrol.store.users import acting_user
+from patrol.taxonomy import SEVERITIES
 from patrol.users import User
 
 MAX_PAGE = 500
@@ -89,16 +90,20 @@ class AlertRepository:
             raise InvalidFilter(f"sort must be one of {', '.join(SORTS)}, got {f.sort!r}")
         if not 1 <= f.limit <= MAX_PAGE:
             raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE}, got {f.limit}")
-        stmt = select(alerts).where(*alert_conditions(f))
+        # Two steps: the page's keys first (the sort then moves small index-sized rows, not frozen
+        # posts and analyses), then the page's rows by id.
+        stmt = select(*dict.fromkeys([alerts.c.id, *(c for c, _ in keys)])).where(*alert_conditions(f))
         if f.cursor:
             stmt = stmt.where(rows_after(keys, decode_cursor(f.cursor, f.sort, keys)))
         stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
         with self._db.read() as conn:
-            rows = conn.execute(stmt).all()
-        items = [alert_from_row(r) for r in rows[: f.limit]]
+            key_rows = conn.execute(stmt).all()
+            wanted = [r.id for r in key_rows[: f.limit]]
+            full = {r.id: r for r in conn.execute(select(alerts).where(alerts.c.id.in_(wanted)))} if wanted else {}
+        items = [alert_from_row(full[i]) for i in wanted if i in full]
         next_cursor = None
-        if len(rows) > f.limit:
-            last = rows[f.limit - 1]
+        if len(key_rows) > f.limit:
+            last = key_rows[f.limit - 1]
             next_cursor = encode_cursor(f.sort, [getattr(last, c.name) for c, _ in keys])
         return AlertPage(items=items, next_cursor=next_cursor)
 
@@ -111,8 +116,10 @@ class AlertRepository:
         with self._db.read() as conn:
             by_status = dict(conn.execute(select(alerts.c.status, func.count()).where(*by_status_conds)
                                           .group_by(alerts.c.status)).all())
-            by_severity = dict(conn.execute(select(alerts.c.severity, func.count()).where(*by_severity_conds)
-                                            .group_by(alerts.c.severity)).all())
+            # By rank, which the queue's indexes hold (severity itself would mean reading every row).
+            by_severity = {SEVERITIES[rank]: n for rank, n in conn.execute(
+                select(alerts.c.severity_rank, func.count()).where(*by_severity_conds)
+                .group_by(alerts.c.severity_rank)).all() if 0 <= rank < len(SEVERITIES)}
             overdue = conn.execute(select(func.count()).select_from(alerts).where(
                 *conds, alerts.c.status.in_(ACTIVE_STATUSES), alerts.c.due_at < now)).scalar_one()
         return QueueCounts(by_status=by_status, by_severity=by_severity, overdue=overdue)

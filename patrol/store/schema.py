@@ -189,6 +189,13 @@ alert_labels = Table(
     Index("ix_alert_labels_label", "label", "alert_id"),
 )
 
+# The queue's sorts within a status, with the id: the page's keys come from the index alone.
+alert_queue_indexes = (
+    Index("ix_alerts_status_rank_due_id", alerts.c.status, alerts.c.severity_rank, alerts.c.due_at, alerts.c.id),
+    Index("ix_alerts_status_opened_id", alerts.c.status, alerts.c.opened_at, alerts.c.id),
+    Index("ix_alerts_status_due_id", alerts.c.status, alerts.c.due_at, alerts.c.id),
+)
+
 # A life-risk alert whose deadline passed, noticed once (the primary key) by whichever process
 # checks first; `notified` lists the supervisors told.
 deadline_breaches = Table(

@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.Column("label", sa.String(40), primary_key=True),
     )
     op.create_index("ix_alert_labels_label", "alert_labels", ["label", "alert_id"])
+    op.create_index("ix_alerts_status_rank_due_id", "alerts", ["status", "severity_rank", "due_at", "id"])
+    op.create_index("ix_alerts_status_opened_id", "alerts", ["status", "opened_at", "id"])
+    op.create_index("ix_alerts_status_due_id", "alerts", ["status", "due_at", "id"])
     op.create_table(
         "deadline_breaches",
         sa.Column("alert_id", sa.String(64), sa.ForeignKey("alerts.id"), primary_key=True),
@@ -73,5 +76,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name in ("ix_alerts_status_rank_due_id", "ix_alerts_status_opened_id", "ix_alerts_status_due_id"):
+        op.drop_index(name, table_name="alerts")
     for name in ("saved_views", "console_presence", "notifications", "deadline_breaches", "alert_labels"):
         op.drop_table(name)
