@@ -10,15 +10,14 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from patrol.deadlines import ESCALATE_WHEN_OVERDUE, ON_SHIFT_WINDOW
+from patrol import deadlines
 from patrol.store import StoreError
 
 log = logging.getLogger("patrol.api.deadlines")
 
 
 def check_once(store, now: datetime | None = None) -> list:
-    now = now or datetime.now(timezone.utc)
-    return store.notify_passed_deadlines(now, ESCALATE_WHEN_OVERDUE, now - ON_SHIFT_WINDOW)
+    return deadlines.check(store, now or datetime.now(timezone.utc))
 
 
 def start(app, every_seconds: float) -> threading.Event:

@@ -20,6 +20,8 @@ lexicon_app = typer.Typer(help="Category lexicons.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lexicon_app, name="lexicon")
+from app.cli_deadlines import deadlines_app  # noqa: E402  (its own module: issue 11)
+app.add_typer(deadlines_app, name="deadlines")
 
 
 def _settings() -> Settings:

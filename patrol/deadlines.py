@@ -42,3 +42,9 @@ def notification_text(category: str, due_at: datetime, now: datetime, title: str
     minutes = max(1, int((now - due_at).total_seconds() // 60))
     label = taxonomy.LABEL_ZH.get(category, category)
     return f"{label}告警已超时 {minutes} 分钟仍未处置：{title[:40]}"
+
+
+def check(store, now: datetime) -> list[Breach]:
+    """One pass of the check: the store notices new breaches, tells the supervisors on shift and
+    audits each one (api/deadline_watch.py runs this every few seconds; `patrol deadlines check` once)."""
+    return store.notify_passed_deadlines(now, ESCALATE_WHEN_OVERDUE, now - ON_SHIFT_WINDOW)
