@@ -100,15 +100,18 @@
       return ["open", "claimed", "escalated"].indexOf(r.getAttribute("data-status")) >= 0;
     });
     if (detail && detail.getAttribute("data-severity") === "critical") rows.push(detail);
-    var waiting = 0;
+    var waiting = 0, fresh = [];
     rows.forEach(function (r) {
       var id = r.getAttribute("data-alert-id"), overdue = r.getAttribute("data-overdue") === "true";
       var url = "/console/alerts/" + encodeURIComponent(id);
       if (r.getAttribute("data-status") === "open" || overdue) waiting += 1;
-      var what = (r.querySelector(".alert-link") || {}).textContent || "";
-      if (!seen("new:" + id)) notify("紧急告警", what.trim().slice(0, 60) || id, url);
-      if (overdue && !seen("overdue:" + id)) notify("紧急告警已超时", what.trim().slice(0, 60) || id, url);
+      var what = ((r.querySelector(".alert-link") || {}).textContent || "").trim().slice(0, 60) || id;
+      if (!seen("new:" + id)) fresh.push(["紧急告警", what, url]);
+      if (overdue && !seen("overdue:" + id)) fresh.push(["紧急告警已超时", what, url]);
     });
+    // Many at once (the first page of a shift): one signal that says how many, not a flood.
+    if (fresh.length > 3) notify("紧急告警", fresh.length + " 条紧急告警待处理或已超时", null);
+    else fresh.forEach(function (f) { notify(f[0], f[1], f[2]); });
     var unread = $$(".toast").length;
     var badge = waiting + unread;
     document.title = (badge ? "(" + badge + ") " : "") + baseTitle;
