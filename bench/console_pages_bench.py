@@ -13,7 +13,9 @@ it opens (active alerts, severity then deadline, counts, pick-lists), the queue 
 label and sorted newest, its second page (keyset cursor), the rows fragment the live update
 fetches, and alert pages of alerts picked at random. Posts and alerts are written with bulk
 inserts straight into the tables (the ingest path is benchmarked elsewhere), spread over ten
-sources, every category, every status, a tenth of the alerts with a second label.
+sources, every category, a tenth of the alerts with a second label; by default a tenth of the
+alerts are still active (open, claimed, escalated) and the rest decided, as in a store that has
+run for months (`--active 0.7` for a queue that nobody works).
 """
 from __future__ import annotations
 
@@ -31,8 +33,9 @@ GOAL_P95_MS = 200.0
 WARMUP = 5
 
 
-def fill(store, n_posts: int, n_alerts: int, seed: int = 0, chunk: int = 5000) -> list[str]:
-    """Bulk-insert posts and alerts (alerts about the first n_alerts posts); returns the alert ids."""
+def fill(store, n_posts: int, n_alerts: int, seed: int = 0, chunk: int = 5000, active: float = 0.10) -> list[str]:
+    """Bulk-insert posts and alerts (alerts about the first n_alerts posts), a fraction `active` of
+    them open, claimed or escalated and the rest decided; returns the alert ids."""
     from patrol.alerts import STATUSES, alert_id_for_post
     from patrol.posts import post_id_for
     from patrol.store.schema import alert_labels, alerts, posts
@@ -62,7 +65,7 @@ def fill(store, n_posts: int, n_alerts: int, seed: int = 0, chunk: int = 5000) -
                 aid = alert_id_for_post(pid)
                 alert_ids.append(aid)
                 labels = [category] + ([HARM_CATEGORIES[(i + 3) % len(HARM_CATEGORIES)]] if i % 10 == 0 else [])
-                status = STATUSES[i % len(STATUSES)] if i % 3 else "open"
+                status = rng.choice(STATUSES[:3]) if rng.random() < active else rng.choice(STATUSES[3:])
                 severity = DEFAULT_SEVERITY[category]
                 alert_rows.append({
                     "id": aid, "post_id": pid, "source": source, "category": category, "labels": labels,
@@ -125,7 +128,7 @@ def time_pages(base_url: str, alert_ids: list[str], requests: int, seed: int = 1
     return out
 
 
-def run(n_alerts: int, n_posts: int, requests: int, database_url: str | None = None) -> dict:
+def run(n_alerts: int, n_posts: int, requests: int, database_url: str | None = None, active: float = 0.10) -> dict:
     from api.main import create_app
     from app.bootstrap import build_services
     from patrol.settings import ApiSettings, Settings
@@ -137,7 +140,7 @@ def run(n_alerts: int, n_posts: int, requests: int, database_url: str | None = N
                             api=ApiSettings(secret_key="bench-secret", deadline_check_seconds=0))
         store = Store(settings.resolved_database_url, password_rounds=4)
         t0 = time.perf_counter()
-        alert_ids = fill(store, n_posts, n_alerts)
+        alert_ids = fill(store, n_posts, n_alerts, active=active)
         store.add_user("bench", "officer", "bench-password")
         fill_s = time.perf_counter() - t0
         store.close()
@@ -147,7 +150,7 @@ def run(n_alerts: int, n_posts: int, requests: int, database_url: str | None = N
                 figures = time_pages(base_url, alert_ids, requests)
         finally:
             services.close()
-    return {"alerts": n_alerts, "posts": n_posts, "fill_seconds": fill_s, "pages": figures}
+    return {"alerts": n_alerts, "posts": n_posts, "active": active, "fill_seconds": fill_s, "pages": figures}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--active", type=float, default=0.10,
+                        help="fraction of alerts still open/claimed/escalated (the rest decided); default 0.10")
     args = parser.parse_args(argv)
-    result = run(args.alerts, max(args.posts, args.alerts), args.requests, os.environ.get("PATROL_BENCH_DATABASE_URL"))
-    print(f"console pages: {result['alerts']:,} alerts, {result['posts']:,} posts "
+    result = run(args.alerts, max(args.posts, args.alerts), args.requests, os.environ.get("PATROL_BENCH_DATABASE_URL"),
+                 args.active)
+    print(f"console pages: {result['alerts']:,} alerts ({result['active']:.0%} active), {result['posts']:,} posts "
           f"(filled in {result['fill_seconds']:.0f} s), {args.requests} requests per page, loopback")
     print(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  goal p95 < {GOAL_P95_MS:.0f} ms")
     ok = True

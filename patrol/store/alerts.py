@@ -108,9 +108,12 @@ class AlertRepository:
         return AlertPage(items=items, next_cursor=next_cursor)
 
     def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
-        """How many alerts of the queue's filter are in each status (whatever status is asked) and
-        of each severity (within the asked statuses), and how many active ones are overdue."""
-        by_status_conds = alert_conditions(replace(f, status=None))
+        """How many alerts of the queue's filter are in each active status and each asked status
+        (whatever status is asked), of each severity (within the asked statuses), and how many
+        active ones are overdue. Decided statuses are counted only when asked for: they grow
+        without end, and counting them all on every queue view would cost a scan of the table."""
+        asked = (f.status,) if isinstance(f.status, str) else tuple(f.status or ())
+        by_status_conds = alert_conditions(replace(f, status=tuple(dict.fromkeys(ACTIVE_STATUSES + asked))))
         conds = alert_conditions(f)
         by_severity_conds = alert_conditions(replace(f, severity=None))
         with self._db.read() as conn:

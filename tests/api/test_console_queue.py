@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from api.routes import console_live
+from patrol.reviews import Decision
 from tests.api.conftest import password_of
 from tests.api.test_console import csrf_of, login
 
@@ -56,12 +57,16 @@ def test_the_category_filter_finds_an_alert_by_any_of_its_labels(officer, seed):
 
 def test_counts_per_status_and_severity_and_overdue(officer, seed, services):
     late, _ = seed.post("我不想活了", category="self_harm", opened_at=datetime.now(timezone.utc) - timedelta(hours=1))
-    seed.post("出冰 同城", category="drugs")
+    fresh_one, _ = seed.post("出冰 同城", category="drugs")
     seed.post("出冰 同城 2", category="drugs")
     services.store.claim(late, "alice", datetime.now(timezone.utc))
     html = officer.get("/console/").text
     counts = dict(re.findall(r'data-status="(\w+)">[^<]*<b>(\d+)</b>', html))
-    assert counts["open"] == "2" and counts["claimed"] == "1" and counts["confirmed"] == "0"
+    assert counts["open"] == "2" and counts["claimed"] == "1" and counts["escalated"] == "0"
+    assert "confirmed" not in counts, "decided statuses are counted only when asked for"
+    services.store.bulk([fresh_one], Decision("dismiss", reason="duplicate"), "alice", datetime.now(timezone.utc))
+    asked = dict(re.findall(r'data-status="(\w+)">[^<]*<b>(\d+)</b>', officer.get("/console/?status=dismissed").text))
+    assert asked["dismissed"] == "1"
     severities = dict(re.findall(r'data-severity="(\w+)">[^<]*<b>(\d+)</b>', html))
     assert severities["critical"] == "1" and severities["high"] == "2"
     assert re.search(r'id="overdue-count">已超时 <b>1</b>', html)

@@ -7,7 +7,7 @@ from bench.console_pages_bench import run
 
 
 def test_the_console_page_bench_runs_at_a_smoke_size():
-    result = run(n_alerts=600, n_posts=2000, requests=5)
+    result = run(n_alerts=600, n_posts=2000, requests=5, active=0.5)
     pages = result["pages"]
     assert set(pages) == {"queue", "queue_label_newest", "queue_page_2", "queue_rows_fragment", "alert_detail"}
     # A full first and second page of 50 rows, a label filter that finds rows, one alert per detail page.
