@@ -8,16 +8,20 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from patrol.dispositions import LABEL_ZH as DISPOSITION_ZH
+from patrol.identifiers import KIND_ZH as IDENTIFIER_KIND_ZH
 from patrol.taxonomy import LABEL_ZH
 
 # Category labels are the taxonomy's, so a new category needs no change here.
 CATEGORY = LABEL_ZH
 SEVERITY = {"critical": "紧急", "high": "高", "medium": "中", "low": "低"}
-STATUS = {"open": "待处理", "claimed": "已认领", "escalated": "已上报", "confirmed": "已确认", "dismissed": "已驳回"}
+# 已上报主管 (a status: waiting for a supervisor) must not read like 已举报处置 (a disposition).
+STATUS = {"open": "待处理", "claimed": "已认领", "escalated": "已上报主管", "confirmed": "已确认", "dismissed": "已驳回"}
 ROLE = {"officer": "值班员", "supervisor": "主管", "admin": "管理员", "auditor": "审计员"}
 DECISION = {"confirm": "确认违规", "dismiss": "驳回", "escalate": "上报主管"}
+# Dispositions' labels are the rules file's (patrol.dispositions); dismiss reasons' are here.
 OUTCOME = {
-    "reported": "已上报处置", "removed_upstream": "已通知平台删除", "referred": "已移交", "watch": "持续关注",
+    **DISPOSITION_ZH,
     "false_positive": "误报", "counter_speech": "反向言论/批评", "out_of_scope": "不属监测范围",
     "duplicate": "重复", "news_or_fiction": "新闻或虚构", "other": "其他",
 }
@@ -25,6 +29,8 @@ HISTORY = {
     "alert.opened": "告警开立", "alert.claimed": "认领", "alert.released": "释放", "alert.decided": "作出结论",
     "alert.note_added": "添加备注",
     "alert.grouped": "并入告警组", "alert.member_attached": "组内新增成员", "evidence.exported": "导出证据包",
+    "alert.assigned": "指派", "alert.deadline_passed": "超时通报主管",
+    "identifier.revealed": "查看完整身份信息",
 }
 FACET = {"category": "类别", "source": "信源"}
 TRAIL_KIND = {
@@ -33,10 +39,11 @@ TRAIL_KIND = {
     "numeral": "数字写法", "case": "大小写", "truncated": "超长截断", "error": "无法分析",
 }
 # Review actions as the refusal message names them ("无法认领此告警").
-REVIEW_ACTION = {"claim": "认领", "release": "释放", "decide": "处置", "confirm": "确认", "dismiss": "驳回",
+REVIEW_ACTION = {"claim": "认领", "release": "释放", "assign": "指派", "decide": "处置", "confirm": "确认", "dismiss": "驳回",
                  "escalate": "上报", "note": "备注"}
 # What of an audit payload a reviewer reads in the history; hashes and internals stay in /api/audit.
-HISTORY_KEYS = ("action", "from", "to", "disposition", "reason", "note", "text", "previous_assignee", "score")
+HISTORY_KEYS = ("action", "from", "to", "disposition", "reason", "note", "text", "previous_assignee", "assignee",
+                "notified", "kind", "score")
 
 # The console shows times in China Standard Time: that is where its readers are.
 CST = timezone(timedelta(hours=8), "CST")
@@ -120,12 +127,17 @@ def history_summary(data: dict) -> str:
             value = DECISION.get(value, value)
         elif key in ("from", "to"):
             value = STATUS.get(value, value)
+        elif key == "kind":
+            value = IDENTIFIER_KIND_ZH.get(value, value)
+        elif isinstance(value, list):
+            value = "、".join(map(str, value))
         parts.append(f"{HISTORY_FIELD.get(key, key)}：{value}")
     return "；".join(parts)
 
 
 HISTORY_FIELD = {"action": "结论", "from": "原状态", "to": "新状态", "disposition": "处置", "reason": "理由",
-                 "note": "备注", "text": "内容", "previous_assignee": "原处理人", "score": "评分"}
+                 "note": "备注", "text": "内容", "previous_assignee": "原处理人", "assignee": "处理人",
+                 "notified": "已通知", "kind": "类型", "score": "评分"}
 
 
 def template_globals() -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from patrol.identifiers import find_identifiers, mask_all
 from patrol.posts import analysed_text
 
 
@@ -16,6 +17,16 @@ class Segment:
     text: str
     # The evidence items covering this whole segment (empty: plain text).
     marks: tuple[dict, ...] = field(default_factory=tuple)
+    # Inside a personal identifier: its index (what a reveal asks for), kind, this segment's
+    # offset into it, and the masked text shown instead of `text`.
+    identifier: int | None = None
+    kind: str = ""
+    offset: int = 0
+    masked: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.masked if self.identifier is not None else self.text
 
     @property
     def categories(self) -> list[str]:
@@ -26,28 +37,60 @@ class Segment:
         return "; ".join(f'{m["category"]}: {m["term"]} ({m["source"]})' for m in self.marks)
 
 
-def highlight_segments(text: str, evidence: Iterable[dict]) -> list[Segment]:
-    """Cut `text` at every evidence boundary. Spans that fall outside the text or are empty are
-    ignored rather than trusted: the frozen text is what the officer must see, intact."""
+def highlight_segments(text: str, evidence: Iterable[dict], identifiers: Iterable[dict] = ()) -> list[Segment]:
+    """Cut `text` at every evidence and identifier boundary. Spans that fall outside the text or
+    are empty are ignored rather than trusted: the frozen text is what the officer must see, intact.
+    `identifiers`: {"index", "kind", "start", "end", "masked"} with offsets into `text`."""
     spans = [e for e in evidence
              if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
              and 0 <= e["start"] < e["end"] <= len(text)]
-    cuts = sorted({0, len(text), *(e["start"] for e in spans), *(e["end"] for e in spans)})
+    idents = [i for i in identifiers if 0 <= i["start"] < i["end"] <= len(text)]
+    cuts = sorted({0, len(text), *(e["start"] for e in spans), *(e["end"] for e in spans),
+                   *(i["start"] for i in idents), *(i["end"] for i in idents)})
     segments: list[Segment] = []
     for a, b in zip(cuts, cuts[1:]):
         covering = tuple(e for e in spans if e["start"] <= a and b <= e["end"])
-        segments.append(Segment(text[a:b], covering))
+        ident = next((i for i in idents if i["start"] <= a and b <= i["end"]), None)
+        if ident is None:
+            segments.append(Segment(text[a:b], covering))
+        else:
+            off = a - ident["start"]
+            segments.append(Segment(text[a:b], covering, ident["index"], ident["kind"], off + ident["skip"],
+                                    ident["masked"][off:off + (b - a)]))
     return segments
 
 
 def highlight_post(title: str, text: str, evidence: Iterable[dict]) -> tuple[list[Segment], list[Segment]]:
-    """Segments of the title and of the text. Evidence offsets point into the one string the
-    analyzer saw (patrol.posts.analysed_text: the title, a newline, the text), so each span is
-    moved onto the part it falls in, and a span across the line break is cut in two."""
+    """Segments of the title and of the text, personal identifiers masked. Evidence offsets point
+    into the one string the analyzer saw (patrol.posts.analysed_text: the title, a newline, the
+    text), so each span is moved onto the part it falls in, and a span across the line break is
+    cut in two. Identifiers are found on that same string, so their index is the one a reveal names."""
     evidence = list(evidence)
-    text_start = len(analysed_text(title, text)) - len(text)
-    return (highlight_segments(title, _window(evidence, 0, len(title))),
-            highlight_segments(text, _window(evidence, text_start, text_start + len(text))))
+    whole = analysed_text(title, text)
+    text_start = len(whole) - len(text)
+    idents = [{"index": i.index, "kind": i.kind, "start": i.start, "end": i.end, "masked": i.masked}
+              for i in find_identifiers(whole)]
+    return (highlight_segments(title, _window(evidence, 0, len(title)), _window_idents(idents, 0, len(title))),
+            highlight_segments(text, _window(evidence, text_start, text_start + len(text)),
+                               _window_idents(idents, text_start, text_start + len(text))))
+
+
+def _window_idents(idents: list[dict], lo: int, hi: int) -> list[dict]:
+    """Identifiers moved onto [lo, hi); `skip` is how much of one was cut off at the left, and its
+    masked text is cut the same way."""
+    out = []
+    for i in idents:
+        start, end = max(i["start"], lo), min(i["end"], hi)
+        if start < end:
+            skip = start - i["start"]
+            out.append({**i, "start": start - lo, "end": end - lo, "skip": skip,
+                        "masked": i["masked"][skip:skip + end - start]})
+    return out
+
+
+def mask_text(text: str) -> str:
+    """`text` with its personal identifiers masked (post pages, queue excerpts): no reveal there."""
+    return mask_all(text)
 
 
 def _window(evidence: list[dict], lo: int, hi: int) -> list[dict]:

@@ -1,9 +1,14 @@
-"""What every console page shares: the templates, the login check, rendering with the console's
-security headers, flash messages, CSRF checks and safe redirects. The console's route modules
-(api/routes/console.py, api/routes/console_pages.py) all render through here, and import nothing
-of each other."""
+"""What every console page module shares: the templates, the logged-in caller, rendering with the
+console's headers (CSP, no-store), one-shot messages across a redirect, and the CSRF check.
+
+Route modules never import each other (lint-imports), so the console's page modules (console,
+console_queue, console_alert, console_live, console_pages, console_users, labelling_console,
+opinion_console) all take these from here.
+"""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -13,11 +18,22 @@ from fastapi.templating import Jinja2Templates
 
 from api import console_labels
 from api.auth import FlashSigner
-from api.console_text import visible
+from api.console_text import mask_text, visible
 from api.deps import Caller, session_caller
 
+log = logging.getLogger("patrol.api")
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals(), visible=visible)
+
+
+def query_with(query: str, key: str, value: str) -> str:
+    """The queue's query string with one filter set (the count chips' links)."""
+    from urllib.parse import parse_qsl
+    pairs = [(k, v) for k, v in parse_qsl(query) if k not in (key, "cursor")]
+    return urlencode(pairs + [(key, value)])
+
+
+templates.env.globals.update(console_labels.template_globals(), visible=visible, mask_text=mask_text,
+                             query_with=query_with)
 
 
 class LoginRequired(Exception):
@@ -34,7 +50,22 @@ def console_caller(request: Request) -> Caller:
     if caller is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
+    _seen(request, caller.username)
     return caller
+
+
+PRESENCE_EVERY_SECONDS = 60
+
+
+def _seen(request: Request, username: str) -> None:
+    """Record that the user is at the console (who is "on shift" for a passed deadline), at most
+    once a minute per user and process, so a page view does not become a database write."""
+    last = request.app.state.__dict__.setdefault("presence_written", {})
+    now = datetime.now(timezone.utc)
+    previous = last.get(username)
+    if previous is None or (now - previous).total_seconds() >= PRESENCE_EVERY_SECONDS:
+        last[username] = now
+        request.app.state.services.store.touch_presence(username, now)
 
 
 def _flash(request: Request) -> tuple[str, str] | None:

@@ -15,12 +15,14 @@ from api.auth import TokenSigner, load_secret_key
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics
+from api import console_web, deadline_watch
 from api.openapi import install_openapi
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
 from api.routes import labelling, labelling_console
 from api.routes import console_users, users
 from api.routes import console_pages, docs
 from api.routes import opinion_console, watchlists
+from api.routes import console_alert, console_live, console_queue
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 
@@ -40,7 +42,7 @@ def create_app(services) -> FastAPI:
     app.state.metrics = ApiMetrics(services)
 
     install_error_handlers(app)
-    app.add_exception_handler(console.LoginRequired, console.login_redirect)
+    app.add_exception_handler(console_web.LoginRequired, console_web.login_redirect)
     # Inside the metrics middleware (added after it), so the 413 is raised where FastAPI reads the body.
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(app.state.metrics.record)
@@ -56,6 +58,10 @@ def create_app(services) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(watchlists.router)
     app.include_router(opinion_console.router)
+    app.include_router(console_queue.router)
+    app.include_router(console_alert.router)
+    app.include_router(console_live.router)
+    _watch_deadlines(app, settings.api.deadline_check_seconds)
     app.mount("/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -63,3 +69,17 @@ def create_app(services) -> FastAPI:
         return RedirectResponse("/console/", status_code=303)
 
     return app
+
+
+def _watch_deadlines(app: FastAPI, every_seconds: float) -> None:
+    """The server-side deadline check while the app runs; app.state.stopping also ends live streams."""
+    import threading
+
+    app.state.stopping = threading.Event()
+
+    def start() -> None:
+        if every_seconds > 0:
+            app.state.stopping = deadline_watch.start(app, every_seconds)
+
+    app.router.on_startup.append(start)
+    app.router.on_shutdown.append(lambda: app.state.stopping.set())

@@ -36,6 +36,9 @@ app.add_typer(index_app, name="index")
 from app.cli_report import report_app  # noqa: E402  (`patrol report daily`)
 app.add_typer(report_app, name="report")
 
+from app.cli_deadlines import deadlines_app  # noqa: E402  (its own module: issue 11)
+app.add_typer(deadlines_app, name="deadlines")
+
 
 def _settings() -> Settings:
     return Settings()

@@ -50,7 +50,11 @@ class DemoReport:
 
 
 def crawl_demo_site(services: Services, base_site) -> DemoReport:
-    """One crawl pass over every source of a running DemoSite, ingesting into `services`."""
+    """One crawl pass over every source of a running DemoSite, ingesting into `services`, with
+    each source's pass recorded as `patrol crawl` records it (the console's 信源 page reads it)."""
+    from datetime import datetime, timezone
+
+    from crawlers.health import record_report
     from crawlers.runner import run_crawl
     from crawlers.sources import parse_sources
     from demosite.sources import demo_sources
@@ -58,6 +62,7 @@ def crawl_demo_site(services: Services, base_site) -> DemoReport:
     sources = parse_sources({"sources": demo_sources(base_site)}, "<demo sources>")
     services.events.source_places.update({s.name: s.place for s in sources if s.place})
     crawl = run_crawl(services.settings, sources, services.ingestor.ingest)
+    record_report(services.store, crawl, datetime.now(timezone.utc), services.settings.crawl.health_alert_after)
     report = DemoReport(pages=crawl.pages_fetched, items=crawl.items, parse_errors=crawl.parse_errors)
     for r in crawl.ingest_reports:
         report.new_posts += r.new

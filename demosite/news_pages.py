@@ -11,6 +11,12 @@ def article_path(item: NewsItem) -> str:
     return f"/news/article/{item.id}.html"
 
 
+def guid(item: NewsItem) -> str:
+    # Not the link: the demo site listens on a random port, and an id with the port in it would
+    # make every restart of `patrol demo` store each article again as a new post.
+    return f"linjiang-news-{item.id}"
+
+
 def feed_xml(cat: Catalogue, base_url: str) -> str:
     items = []
     for item in cat.news:
@@ -22,7 +28,7 @@ def feed_xml(cat: Catalogue, base_url: str) -> str:
         items.append(f"""    <item>
       <title>{escape(item.title)}</title>
       <link>{escape(link)}</link>
-      <guid isPermaLink="true">{escape(link)}</guid>
+      <guid isPermaLink="false">{guid(item)}</guid>
       <dc:creator>{escape(item.author)}</dc:creator>
       <pubDate>{format_datetime(item.published)}</pubDate>
       <description>{escape(item.paragraphs[0][:60])}…</description>{content}

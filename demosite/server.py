@@ -125,6 +125,8 @@ class _DemoHandler(BaseHTTPRequestHandler):
                 return self._board(query, now)
             if mod == "viewthread":
                 return self._thread(query, now)
+            if mod == "redirect" and (query.get("goto") or [""])[0] == "findpost":
+                return self._findpost(query)
             return self._send(200, discuz_pages.index_page(cat, now), "text/html", "utf-8")
         if path == "/news/rss.xml":
             return self._feed()
@@ -148,6 +150,20 @@ class _DemoHandler(BaseHTTPRequestHandler):
             return self._send(200, discuz_pages.message_page(cat, discuz_pages.MISSING_THREAD), "text/html", "utf-8")
         html, _ = discuz_pages.thread_page(cat, thread, _int(query, "page", 1) or 1, now)
         self._send(200, html, "text/html", cat.boards[thread.fid].charset)
+
+    def _findpost(self, query) -> None:
+        """Discuz's permalink of one floor (the URL the crawler stores as the post's 原链接):
+        a redirect to the page of the thread that holds the floor, anchored on it."""
+        cat = self.demo.catalogue
+        found = cat.floors_by_pid.get(_int(query, "pid", -1))
+        if found is None:
+            return self._send(200, discuz_pages.message_page(cat, discuz_pages.MISSING_THREAD), "text/html", "utf-8")
+        thread, floor = found
+        page = thread.floors.index(floor) // cat.posts_per_page + 1
+        self.send_response(302)
+        self.send_header("Location", f"/forum.php?mod=viewthread&tid={thread.tid}&page={page}#pid{floor.pid}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _feed(self) -> None:
         body = news_pages.feed_xml(self.demo.catalogue, self.demo.base_url).encode("utf-8")

@@ -35,6 +35,9 @@ ACTIONS = frozenset({
     "event.merged",
     "event.split",
     "trend.alert",
+    "alert.assigned",         # a supervisor handed the alert to a reviewer
+    "alert.deadline_passed",  # a life-risk alert went overdue; the supervisors on shift were told
+    "identifier.revealed",    # a reviewer unmasked an ID/phone number/address of an alert's post
     "user.added",
     "user.changed",
     "user.login",

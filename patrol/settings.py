@@ -37,6 +37,8 @@ class ApiSettings(BaseModel):
     token_ttl_minutes: int = 12 * 60
     # The largest request body read (PATROL_API__MAX_BODY_BYTES); larger ones are answered 413.
     max_body_bytes: int = 1024 * 1024
+    # How often the API process checks for life-risk alerts gone overdue (api/deadline_watch.py); 0: never.
+    deadline_check_seconds: float = 15.0
 
 
 class AuditSettings(BaseModel):

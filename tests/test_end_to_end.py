@@ -124,3 +124,28 @@ def test_the_demo_shows_events_across_sources_a_burst_and_places(demo):
         "/api/trends", params={"kind": "place"}).json()["total"] >= 2
     bursts = client.get("/api/bursts").json()
     assert any(b["kind"] == "term" and b["key"].startswith("public-safety:") for b in bursts), bursts
+
+
+def test_the_demo_records_source_passes_keeps_ids_without_the_port_and_links_land_on_the_post(demo):
+    import re
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    site, services, _, _ = demo
+    health = {h.source: h for h in services.store.source_health()}
+    assert set(BOARD_SOURCE_NAMES.values()) | {"demo-news"} <= set(health)
+    assert all(h.passes >= 1 and h.last_pass_at is not None for h in health.values())
+
+    port = str(urlsplit(site.base_url).port)
+    posts = list(services.store.iter_posts())
+    news = [p for p in posts if p.source == "demo-news"]
+    assert news and all(re.fullmatch(r"linjiang-news-\d+", p.external_id) for p in news)
+    assert not [p.external_id for p in posts if port in p.external_id], "a restart on another port would re-store them"
+
+    # 原链接 of a forum post: Discuz's findpost permalink, redirected to the thread page holding the floor.
+    floor = next(p for p in posts if p.source == "demo-city" and "findpost" in p.url)
+    pid = re.search(r"pid=(\d+)", floor.url).group(1)
+    with urllib.request.urlopen(floor.url, timeout=10) as r:
+        landed, body = r.geturl(), r.read().decode(r.headers.get_content_charset() or "utf-8", "replace")
+    assert "mod=viewthread" in landed and f"#pid{pid}" in landed
+    assert f'id="pid{pid}"' in body

@@ -14,32 +14,25 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from api.auth import LOGIN_CSRF_COOKIE, REVIEWERS, SESSION_COOKIE
-from api.console_labels import REVIEW_ACTION, STATUS
-from api.console_text import highlight_post, trail_groups, visible
+from api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from api.console_text import mask_text
 # What the console's route modules share (api/console_web.py); LoginRequired and login_redirect
 # are re-exported for api.main.
 from api.console_web import (
-    LoginRequired, check_csrf, console_caller, error_page, is_https, login_redirect, redirect_with, render, safe_next,
+    check_csrf, console_caller, error_page, is_https, render, safe_next,
 )
 from api.deps import Caller, client_address, services
-from api.errors import DOMAIN_ERRORS, query_error_detail
-from api.schemas import AlertPageOut, DecisionIn
-from api.services import alerts as alert_service
+from api.errors import query_error_detail
 from api.services import audit as audit_service
-from api.services import evidence as evidence_service
 from api.services.posts import load_post
 from api.services.search import MAX_QUERY_LENGTH, run_search
 from api.services.sources import source_rows
 from api.services import users as user_service
 from patrol.login_limits import LoginRefused
 from patrol.sessions import CONSOLE
-from patrol.alerts import ACTIVE_STATUSES, STATUSES
-from patrol.reviews import DISMISS_REASONS, DISPOSITIONS, TransitionError
-from patrol.store import InvalidFilter, NotFound
-from patrol.taxonomy import ALERT_CATEGORIES, HARM_CATEGORIES, SEVERITIES
+from patrol.store import NotFound
+from patrol.taxonomy import HARM_CATEGORIES
 from search.index import IndexUnavailable, InvalidSearch, QuerySyntaxError
 
 log = logging.getLogger("patrol.api")
@@ -91,122 +84,6 @@ def logout(request: Request, csrf_token: str = Form("", max_length=200), caller:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-# --- the queue ------------------------------------------------------------------------------
-
-@router.get("/", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
-    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
-    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
-    cursor: str = Query("", max_length=500),
-    caller: Caller = Depends(console_caller), svc=Depends(services),
-):
-    filters = {"status": status, "category": category, "severity": severity, "source": source,
-               "assignee": assignee, "q": q}
-    statuses = None if status == "all" else (status or ",".join(ACTIVE_STATUSES))
-    flt = alert_service.alert_filter(status=statuses, category=category, severity=severity, source=source,
-                                     assignee=assignee, q=q, opened_from=None, opened_to=None,
-                                     sort="severity_then_due", limit=50, cursor=cursor)
-    try:
-        page = alert_service.list_page(svc, flt, datetime.now(timezone.utc))
-    except InvalidFilter as exc:
-        return render(request, "queue.html", caller, status_code=400, page=_empty_page(), filters=filters,
-                      flash=f"筛选条件无效：{exc}", flash_kind="error", **_queue_choices(caller))
-    next_query = urlencode({k: v for k, v in filters.items() if v} | {"cursor": page.next_cursor or ""})
-    return render(request, "queue.html", caller, page=page, filters=filters, next_query=next_query,
-                  **_queue_choices(caller))
-
-
-def _empty_page() -> AlertPageOut:
-    return AlertPageOut(items=[], next_cursor=None)
-
-
-def _queue_choices(caller: Caller) -> dict:
-    return {"statuses": STATUSES, "categories": ALERT_CATEGORIES, "severities": SEVERITIES,
-            "can_review": caller.role in REVIEWERS, "nav": "queue"}
-
-
-# --- one alert ------------------------------------------------------------------------------
-
-@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(request: Request, alert_id: str, caller: Caller = Depends(console_caller), svc=Depends(services)):
-    try:
-        a = alert_service.get_detail(svc, alert_id)
-    except NotFound:
-        return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
-    audit_service.viewed(svc, caller.username, "alert", alert_id, via="console")
-    evidence = [e.model_dump() for e in a.evidence]
-    scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
-    title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
-    return render(request, "alert.html", caller, a=a, nav="queue", ctx=evidence_service.detail_blocks(svc, alert_id),
-                  title_segments=title_segments, segments=segments,
-                  trail=trail_groups([t.model_dump() for t in a.trail]),
-                  scores=scores, dispositions=DISPOSITIONS, reasons=DISMISS_REASONS,
-                  harm_categories=HARM_CATEGORIES, can_review=caller.role in REVIEWERS)
-
-
-def _act(request: Request, caller: Caller, csrf_token: str, alert_id: str, action, done: str,
-         back: str = "") -> Response:
-    """Run one review step for a console form and come back with what happened."""
-    refused = check_csrf(request, caller, csrf_token)
-    if refused:
-        return refused
-    target = "/console/" if back == "queue" else f"/console/alerts/{alert_id}"
-    if caller.role not in REVIEWERS:
-        return redirect_with(request, target, "当前角色无权处置告警。", "error")
-    try:
-        action()
-    except TransitionError as exc:
-        verb = REVIEW_ACTION.get(exc.action, exc.action)
-        state = STATUS.get(exc.state, exc.state)
-        return redirect_with(request, target, f"操作未完成：无法{verb}此告警（当前状态：{state}）。{exc.message}", "error")
-    except tuple(DOMAIN_ERRORS) as exc:
-        return redirect_with(request, target, f"操作未完成：{exc}", "error")
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return redirect_with(request, target, f"操作未完成：{problems}", "error")
-    return redirect_with(request, target, done)
-
-
-@router.post("/alerts/{alert_id}/claim")
-def claim(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-          back: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.claim(svc, caller.username, alert_id), "已认领。", back)
-
-
-@router.post("/alerts/{alert_id}/release")
-def release(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-            caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.release(svc, caller.username, alert_id), "已释放。")
-
-
-@router.post("/alerts/{alert_id}/decision")
-def decide(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-           action: str = Form("", max_length=20), disposition: str = Form("", max_length=40),
-           reason: str = Form("", max_length=40), note: str = Form("", max_length=5000),
-           category: str = Form("", max_length=40),
-           caller: Caller = Depends(console_caller), svc=Depends(services)):
-    def run():
-        # A <select> left at "—" sends "", which means "not given".
-        body = DecisionIn(action=action, note=note,
-                          disposition=disposition or None if action == "confirm" else None,
-                          reason=reason or None if action == "dismiss" else None,
-                          category=category or None if action == "confirm" else None)
-        alert_service.decide(svc, caller.username, alert_id, body)
-
-    return _act(request, caller, csrf_token, alert_id, run, "结论已提交。")
-
-
-@router.post("/alerts/{alert_id}/notes")
-def note(request: Request, alert_id: str, csrf_token: str = Form("", max_length=200),
-         text: str = Form("", max_length=5000), caller: Caller = Depends(console_caller), svc=Depends(services)):
-    return _act(request, caller, csrf_token, alert_id,
-                lambda: alert_service.add_note(svc, caller.username, alert_id, text), "备注已添加。")
 
 
 # --- search, posts, sources -----------------------------------------------------------------
@@ -271,7 +148,9 @@ def post_page(request: Request, post_id: str, caller: Caller = Depends(console_c
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {post_id} 的帖子。")
     audit_service.viewed(svc, caller.username, "post", post_id, via="console")
-    return render(request, "post.html", caller, post=post, nav="search")
+    back = f"/console/alerts/{post.alert_id}" if post.alert_id else "/console/search"
+    return render(request, "post.html", caller, post=post, nav="search", back_url=back,
+                  masked_text=mask_text(post.text))
 
 
 SOURCE_COLUMNS = (("source", "信源"), ("last_success_at", "最近成功"), ("last_pass_at", "最近一轮"),

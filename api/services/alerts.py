@@ -8,7 +8,10 @@ from api import alert_views
 from api.deps import as_utc, now
 from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkItemOut, BulkOut, DecisionIn
 from patrol.alerts import Alert
-from patrol.reviews import Decision
+from patrol.identifiers import Identifier, find_identifiers
+from patrol.posts import analysed_text
+from patrol.reviews import Decision, PermissionDenied
+from patrol.users import OFFICER, SUPERVISOR
 from patrol.store import AlertFilter, NotFound
 from search.index import IndexUnavailable
 
@@ -55,6 +58,37 @@ def decide(svc, actor: str, alert_id: str, body: DecisionIn) -> None:
     if decided.group_size > 1:  # the decision went to the group's members too (patrol/store/groups.py)
         for member in svc.store.group_members(alert_id):
             index_status(svc, member)
+
+
+def assign(svc, actor: str, alert_id: str, assignee: str) -> None:
+    index_status(svc, svc.store.assign(alert_id, assignee, actor, now()))
+
+
+def decide_claiming(svc, actor: str, alert_id: str, body: DecisionIn) -> None:
+    """Claim (when open) and decide in one transaction: the keyboard's x and e on the queue.
+    Refusals are raised as the core's errors, as decide() raises them."""
+    outcome = svc.store.bulk([alert_id], to_decision(body), actor, now())[0]
+    if not outcome.ok:
+        raise outcome.problem
+    index_status(svc, svc.store.get_alert(alert_id).alert)
+
+
+def reveal_identifier(svc, actor: str, alert_id: str, index: int) -> Identifier:
+    """The index-th personal identifier of the alert's frozen post, in full, for a reviewer; the
+    reveal is an audit event (which identifier and its kind, never the value)."""
+    user = svc.store.get_user(actor)
+    if user is None or not user.can_review:
+        raise PermissionDenied(f"{actor} may not reveal identifiers", action="reveal", role=user.role if user else None,
+                               needed=(OFFICER, SUPERVISOR))
+    d = svc.store.get_alert(alert_id)
+    if d is None:
+        raise NotFound(f"no alert with id {alert_id!r}")
+    found = find_identifiers(analysed_text(d.alert.title, d.alert.text))
+    if not 0 <= index < len(found):
+        raise NotFound(f"alert {alert_id} has no identifier #{index}")
+    ident = found[index]
+    svc.store.record_event(actor, "identifier.revealed", f"alert:{alert_id}", {"index": index, "kind": ident.kind}, now())
+    return ident
 
 
 def add_note(svc, actor: str, alert_id: str, text: str) -> None:

@@ -237,7 +237,7 @@ class EventStore:
             old = e.title
             e.title, e.renamed = title, True
             conn.execute(update(opinion_events).where(E.id == event_id).values(event_values(e, now)))
-            AuditChain(conn).append(now, actor, "event.renamed", f"event:{event_id}", {"from": old, "to": title})
+            AuditChain(conn, self._db.audit_key).append(now, actor, "event.renamed", f"event:{event_id}", {"from": old, "to": title})
         return e
 
     def dismiss(self, event_id: str, reason: str, actor: str, now: datetime) -> Event:
@@ -245,7 +245,7 @@ class EventStore:
             e = self._locked(conn, event_id)
             e.status = DISMISSED
             conn.execute(update(opinion_events).where(E.id == event_id).values(event_values(e, now)))
-            AuditChain(conn).append(now, actor, "event.dismissed", f"event:{event_id}", {"reason": reason or ""})
+            AuditChain(conn, self._db.audit_key).append(now, actor, "event.dismissed", f"event:{event_id}", {"reason": reason or ""})
         return e
 
     def merge(self, event_id: str, into: str, actor: str, now: datetime) -> Event:
@@ -261,7 +261,7 @@ class EventStore:
             gone.status, gone.merged_into = MERGED, into
             conn.execute(update(opinion_events).where(E.id == into).values(event_values(target, now)))
             conn.execute(update(opinion_events).where(E.id == event_id).values(event_values(gone, now)))
-            AuditChain(conn).append(now, actor, "event.merged", f"event:{event_id}", {"into": into})
+            AuditChain(conn, self._db.audit_key).append(now, actor, "event.merged", f"event:{event_id}", {"into": into})
         return target
 
     def split(self, event_id: str, post_ids: list[str], actor: str, now: datetime) -> Event:
@@ -297,7 +297,7 @@ class EventStore:
                 sig = np.frombuffer(bytes.fromhex(hexsig), dtype=np.uint32)
                 for key in band_keys(sig):
                     conn.execute(insert_ignore_stmt(conn, opinion_event_bands).values(band_key=key, event_id=new_id))
-            AuditChain(conn).append(now, actor, "event.split", f"event:{event_id}",
+            AuditChain(conn, self._db.audit_key).append(now, actor, "event.split", f"event:{event_id}",
                                     {"new_event": new_id, "post_ids": post_ids})
         return fresh
 

@@ -69,7 +69,7 @@ class TrendStore:
                    "current": verdict.current, "expected": verdict.expected, "label": label}
             if insert_ignore(conn, opinion_bursts, row) != 1:
                 return False
-            self._alerts.open_in(conn, AuditChain(conn), alert, {}, now, SaveReport())
+            self._alerts.open_in(conn, AuditChain(conn, self._db.audit_key), alert, {}, now, SaveReport())
         return True
 
     def bursts(self, since: datetime, until: datetime | None = None) -> list:
@@ -102,7 +102,7 @@ class TrendStore:
         values = {"id": w.id, "name": w.name, "description": w.description, "terms": list(w.terms),
                   "active": w.active, "min_count": w.min_count, "updated_by": actor, "updated_at": now}
         with self._db.write() as conn:
-            chain = AuditChain(conn)
+            chain = AuditChain(conn, self._db.audit_key)
             old = conn.execute(select(watchlists).where(watchlists.c.id == w.id).with_for_update()).first()
             if old is None:
                 conn.execute(watchlists.insert().values(values))
@@ -121,7 +121,7 @@ class TrendStore:
             if old is None:
                 raise NotFound(f"watch-list {list_id!r} not found")
             conn.execute(watchlists.delete().where(watchlists.c.id == list_id))
-            AuditChain(conn).append(now, actor, "watchlist.changed", f"watchlist:{list_id}",
+            AuditChain(conn, self._db.audit_key).append(now, actor, "watchlist.changed", f"watchlist:{list_id}",
                                     {"change": "deleted", "name": old.name, "terms_before": list(old.terms)})
 
 

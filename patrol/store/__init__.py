@@ -9,12 +9,12 @@ from patrol.store.engine import make_engine
 from patrol.store.front import Store
 from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, NotFound, PostRecord,
-    PostVersion, SaveReport, SourceHealth, StoreError, ThreadContext, StoreUnavailable, UserExists,
+    PostVersion, QueueCounts, SaveReport, SourceHealth, StoreError, ThreadContext, StoreUnavailable, UserExists,
 )
 from patrol.store.schema import UTCDateTime, metadata
 
 __all__ = [
     "MAX_BULK", "MAX_PAGE", "SYSTEM_ACTOR", "Store", "make_engine", "AlertDetail", "AlertFilter", "AlertPage",
     "BulkOutcome", "InvalidFilter", "LabelExample", "Note", "NotFound", "PostRecord", "PostVersion",
-    "SaveReport", "SourceHealth", "StoreError", "ThreadContext", "StoreUnavailable", "UserExists", "UTCDateTime", "metadata",
+    "QueueCounts", "SaveReport", "SourceHealth", "StoreError", "ThreadContext", "StoreUnavailable", "UserExists", "UTCDateTime", "metadata",
 ]

@@ -7,12 +7,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, or_
+from sqlalchemy import Integer, and_, or_, select
 
 from patrol.alerts import STATUSES
 from patrol.posts import text_problem
 from patrol.store.records import AlertFilter, InvalidFilter
-from patrol.store.schema import UTCDateTime, alerts
+from patrol.store.schema import UTCDateTime, alert_labels, alerts
 from patrol.taxonomy import SEVERITY_RANK
 
 SORTS = {
@@ -42,7 +42,10 @@ def alert_conditions(f: AlertFilter) -> list:
         value = getattr(f, name)
         if value and text_problem(value):
             raise InvalidFilter(f"{name} {text_problem(value)}")
-    for name in ("category", "source", "assignee"):
+    if f.category:
+        # Any label, not only the lead one: the 菠.菜 ad led as 诈骗 is a 赌博 alert too.
+        conds.append(alerts.c.id.in_(select(alert_labels.c.alert_id).where(alert_labels.c.label == f.category)))
+    for name in ("source", "assignee"):
         value = getattr(f, name)
         if value:
             conds.append(alerts.c[name] == value)

@@ -4,14 +4,15 @@ transaction; the rules of who may do what are `patrol.reviews`', re-checked agai
 as stored at that moment."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from patrol import reviews
-from patrol.alerts import CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.alerts import ACTIVE_STATUSES, CONFIRMED, DISMISSED, Alert, source_health_alert
 from patrol.audit import VIEW_ACTIONS
 from patrol.posts import text_problem
 from patrol.reviews import Decision
@@ -23,13 +24,15 @@ from patrol.store.database import SYSTEM_ACTOR, Database, findable
 from patrol.store.engine import chunks, insert_ignore
 from patrol.store.labels import label_decision
 from patrol.store.records import (
-    AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, SaveReport, StoreError,
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, InvalidFilter, LabelExample, Note, QueueCounts, SaveReport,
+    StoreError,
 )
 from patrol.store.rows import (
     alert_from_row, alert_values, event_from_row, locked_alert, locked_posts, note_from_row, save_review,
 )
-from patrol.store.schema import alerts, audit_log, notes
+from patrol.store.schema import alert_labels, alerts, audit_log, notes
 from patrol.store.users import acting_user
+from patrol.taxonomy import SEVERITIES
 from patrol.users import User
 
 MAX_PAGE = 500
@@ -63,6 +66,8 @@ class AlertRepository:
             return
         if keys:
             groups.keep_keys(conn, lead[0] if lead else a.id, keys, signature)
+        conn.execute(alert_labels.insert(), [{"alert_id": a.id, "label": label}
+                                             for label in dict.fromkeys(a.labels or (a.category,))])
         # Ops alerts say what raised them: a source's health, or a burst (patrol/events/bursts.py).
         action = ("alert.opened" if not a.is_ops else "trend.alert" if a.category == "ops_trend"
                   else "source.health_alert")
@@ -100,18 +105,47 @@ class AlertRepository:
             raise InvalidFilter(f"sort must be one of {', '.join(SORTS)}, got {f.sort!r}")
         if not 1 <= f.limit <= MAX_PAGE:
             raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE}, got {f.limit}")
-        stmt = select(alerts).where(*alert_conditions(f))
+        # Two steps: the page's keys first (the sort then moves small index-sized rows, not frozen
+        # posts and analyses), then the page's rows by id.
+        stmt = select(*dict.fromkeys([alerts.c.id, *(c for c, _ in keys)])).where(*alert_conditions(f))
         if f.cursor:
             stmt = stmt.where(rows_after(keys, decode_cursor(f.cursor, f.sort, keys)))
         stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
         with self._db.read() as conn:
-            rows = conn.execute(stmt).all()
-        items = [alert_from_row(r) for r in rows[: f.limit]]
+            key_rows = conn.execute(stmt).all()
+            wanted = [r.id for r in key_rows[: f.limit]]
+            full = {r.id: r for r in conn.execute(select(alerts).where(alerts.c.id.in_(wanted)))} if wanted else {}
+        items = [alert_from_row(full[i]) for i in wanted if i in full]
         next_cursor = None
-        if len(rows) > f.limit:
-            last = rows[f.limit - 1]
+        if len(key_rows) > f.limit:
+            last = key_rows[f.limit - 1]
             next_cursor = encode_cursor(f.sort, [getattr(last, c.name) for c, _ in keys])
         return AlertPage(items=items, next_cursor=next_cursor)
+
+    def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
+        """How many alerts of the queue's filter are in each active status and each asked status
+        (whatever status is asked), of each severity (within the asked statuses), and how many
+        active ones are overdue. Decided statuses are counted only when asked for: they grow
+        without end, and counting them all on every queue view would cost a scan of the table."""
+        asked = (f.status,) if isinstance(f.status, str) else tuple(f.status or ())
+        by_status_conds = alert_conditions(replace(f, status=tuple(dict.fromkeys(ACTIVE_STATUSES + asked))))
+        conds = alert_conditions(f)
+        by_severity_conds = alert_conditions(replace(f, severity=None))
+        with self._db.read() as conn:
+            by_status = dict(conn.execute(select(alerts.c.status, func.count()).where(*by_status_conds)
+                                          .group_by(alerts.c.status)).all())
+            # By rank, which the queue's indexes hold (severity itself would mean reading every row).
+            by_severity = {SEVERITIES[rank]: n for rank, n in conn.execute(
+                select(alerts.c.severity_rank, func.count()).where(*by_severity_conds)
+                .group_by(alerts.c.severity_rank)).all() if 0 <= rank < len(SEVERITIES)}
+            overdue = conn.execute(select(func.count()).select_from(alerts).where(
+                *conds, alerts.c.status.in_(ACTIVE_STATUSES), alerts.c.due_at < now)).scalar_one()
+        return QueueCounts(by_status=by_status, by_severity=by_severity, overdue=overdue)
+
+    def alert_sources(self) -> list[str]:
+        """Every source that has alerts, for the queue's pick-list (an index-only scan)."""
+        with self._db.read() as conn:
+            return list(conn.execute(select(alerts.c.source).distinct().order_by(alerts.c.source)).scalars())
 
     def get_alert(self, alert_id: str, now: datetime | None = None) -> AlertDetail | None:
         if not findable(alert_id):
@@ -164,6 +198,20 @@ class AlertRepository:
                          {"previous_assignee": before.assignee, "status": after.status})
             return after
 
+    def assign(self, alert_id: str, assignee: str, user: User | str, now: datetime) -> Alert:
+        """A supervisor (`user`) hands the alert to `assignee` (patrol.reviews.apply_assign)."""
+        with self._db.write() as conn:
+            chain = AuditChain(conn, self._db.audit_key)
+            actor = acting_user(conn, user)
+            target = acting_user(conn, assignee)
+            before = locked_alert(conn, alert_id)
+            after = reviews.apply_assign(before, target, actor, now)
+            if after is not before:
+                save_review(conn, after)
+                chain.append(now, actor.name, "alert.assigned", f"alert:{alert_id}",
+                             {"previous_assignee": before.assignee, "assignee": target.name, "status": after.status})
+            return after
+
     def decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:
         with self._db.write() as conn:
             return _decide(conn, AuditChain(conn, self._db.audit_key), alert_id, decision, user, now)
@@ -207,7 +255,7 @@ class AlertRepository:
                     alert = self._bulk_decide(alert_id, action, user, now)
                 outcomes.append(BulkOutcome(alert_id, True, alert.status))
             except (StoreError, reviews.ReviewError) as exc:
-                outcomes.append(BulkOutcome(alert_id, False, None, str(exc)))
+                outcomes.append(BulkOutcome(alert_id, False, None, str(exc), exc))
         return outcomes
 
     def _bulk_decide(self, alert_id: str, decision: Decision, user: User | str, now: datetime) -> Alert:

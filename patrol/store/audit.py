@@ -65,6 +65,10 @@ class AuditRepository:
         with self._db.read() as conn:
             return conn.execute(select(store_meta.c.value).where(store_meta.c.key == "store_id")).scalar_one()
 
+    def latest_seq(self) -> int:
+        with self._db.read() as conn:
+            return conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one()
+
     def audit_events(self, after_seq: int = 0, limit: int = 100, actor: str | None = None,
                      action: str | None = None, subject: str | None = None) -> list[AuditEvent]:
         if not 1 <= limit <= 10_000:

@@ -15,11 +15,12 @@ from patrol.store.schema import audit_head, audit_log
 class AuditChain:
     """The audit chain inside one write transaction: locks the head on creation, appends after it.
 
-    `key`: the audit key this process holds (None: a store opened without one, as tests and the
-    crawlers' state reader do). A keyed chain refuses appends without its key, or with another
-    key, because either would leave events nobody can verify."""
+    `key`: the audit key this process holds (the store's `Database.audit_key`), never defaulted so
+    that no writer can forget it; None for a store opened without one, as tests and the crawlers'
+    state reader do. A keyed chain refuses appends without its key, or with another key, because
+    either would leave events nobody can verify."""
 
-    def __init__(self, conn: Connection, key: AuditKey | None = None):
+    def __init__(self, conn: Connection, key: AuditKey | None):
         self.conn = conn
         row = conn.execute(select(audit_head.c.seq, audit_head.c.hash, audit_head.c.key_id)
                            .where(audit_head.c.id == 1).with_for_update()).one()

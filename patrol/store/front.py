@@ -17,11 +17,13 @@ from patrol.alerts import Alert
 from patrol.audit import AuditEvent, AuditVerification
 from patrol.audit_key import AuditKey
 from patrol.checkpoints import Checkpoint
+from patrol.deadlines import Breach
 from patrol.posts import RawPost, post_id_for
 from patrol.reviews import Decision
 from patrol.store.alerts import AlertRepository
 from patrol.store.audit import AuditRepository
 from patrol.store.chain import AuditChain
+from patrol.store.console_state import ConsoleStateRepository
 from patrol.store.counts import counts
 from patrol.store.database import SYSTEM_ACTOR, Database
 from patrol.store.labels import LabelRepository, PostLabel, SampledPost, TrainingLabels
@@ -29,8 +31,8 @@ from patrol.login_limits import LoginPolicy
 from patrol.sessions import Account, Session
 from patrol.store.posts import PostRepository
 from patrol.store.records import (
-    AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, SaveReport,
-    SourceHealth, ThreadContext,
+    AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, QueueCounts,
+    SaveReport, SourceHealth, ThreadContext,
 )
 from patrol.store.retention import RetentionRepository
 from patrol.store.sessions import SessionRepository
@@ -68,6 +70,7 @@ class Store:
         self._pages = PageRepository(self._db)
         self._reports = ReportRepository(self._db)
         self._retention = RetentionRepository(self._db)
+        self._console = ConsoleStateRepository(self._db)
         if audit_key is not None:
             # Keyed at open, or (key_chain=False) at least checked: a wrong key stops here, not at an append.
             self._audit.key_chain() if key_chain else self._audit.check_key()
@@ -191,6 +194,17 @@ class Store:
         transaction, so one refusal does not undo the others. A Decision on an open alert claims
         it for the user first (both steps audited)."""
         return self._alerts.bulk(alert_ids, action, user, now)
+
+    def assign(self, alert_id: str, assignee: str, user: User | str, now: datetime) -> Alert:
+        """A supervisor hands the alert to `assignee` (audited as alert.assigned)."""
+        return self._alerts.assign(alert_id, assignee, user, now)
+
+    def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
+        """Counts by status and severity for the queue's filter, and the overdue active ones."""
+        return self._alerts.queue_counts(f, now)
+
+    def alert_sources(self) -> list[str]:
+        return self._alerts.alert_sources()
 
     def open_source_health_alert(self, source: str, reason: str, now: datetime) -> Alert | None:
         """Open an ops alert for a silent or failing source; None when one is already active."""
@@ -340,6 +354,32 @@ class Store:
     def purge_posts(self, post_ids: list[str], cutoff: datetime) -> dict[str, int]:
         """Delete those of `post_ids` that still qualify (with their versions); {"posts", "versions"}."""
         return self._retention.purge_posts(post_ids, cutoff)
+
+    # -- the console's working state (patrol/store/console_state.py) -------------------------
+
+    def notify_passed_deadlines(self, now: datetime, categories: Sequence[str],
+                                on_shift_since: datetime) -> list[Breach]:
+        """Tell the supervisors on shift about life-risk alerts gone overdue (once each, audited)."""
+        return self._console.notify_passed_deadlines(now, categories, on_shift_since)
+
+    def notifications_for(self, user: str, after_id: int = 0, limit: int = 50) -> list[dict]:
+        return self._console.notifications_for(user, after_id, limit)
+
+    def touch_presence(self, user: str, now: datetime) -> None:
+        self._console.touch_presence(user, now)
+
+    def saved_views(self, user: str) -> list[tuple[str, str]]:
+        return self._console.saved_views(user)
+
+    def save_view(self, user: str, name: str, query: str, now: datetime) -> None:
+        self._console.save_view(user, name, query, now)
+
+    def delete_view(self, user: str, name: str) -> bool:
+        return self._console.delete_view(user, name)
+
+    def latest_audit_seq(self) -> int:
+        """The audit chain's last seq: the live stream's cheap "did anything change" probe."""
+        return self._audit.latest_seq()
 
     # -- summary (patrol/store/counts.py) ----------------------------------------------------
 

@@ -142,6 +142,15 @@ class AlertPage:
 
 
 @dataclass(frozen=True)
+class QueueCounts:
+    """The queue's counts: by status (every status), by severity, and the overdue active ones."""
+
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    overdue: int
+
+
+@dataclass(frozen=True)
 class Note:
     id: int
     alert_id: str
@@ -164,6 +173,8 @@ class BulkOutcome:
     ok: bool
     status: str | None = None
     error: str | None = None
+    # The refusal itself, for adapters that word it in their own language (the console).
+    problem: Exception | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

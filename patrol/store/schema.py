@@ -264,3 +264,63 @@ fetched_pages = Table(
 )
 # The event views (public-opinion events, bursts, watch-lists) keep their tables beside their code.
 from patrol.events import schema as _event_tables  # noqa: E402,F401
+
+# --- the console's working state (revision 0006) --------------------------------------------
+
+# Every label of an alert, one row each: the queue's 类别 filter finds an alert by any of its
+# labels (赌博 finds the 菠.菜 ad led as 诈骗), through an index instead of a scan of JSON.
+alert_labels = Table(
+    "alert_labels", metadata,
+    Column("alert_id", String(64), ForeignKey("alerts.id"), primary_key=True),
+    Column("label", String(40), primary_key=True),
+    Index("ix_alert_labels_label", "label", "alert_id"),
+)
+
+# The queue's sorts within a status, with the id: the page's keys come from the index alone.
+alert_queue_indexes = (
+    Index("ix_alerts_status_rank_due_id", alerts.c.status, alerts.c.severity_rank, alerts.c.due_at, alerts.c.id),
+    Index("ix_alerts_status_opened_id", alerts.c.status, alerts.c.opened_at, alerts.c.id),
+    Index("ix_alerts_status_due_id", alerts.c.status, alerts.c.due_at, alerts.c.id),
+)
+
+# A life-risk alert whose deadline passed, noticed once (the primary key) by whichever process
+# checks first; `notified` lists the supervisors told.
+deadline_breaches = Table(
+    "deadline_breaches", metadata,
+    Column("alert_id", String(64), ForeignKey("alerts.id"), primary_key=True),
+    Column("category", String(40), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("noticed_at", UTCDateTime, nullable=False),
+    Column("notified", JSONType, nullable=False),
+)
+
+# Messages to one console user (a passed deadline for the supervisors on shift), read by the
+# live-update stream.
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user", String(64), nullable=False),
+    Column("alert_id", String(64), ForeignKey("alerts.id"), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    Index("ix_notifications_user", "user", "id"),
+    Index("uq_notifications_user_alert_kind", "user", "alert_id", "kind", unique=True),
+)
+
+# When each console user was last seen (page or live stream): "on shift" means seen lately.
+console_presence = Table(
+    "console_presence", metadata,
+    Column("user", String(64), primary_key=True),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+# A user's named queue filters (the query string of the queue page).
+saved_views = Table(
+    "saved_views", metadata,
+    Column("user", String(64), primary_key=True),
+    Column("name", String(40), primary_key=True),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

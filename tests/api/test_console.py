@@ -146,7 +146,8 @@ def test_refused_decision_comes_back_as_a_message(officer, seed):
     page = officer.get(f"/console/alerts/{alert_id}")
     r = officer.post(f"/console/alerts/{alert_id}/decision", data={
         "csrf_token": csrf_of(page.text), "action": "dismiss", "reason": "duplicate"})
-    assert r.status_code == 200 and "flash-error" in r.text and "claim" in r.text
+    # The alert page again (not a redirect), the refusal in Chinese, the typed choice kept.
+    assert r.status_code == 409 and "flash-error" in r.text and "尚未认领，请先认领再驳回" in r.text
 
 
 def test_console_forms_without_the_csrf_token_are_refused(officer, seed, services):

@@ -22,6 +22,19 @@ import sqlalchemy as sa
 from tests.live_server import free_port
 
 PG_URL = os.environ.get("PATROL_TEST_DATABASE_URL")
+# Texts different enough that no two alerts group as near-duplicates (patrol/grouping.py): each
+# race below is about one alert, not a group decided together.
+_POOL = "天地人山水风云日月星花草木石金土火江河湖海春夏秋冬东南西北前后左右上下大小多少高低长短新旧"
+
+
+def _filler(i: int) -> str:
+    import random
+
+    return "".join(random.Random(i).choices(_POOL, k=24))
+
+
+# Every process writing one database holds the same audit key (docs/AUDIT.md): from the environment.
+AUDIT_KEY = "two-processes-shared-audit-key"
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not PG_URL, reason="PATROL_TEST_DATABASE_URL is not set: no PostgreSQL to run two servers on"),
@@ -46,14 +59,16 @@ def _seed(url: str) -> list[str]:
     from patrol.posts import RawPost
     from patrol.store import PostRecord, Store
 
-    store = Store(url, password_rounds=4)
+    from patrol.audit_key import AuditKey
+
+    store = Store(url, password_rounds=4, audit_key=AuditKey(AUDIT_KEY.encode(), "PATROL_AUDIT__KEY"))
     for name in ("alice", "bob"):
         store.add_user(name, "officer", PASSWORD)
     now = datetime.now(timezone.utc)
     rules, records, alerts = load_rules(), [], []
     for i in range(N_ALERTS):
         raw = RawPost(source="city-forum", url=f"https://bbs.example.cn/t/{i}", external_id=f"t{i}",
-                      text=f"出冰，同城面交，加薇{i}", author=f"u{i}", published_at=now - timedelta(minutes=5),
+                      text=f"出冰，{_filler(i)}", author=f"u{i}", published_at=now - timedelta(minutes=5),
                       fetched_at=now, content_sha256=f"{i:064x}")
         analysis = Analysis(primary="drugs", labels=("drugs",), scores={"drugs": 0.95}, model_version="test-1")
         records.append(PostRecord.from_raw(raw, analysis))
@@ -69,8 +84,10 @@ def two_servers(tmp_path):
     _wipe(PG_URL)
     alert_ids = _seed(PG_URL)
     env = {**os.environ, "PATROL_HOME": str(tmp_path / "home"), "PATROL_DATABASE_URL": PG_URL,
-           "PATROL_API__SECRET_KEY": "two-processes-shared-secret", "PATROL_ELASTICSEARCH_URL": ""}
+           "PATROL_API__SECRET_KEY": "two-processes-shared-secret", "PATROL_ELASTICSEARCH_URL": "",
+           "PATROL_AUDIT__KEY": AUDIT_KEY}
     env.pop("PATROL_ELASTICSEARCH_URL")
+    subprocess.run([str(PATROL), "init"], env=env, check=True, capture_output=True, timeout=120)
     procs, urls = [], []
     try:
         for _ in range(2):
@@ -137,7 +154,7 @@ def test_a_claim_is_exclusive_across_two_server_processes(two_servers):
         assert seen == {winner}
 
 
-def test_racing_decisions_keep_exactly_one_and_racing_notes_keep_both(two_servers):
+def test_racing_decisions_keep_exactly_one_and_racing_notes_keep_both(two_servers, tmp_path):
     (url_a, url_b), alert_ids = two_servers
     clients = {("alice", "A"): _client(url_a, "alice"), ("alice", "B"): _client(url_b, "alice"),
                ("bob", "A"): _client(url_a, "bob"), ("bob", "B"): _client(url_b, "bob")}
@@ -170,7 +187,8 @@ def test_racing_decisions_keep_exactly_one_and_racing_notes_keep_both(two_server
         notes = {n["text"] for n in bob.get(f"/api/alerts/{alert_id}").json()["notes"]}
         assert notes == {"alice was here", "bob was here"}
     # Every write of both processes went onto one unbroken audit chain.
-    env = {**os.environ, "PATROL_DATABASE_URL": PG_URL}
+    env = {**os.environ, "PATROL_DATABASE_URL": PG_URL, "PATROL_AUDIT__KEY": AUDIT_KEY,
+           "PATROL_HOME": str(tmp_path / "home")}
     verify = subprocess.run([str(PATROL), "audit", "verify"], env=env, capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stderr
     assert "intact" in verify.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -70,7 +71,8 @@ def console(tmp_path_factory):
     home = tmp_path_factory.mktemp("patrol-home")
     # Explicit Nones: a PATROL_* variable in the environment must not point the tests elsewhere.
     settings = Settings(home=home, database_url=None, elasticsearch_url=None, redis_url=None,
-                        api=ApiSettings(secret_key="browser-test-secret"))
+                        # The server-side deadline check every second, so a test sees it act.
+                        api=ApiSettings(secret_key="browser-test-secret", deadline_check_seconds=1))
     services = build_services(settings)
     with DemoSite() as site:
         crawl_demo_site(services, site)
@@ -121,6 +123,16 @@ def new_page(browser, console):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where the browser tests leave screenshots for a person to look at (artifacts/ is git-ignored;
+    PATROL_TEST_ARTIFACTS moves it)."""
+    root = Path(os.environ.get("PATROL_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts"))
+    path = root / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ VICTIM = "vera-officer"
 @pytest.fixture(scope="module")
 def people(console):
     # Users of this module only, at bcrypt's lowest cost (as conftest adds its own).
-    store = Store(console.services.settings.resolved_database_url, password_rounds=4)
+    store = Store(console.services.settings.resolved_database_url, password_rounds=4,
+                  audit_key=console.services.store.audit_key)
     for name, role in ((ADMIN, "admin"), (VICTIM, "officer")):
         if store.get_user(name) is None:
             store.add_user(name, role, password_of(name))

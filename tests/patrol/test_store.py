@@ -18,7 +18,8 @@ def test_migrations_create_every_table_on_an_empty_database(db_url):
     store = Store(db_url, password_rounds=4)
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"posts", "post_versions", "alerts", "notes", "users", "audit", "audit_head", "source_health",
-            "crawl_state", "store_meta", "alembic_version", "alert_group_keys", "fetched_pages"} <= names
+            "crawl_state", "store_meta", "alembic_version", "alert_group_keys", "fetched_pages",
+            "alert_labels", "deadline_breaches", "notifications", "console_presence", "saved_views"} <= names
     from alembic.script import ScriptDirectory
 
     from patrol.store.database import MIGRATIONS_DIR

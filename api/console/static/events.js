@@ -22,7 +22,7 @@
       geo: {map: "china", roam: true, itemStyle: {areaColor: "#eef4fb", borderColor: "#999"}},
       series: [
         {name: "省份", type: "map", geoIndex: 0, data: data.provinces || []},
-        {name: "城市", type: "effectScatter", coordinateSystem: "geo", data: points,
+        {name: "城市", type: "scatter", coordinateSystem: "geo", data: points,  // static: no ripple animation running all shift
          symbolSize: function (v) { return Math.min(24, 6 + Math.sqrt(v[2]) * 3); },
          itemStyle: {color: "#d35400"}}
       ]
