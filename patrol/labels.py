@@ -23,7 +23,7 @@ ORIGINS = (ORIGIN_ALERT, ORIGIN_SAMPLE, ORIGIN_SEARCH)
 # The categories a post can be labelled with: every harm category, and none.
 LABEL_CATEGORIES: tuple[str, ...] = ALL_CODES
 NOT_HARMFUL_REASONS = ("false_positive", "counter_speech", "news_or_fiction")
-DATASET = "officer_decisions"  # the "dataset" of exported rows (../shared/realposts/README.md's format)
+DATASET = "officer_decisions"  # the "dataset" of exported rows: the shared row format (docs/LIFECYCLE.md)
 Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
 

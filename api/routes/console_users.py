@@ -1,20 +1,16 @@
 """/console/admin/users: the console's user administration, for admins. The same service as
 /api/users (api/services/users.py), so the store checks and audits each step alike.
 
-A page of its own module: route modules never import each other, so the few page helpers it
-needs (the login redirect, CSRF check, security headers, flash cookie) are written here, small."""
+Its page helpers (the login redirect, security headers, flash messages) are the console's own,
+from api/console_web.py."""
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlencode
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-
-from api import console_labels
-from api.auth import ADMINS, FlashSigner
-from api.deps import Caller, services, session_caller
+from api.auth import ADMINS
+from api.console_web import console_caller, redirect_with, render
+from api.deps import Caller, services
 from api.errors import DOMAIN_ERRORS
 from api.services import users as user_service
 from patrol.reviews import PermissionDenied
@@ -22,49 +18,24 @@ from patrol.store import NotFound, UserExists
 from patrol.users import ROLES, UserError
 
 router = APIRouter(prefix="/console/admin/users", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals())
 PAGE = "/console/admin/users"
 
 
-def admin_caller(request: Request) -> Caller:
-    caller = session_caller(request)
-    if caller is None:  # to the login page, and back here after it
-        raise HTTPException(303, headers={"Location": f"/console/login?{urlencode({'next': PAGE})}"})
-    return caller
-
-
 def _page(request: Request, caller: Caller, status_code: int = 200, **context) -> Response:
-    flash = FlashSigner(request.app.state.secret_key).loads(request.cookies.get(FlashSigner.COOKIE))
-    ctx = {"caller": caller, "csrf_token": request.app.state.signer.csrf_for(caller.nonce), "nav": "admin-users",
-           "flash": flash[0] if flash else None, "flash_kind": flash[1] if flash else None, **context}
-    response = templates.TemplateResponse(request, "admin_users.html", ctx, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if flash:
-        response.delete_cookie(FlashSigner.COOKIE, path="/console")
-    return response
+    return render(request, "admin_users.html", caller, status_code=status_code, nav="admin-users", **context)
 
 
 def _back(request: Request, message: str, kind: str = "info") -> Response:
-    response = RedirectResponse(PAGE, status_code=303)
-    response.set_cookie(FlashSigner.COOKIE, FlashSigner(request.app.state.secret_key).dumps(message, kind),
-                        path="/console", httponly=True, samesite="lax", secure=request.url.scheme == "https")
-    return response
+    return redirect_with(request, PAGE, message, kind)
 
 
 @router.get("", response_class=HTMLResponse)
-def users_page(request: Request, caller: Caller = Depends(admin_caller), svc=Depends(services)):
+def users_page(request: Request, caller: Caller = Depends(console_caller), svc=Depends(services)):
     if caller.role not in ADMINS:
         return _page(request, caller, 403, forbidden=True, accounts=[], sessions={}, roles=ROLES)
-    sessions: dict[str, list] = {}
-    for a in user_service.accounts(svc):
-        if a.live_sessions:
-            sessions[a.name] = user_service.sessions_of(svc, caller.username, a.name)
-    return _page(request, caller, accounts=user_service.accounts(svc), sessions=sessions, roles=ROLES,
+    accounts = user_service.accounts(svc)
+    sessions = {a.name: user_service.sessions_of(svc, caller.username, a.name) for a in accounts if a.live_sessions}
+    return _page(request, caller, accounts=accounts, sessions=sessions, roles=ROLES,
                  forbidden=False)
 
 
@@ -96,35 +67,35 @@ def _in_chinese(exc: Exception) -> str:
 @router.post("/add")
 def add(request: Request, csrf_token: str = Form("", max_length=200), name: str = Form("", max_length=64),
         role: str = Form("", max_length=20), password: str = Form("", max_length=72),
-        caller: Caller = Depends(admin_caller), svc=Depends(services)):
+        caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.add_user(svc, caller.username, name, role, password),
                 f"已添加用户 {name}。")
 
 
 @router.post("/{name}/disable")
 def disable(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-            caller: Caller = Depends(admin_caller), svc=Depends(services)):
+            caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.set_active(svc, caller.username, name, False),
                 f"已停用 {name}，其会话已全部结束。")
 
 
 @router.post("/{name}/enable")
 def enable(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-           caller: Caller = Depends(admin_caller), svc=Depends(services)):
+           caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.set_active(svc, caller.username, name, True),
                 f"已启用 {name}。")
 
 
 @router.post("/{name}/role")
 def set_role(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-             role: str = Form("", max_length=20), caller: Caller = Depends(admin_caller), svc=Depends(services)):
+             role: str = Form("", max_length=20), caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.set_role(svc, caller.username, name, role),
                 f"已修改 {name} 的角色。")
 
 
 @router.post("/{name}/password")
 def reset_password(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-                   password: str = Form("", max_length=72), caller: Caller = Depends(admin_caller),
+                   password: str = Form("", max_length=72), caller: Caller = Depends(console_caller),
                    svc=Depends(services)):
     return _act(request, caller, csrf_token,
                 lambda: user_service.reset_password(svc, caller.username, name, password),
@@ -133,20 +104,20 @@ def reset_password(request: Request, name: str, csrf_token: str = Form("", max_l
 
 @router.post("/{name}/unlock")
 def unlock(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-           caller: Caller = Depends(admin_caller), svc=Depends(services)):
+           caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.unlock(svc, caller.username, name),
                 f"已解除 {name} 的登录锁定。")
 
 
 @router.post("/{name}/sessions/end")
 def end_sessions(request: Request, name: str, csrf_token: str = Form("", max_length=200),
-                 caller: Caller = Depends(admin_caller), svc=Depends(services)):
+                 caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token, lambda: user_service.end_sessions(svc, caller.username, name),
                 f"已结束 {name} 的全部会话。")
 
 
 @router.post("/{name}/sessions/{session_id}/end")
 def end_session(request: Request, name: str, session_id: str, csrf_token: str = Form("", max_length=200),
-                caller: Caller = Depends(admin_caller), svc=Depends(services)):
+                caller: Caller = Depends(console_caller), svc=Depends(services)):
     return _act(request, caller, csrf_token,
                 lambda: user_service.end_session(svc, caller.username, name, session_id), "已结束该会话。")

@@ -2,7 +2,7 @@
 
 The labels here are made up on purpose: words no lexicon and no training row of Patrol knows
 (嘟嘟果 for a gambling site, 蓝莓券 for a refund scam), so only the layer can have learned them.
-The layer's quality on real posts is measured by ../shared/realposts/score --adapt, not here.
+The layer's quality on real posts is measured by the real-post scorer, run by hand (nlp/README.md), not here.
 """
 from __future__ import annotations
 
