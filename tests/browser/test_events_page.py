@@ -15,7 +15,7 @@ def test_the_events_page_draws_the_map_and_the_timeline_of_the_chosen_event(offi
     outside = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(page.url.split("/console")[0]) else None)
     errors = []
-    page.on("pageerror", lambda e: errors.append(str(e) + " @ " + str(getattr(e, "stack", ""))[:600]))
+    page.on("pageerror", lambda e: errors.append(str(e) + " @ " + str(getattr(e, "stack", ""))[:1500]))
     page.click('#main-nav a[data-nav="events"]')
     page.wait_for_load_state()
     rows = page.locator("#events tr.event-row")

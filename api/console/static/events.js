@@ -51,5 +51,8 @@
   });
   var first = document.querySelector("a.event-link");
   if (first) { showTimeline(first.dataset.event, first.textContent); }
-  window.addEventListener("resize", function () { mapChart.resize(); lineChart.resize(); });
+  // A resize can pass through a zero-width layout (a full-page screenshot or print preview does);
+  // ECharts' geo view cannot invert a zero-size transform and throws, so wait for a real size.
+  function resizeIfSized(el, chart) { if (el.clientWidth > 0 && el.clientHeight > 0) { chart.resize(); } }
+  window.addEventListener("resize", function () { resizeIfSized(mapEl, mapChart); resizeIfSized(lineEl, lineChart); });
 })();
