@@ -7,9 +7,11 @@ has); the new file is that model plus a layer fitted on the labels alone, so wha
 decided is not drowned by 130,000 other rows. Nothing is promoted here: the model lifecycle decides.
 
 Choices, and why:
-- The regularisation strength is chosen by stratified cross-validation on the labels themselves
+- The regularisation strength C is chosen by stratified cross-validation on the labels themselves
   (macro-F1 over folds) when every class has at least `MIN_PER_CLASS_FOR_CV` rows; with fewer, a
   fixed value that worked across sample sizes on held-back real posts (nlp/README.md has figures).
+- The decision memory's weight (`MEMORY_GRID`, 0 = off) is chosen in the same cross-validation,
+  with each post's own entry left out of its features, so it is used only where it helps.
 - Classes are weighted to balance, because officers decide far more of some kinds than others and
   macro-F1 (every class counts the same) is how a platform's moderators judge a classifier.
 - The same text twice with two labels keeps the later decision: an officer's correction wins.
@@ -26,11 +28,14 @@ import numpy as np
 
 from nlp import encoder
 from nlp.categories import HARM_CATEGORIES, NONE
-from nlp.platform_layer import NgramVectoriser, PlatformLayer
+from nlp.platform_layer import DecisionMemory, NgramVectoriser, PlatformLayer
 
 KNOWN = frozenset(HARM_CATEGORIES) | {NONE}
 C_GRID = (3.0, 10.0, 30.0)
 DEFAULT_C = 10.0
+# The decision memory's weight in the features (0 leaves it out); cross-validation picks one.
+MEMORY_GRID = (0.0, 1.0)
+DEFAULT_MEMORY = 1.0
 MIN_PER_CLASS_FOR_CV = 10
 FOLDS = 5
 BASE_SCALE = 1.0
@@ -125,52 +130,78 @@ def _fit_lr(X, y: np.ndarray, C: float, weights: np.ndarray | None = None):
     return lr
 
 
-def _choose_c(X, y: np.ndarray, log: Callable[[str], None]) -> tuple[float, dict]:
+def _choose(candidates: dict[tuple[float, float], object], y: np.ndarray, log: Callable[[str], None]
+            ) -> tuple[tuple[float, float], dict]:
+    """The (C, memory weight) with the best cross-validated macro-F1; `candidates` maps each pair to
+    its feature matrix. Ties go to the pair nearest the defaults, so a flat grid changes nothing."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
+    default = (DEFAULT_C, DEFAULT_MEMORY) if (DEFAULT_C, DEFAULT_MEMORY) in candidates else next(iter(candidates))
     counts = np.bincount(y)
     if counts.min() < MIN_PER_CLASS_FOR_CV:
-        log(f"adapt: {counts.min()} row(s) in the smallest class, too few to cross-validate; C={DEFAULT_C}")
-        return DEFAULT_C, {}
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+        log(f"adapt: {counts.min()} row(s) in the smallest class, too few to cross-validate; "
+            f"C={default[0]:g}, memory={default[1]:g}")
+        return default, {}
+    folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y))
     found = {}
-    for C in C_GRID:
+    for key, X in candidates.items():
         pred = np.empty_like(y)
-        for tr, te in folds.split(np.zeros(len(y)), y):
-            pred[te] = _fit_lr(X[tr], y[tr], C).predict(X[te])
-        found[C] = float(f1_score(y, pred, average="macro"))
-    best = max(C_GRID, key=lambda c: (round(found[c], 4), -abs(np.log(c / DEFAULT_C))))
-    log("adapt: cross-validated macro-F1 " + ", ".join(f"C={c:g}: {f:.3f}" for c, f in found.items()) + f"; C={best:g}")
+        for tr, te in folds:
+            pred[te] = _fit_lr(X[tr], y[tr], key[0]).predict(X[te])
+        found[key] = float(f1_score(y, pred, average="macro"))
+
+    def nearness(k):
+        return abs(np.log(k[0] / DEFAULT_C)) + abs(k[1] - DEFAULT_MEMORY)
+    best = max(found, key=lambda k: (round(found[k], 4), -nearness(k)))
+    log("adapt: cross-validated macro-F1 " + ", ".join(f"C={c:g}/memory={m:g}: {f:.3f}" for (c, m), f in found.items())
+        + f"; chose C={best[0]:g}, memory={best[1]:g}")
     return best, found
 
 
+def _shell(classes, vectoriser, use_encoder: bool, memory: DecisionMemory | None, memory_scale: float) -> PlatformLayer:
+    """A layer with zero weights, only to build the features exactly as scoring will."""
+    n_features = (len(vectoriser.vocabulary) + len(HARM_CATEGORIES) + (encoder.DIM if use_encoder else 0)
+                  + (memory.n_features if memory is not None else 0))
+    return PlatformLayer(classes, vectoriser, np.zeros((n_features, len(classes))), np.zeros(len(classes)),
+                         BASE_SCALE, EMBED_SCALE, use_encoder, memory=memory, memory_scale=memory_scale)
+
+
 def fit_layer(rows: Sequence[dict], model, *, use_encoder: bool, lexicon_dir=None,
-              log: Callable[[str], None] = lambda s: None) -> tuple[PlatformLayer, dict]:
+              memory_grid: Sequence[float] = MEMORY_GRID, c_grid: Sequence[float] = C_GRID,
+              log: Callable[[str], None] = lambda s: None, view=None) -> tuple[PlatformLayer, dict]:
+    """`view`: the rows' (normalised texts, base scores, embeddings) when the caller has them."""
     rows = _deduplicated(rows)
     classes = sorted({r["category"] for r in rows}, key=lambda c: (c == NONE, c))
     if len(classes) < 2:
         raise AdaptError(f"the labels hold one category only ({classes[0]}); a layer needs at least two, "
                          "for example dismissed false positives as 'none'")
     y = np.array([classes.index(r["category"]) for r in rows])
-    normalised, base = base_view(rows, model, lexicon_dir)
+    if view is None:
+        normalised, base = base_view(rows, model, lexicon_dir)
+        embeddings = encoder.embed([t[: encoder.MAX_CHARS] for t in normalised]) if use_encoder else None
+    else:
+        normalised, base, embeddings = view
     vectoriser = NgramVectoriser.fit(normalised)
-    embeddings = encoder.embed([t[: encoder.MAX_CHARS] for t in normalised]) if use_encoder else None
-    # a layer with zero weights, only to build the features exactly as scoring will
-    n_features = len(vectoriser.vocabulary) + len(HARM_CATEGORIES) + (encoder.DIM if use_encoder else 0)
-    shell = PlatformLayer(classes, vectoriser, np.zeros((n_features, len(classes))), np.zeros(len(classes)),
-                          BASE_SCALE, EMBED_SCALE, use_encoder)
-    X = shell.features(normalised, base, embeddings)
-    C, cv = _choose_c(X, y, log)
-    lr = _fit_lr(X, y, C)
+    memory = DecisionMemory(y, vectoriser.transform(normalised), embeddings, len(classes))
+    candidates, layers = {}, {}
+    for m in memory_grid:
+        shell = _shell(classes, vectoriser, use_encoder, memory if m else None, m)
+        X = shell.features(normalised, base, embeddings, exclude_self=True)
+        for C in c_grid:
+            candidates[(C, m)], layers[(C, m)] = X, shell
+    (C, m), cv = _choose(candidates, y, log)
+    lr = _fit_lr(candidates[(C, m)], y, C)
     coef, intercept = lr.coef_, lr.intercept_
     if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax of (-z/2, z/2) is sigmoid(z)
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     counts = {c: int((y == j).sum()) for j, c in enumerate(classes)}
-    meta = {"labels": len(rows), "per_class": counts, "C": C, "cv_macro_f1": {f"{k:g}": round(v, 4) for k, v in cv.items()},
+    meta = {"labels": len(rows), "per_class": counts, "C": C, "memory_scale": m,
+            "cv_macro_f1": {f"C={c:g}/memory={mm:g}": round(v, 4) for (c, mm), v in cv.items()},
             "vocabulary": len(vectoriser.vocabulary), "encoder": use_encoder}
-    layer = PlatformLayer(classes, vectoriser, coef.T, intercept, BASE_SCALE, EMBED_SCALE, use_encoder, meta)
+    layer = PlatformLayer(classes, vectoriser, coef.T, intercept, BASE_SCALE, EMBED_SCALE, use_encoder, meta,
+                          memory=memory if m else None, memory_scale=m)
     return layer, meta
 
 

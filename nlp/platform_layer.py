@@ -11,7 +11,12 @@ decisions alone, on top of the shipped model:
 - the shipped model's final score per category: what Patrol already knows (its high precision on
   clear ads, its lexicons' and detectors' reach into categories the officers never labelled);
 - the sentence encoder's embedding when the package is there: meaning beyond the exact strings,
-  which matters most when there are only a handful of decisions per class.
+  which matters most when there are only a handful of decisions per class;
+- a memory of the decided posts (`DecisionMemory`): per category, how close the post comes to the
+  nearest decided post of that category, in n-grams and in the embedding. Spam on a platform is
+  written from a few templates that vary a word or a number, so "almost the same as a post an
+  officer called gambling" is strong evidence that a linear model over separate n-grams only
+  approximates. The memory keeps vectors, never the posts' text.
 
 A multinomial logistic regression over the categories the officers used (`none` among them) then
 decides those categories: a category is labelled when it is the most probable one. Categories the
@@ -94,13 +99,70 @@ class NgramVectoriser:
                           shape=(len(texts), len(self.vocabulary)))
 
 
+class DecisionMemory:
+    """The decided posts as vectors (their TF-IDF n-gram rows and, with the encoder, their
+    embeddings) with their classes. `similarities` gives, per post and per class, the cosine
+    similarity to the nearest decided post of that class: 2 x len(classes) features."""
+
+    def __init__(self, labels: np.ndarray, ngram_rows, embeddings: np.ndarray | None, n_classes: int):
+        from scipy.sparse import csr_matrix
+
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.ngram_rows = csr_matrix(ngram_rows, dtype=np.float32)
+        self.embeddings = None if embeddings is None else np.asarray(embeddings, dtype=np.float32)
+        self.n_classes = int(n_classes)
+        if self.ngram_rows.shape[0] != len(self.labels) or (
+                self.embeddings is not None and self.embeddings.shape[0] != len(self.labels)):
+            raise ModelLoadError("platform layer: the decision memory's rows do not match its labels")
+        if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= self.n_classes):
+            raise ModelLoadError("platform layer: the decision memory names a class the layer does not have")
+
+    @property
+    def n_features(self) -> int:
+        return 2 * self.n_classes
+
+    def similarities(self, ngram_rows, embeddings: np.ndarray | None, exclude_self: bool = False) -> np.ndarray:
+        """(n, 2 * n_classes): nearest same-class similarity in n-grams, then in the embedding (0
+        without one). `exclude_self` (fitting, where the rows ARE the memory) leaves each row's own
+        entry out, so the features mean in fitting what they will mean for a new post."""
+        n = ngram_rows.shape[0]
+        out = np.zeros((n, self.n_features), dtype=np.float64)
+        spaces = [np.asarray((ngram_rows @ self.ngram_rows.T).todense(), dtype=np.float64)]
+        if self.embeddings is not None and embeddings is not None:
+            spaces.append(np.asarray(embeddings, dtype=np.float64) @ self.embeddings.T.astype(np.float64))
+        for k, sim in enumerate(spaces):
+            if exclude_self:
+                np.fill_diagonal(sim, -np.inf)
+            for c in range(self.n_classes):
+                cols = self.labels == c
+                if cols.any():
+                    best = sim[:, cols].max(axis=1)
+                    out[:, k * self.n_classes + c] = np.where(np.isfinite(best), best, 0.0)
+        return out
+
+    def to_state(self) -> dict:
+        m = self.ngram_rows
+        return {"labels": self.labels, "ngram_data": m.data.astype(np.float32), "ngram_indices": m.indices.astype(np.int32),
+                "ngram_indptr": m.indptr.astype(np.int64), "ngram_shape": list(m.shape),
+                "embeddings": None if self.embeddings is None else self.embeddings.astype(np.float16)}
+
+    @classmethod
+    def from_state(cls, state: dict, n_classes: int) -> "DecisionMemory":
+        from scipy.sparse import csr_matrix
+
+        rows = csr_matrix((state["ngram_data"], state["ngram_indices"], state["ngram_indptr"]),
+                          shape=tuple(state["ngram_shape"]))
+        emb = state.get("embeddings")
+        return cls(state["labels"], rows, None if emb is None else np.asarray(emb, dtype=np.float32), n_classes)
+
+
 class PlatformLayer:
     """Scores the officers' categories from n-grams, the shipped model's scores and (optionally)
     the sentence embedding; see the module docstring."""
 
     def __init__(self, classes: Sequence[str], vectoriser: NgramVectoriser, weights: np.ndarray,
                  intercepts: np.ndarray, base_scale: float, embed_scale: float, uses_encoder: bool,
-                 meta: dict | None = None):
+                 meta: dict | None = None, memory: DecisionMemory | None = None, memory_scale: float = 0.0):
         self.classes = tuple(classes)
         self.vectoriser = vectoriser
         self.weights = np.asarray(weights, dtype=np.float32)  # (n_features, n_classes)
@@ -109,6 +171,10 @@ class PlatformLayer:
         self.embed_scale = float(embed_scale)
         self.uses_encoder = bool(uses_encoder)
         self.meta = dict(meta or {})
+        self.memory = memory
+        self.memory_scale = float(memory_scale)
+        if memory is not None and memory.n_classes != len(self.classes):
+            raise ModelLoadError("platform layer: the decision memory has other classes than the layer")
         unknown = [c for c in self.classes if c != NONE and c not in HARM_CATEGORIES]
         if unknown:
             raise ModelLoadError(f"platform layer: unknown categories {unknown}")
@@ -121,7 +187,8 @@ class PlatformLayer:
 
     @property
     def n_features(self) -> int:
-        return len(self.vectoriser.vocabulary) + len(HARM_CATEGORIES) + (encoder.DIM if self.uses_encoder else 0)
+        return (len(self.vectoriser.vocabulary) + len(HARM_CATEGORIES) + (encoder.DIM if self.uses_encoder else 0)
+                + (self.memory.n_features if self.memory is not None else 0))
 
     @property
     def harm_classes(self) -> tuple[str, ...]:
@@ -129,15 +196,21 @@ class PlatformLayer:
 
     # --- features, shared with fitting --------------------------------------------------------
 
-    def features(self, normalised: Sequence[str], base_scores: np.ndarray, embeddings: np.ndarray | None):
-        """The layer's input rows: n-grams | base scores | embedding, as one CSR matrix."""
+    def features(self, normalised: Sequence[str], base_scores: np.ndarray, embeddings: np.ndarray | None,
+                 exclude_self: bool = False):
+        """The layer's input rows: n-grams | base scores | embedding | memory, as one CSR matrix.
+        `exclude_self`: the rows are the memory's own (fitting); see `DecisionMemory.similarities`."""
         from scipy.sparse import csr_matrix, hstack
 
-        parts = [self.vectoriser.transform(normalised), csr_matrix(np.asarray(base_scores) * self.base_scale)]
+        ngrams = self.vectoriser.transform(normalised)
+        parts = [ngrams, csr_matrix(np.asarray(base_scores) * self.base_scale)]
         if self.uses_encoder:
             if embeddings is None:
                 embeddings = encoder.embed([t[: encoder.MAX_CHARS] for t in normalised])
             parts.append(csr_matrix(np.asarray(embeddings) * self.embed_scale))
+        if self.memory is not None:
+            near = self.memory.similarities(ngrams, embeddings if self.uses_encoder else None, exclude_self)
+            parts.append(csr_matrix(near * self.memory_scale))
         return hstack(parts, format="csr")
 
     def probabilities(self, X) -> np.ndarray:
@@ -177,10 +250,33 @@ class PlatformLayer:
                 ngram = cols < n_vocab
                 contrib = vals[ngram] * self.weights[cols[ngram], best]
                 order = np.argsort(-contrib)[:top]
-                explained[winner] = tuple((EXPLAIN_PREFIX + self.vectoriser.vocabulary[cols[ngram][o]], round(float(contrib[o]), 4))
-                                          for o in order if contrib[o] > 0)
+                reasons = [(EXPLAIN_PREFIX + self.vectoriser.vocabulary[cols[ngram][o]], round(float(contrib[o]), 4))
+                           for o in order if contrib[o] > 0]
+                near = self._nearness_reason(cols, vals, best)
+                if near is not None:
+                    reasons = sorted(reasons + [near], key=lambda r: -r[1])[:top]
+                explained[winner] = tuple(reasons)
             why.append(explained)
         return out, why
+
+    def _nearness_reason(self, cols, vals, best: int) -> tuple[str, float] | None:
+        """'Nearly the same as a post decided as <winner>' as a reason, with the similarity in its
+        name, when the memory's feature for the winning class pushed it up."""
+        if self.memory is None:
+            return None
+        start = self.n_features - self.memory.n_features
+        k = len(self.classes)
+        found = []
+        for space, offset in (("n-grams", 0), ("meaning", k)):
+            j = start + offset + best
+            hit = np.nonzero(cols == j)[0]
+            if len(hit):
+                contrib = float(vals[hit[0]] * self.weights[j, best])
+                if contrib > 0:
+                    sim = float(vals[hit[0]]) / self.memory_scale
+                    found.append((f"{EXPLAIN_PREFIX}near a decided {self.classes[best]} post ({space} {sim:.2f})",
+                                  round(contrib, 4)))
+        return max(found, key=lambda r: r[1]) if found else None
 
     # --- persistence -------------------------------------------------------------------------
 
@@ -189,7 +285,9 @@ class PlatformLayer:
                 "idf": self.vectoriser.idf.astype(np.float64), "weights": self.weights.astype(np.float32),
                 "intercepts": self.intercepts.astype(np.float64), "base_scale": self.base_scale,
                 "embed_scale": self.embed_scale, "uses_encoder": self.uses_encoder,
-                "encoder": encoder.ENCODER_NAME if self.uses_encoder else None, "meta": self.meta}
+                "encoder": encoder.ENCODER_NAME if self.uses_encoder else None, "meta": self.meta,
+                "memory": self.memory.to_state() if self.memory is not None else None,
+                "memory_scale": self.memory_scale}
 
     @classmethod
     def from_state(cls, state: dict, source: str) -> "PlatformLayer":
@@ -197,8 +295,10 @@ class PlatformLayer:
             if state.get("uses_encoder") and state.get("encoder") != encoder.ENCODER_NAME:
                 raise ModelLoadError(f"{source}: platform layer embeds with {state.get('encoder')!r}, this code "
                                      f"with {encoder.ENCODER_NAME!r}; run `patrol adapt` again")
+            memory = (DecisionMemory.from_state(state["memory"], len(state["classes"]))
+                      if state.get("memory") is not None else None)
             return cls(state["classes"], NgramVectoriser(state["vocabulary"], state["idf"]), state["weights"],
                        state["intercepts"], state["base_scale"], state["embed_scale"], state["uses_encoder"],
-                       state.get("meta", {}))
+                       state.get("meta", {}), memory, state.get("memory_scale", 0.0))
         except (KeyError, TypeError) as exc:
             raise ModelLoadError(f"{source}: bad platform layer ({exc})") from exc

@@ -140,3 +140,58 @@ def test_cli_writes_the_model_and_refuses_a_broken_file_without_writing(tmp_path
     assert done.returncode == 2
     assert f"{broken}:37: unknown category 'unknown'" in done.stderr and "nothing written" in done.stderr
     assert not out2.exists()
+
+
+def test_the_memory_scores_nearness_to_each_class_and_leaves_a_post_out_of_its_own():
+    from nlp.platform_layer import DecisionMemory
+
+    texts = ["嘟嘟果今晚开局", "嘟嘟果今晚开局了", "周末去公园跑步"]
+    v = NgramVectoriser.fit(texts)
+    memory = DecisionMemory([0, 0, 1], v.transform(texts), None, 2)
+    near = memory.similarities(v.transform(["嘟嘟果今晚开局", "周末去公园"]), None)
+    assert near.shape == (2, 4)
+    assert near[0, 0] == pytest.approx(1.0, abs=1e-5) and near[0, 1] < 0.2  # the same as a decided gambling post
+    assert near[1, 1] > 0.5 and near[1, 0] < 0.2
+    assert not near[:, 2:].any()  # no embeddings: the embedding half stays 0
+    own = memory.similarities(v.transform(texts), None, exclude_self=True)
+    assert own[0, 0] < 0.999 and own[0, 0] > 0.5  # its near-copy, not itself
+    assert own[2, 1] == 0.0  # the only post of its class: nothing else to be near
+
+
+def test_the_adapted_file_keeps_its_memory_and_scores_the_same_after_loading(adapted, tmp_path):
+    model, report = adapted
+    again = tmp_path / "again.skops"
+    model.save(again)
+    loaded = HarmModel.load(again)
+    assert report["memory_scale"] in (0.0, 1.0, 3.0)
+    assert (loaded.platform.memory is None) == (model.platform.memory is None) == (report["memory_scale"] == 0.0)
+    texts = ["嘟嘟果周五开99局", "今天下午开会"]
+    assert [a.scores for a in _analyzer(loaded).analyse_batch(texts)] == \
+        [a.scores for a in _analyzer(model).analyse_batch(texts)]
+
+
+def test_a_memory_that_does_not_match_its_layer_is_refused():
+    from nlp.encoder_stage import ModelLoadError
+    from nlp.platform_layer import DecisionMemory
+
+    v = NgramVectoriser.fit(["ab", "cd"])
+    with pytest.raises(ModelLoadError, match="class the layer does not have"):
+        DecisionMemory([0, 5], v.transform(["ab", "cd"]), None, 2)
+    with pytest.raises(ModelLoadError, match="do not match"):
+        DecisionMemory([0], v.transform(["ab", "cd"]), None, 2)
+
+
+def test_a_post_nearly_the_same_as_a_decided_one_says_so(tmp_path):
+    rows = _rows()
+    out = tmp_path / "m.skops"
+    from nlp.adapt import fit_layer
+
+    model = load_bundled()
+    layer, meta = fit_layer(rows, model, use_encoder=False, memory_grid=(3.0,), c_grid=(10.0,))
+    assert meta["memory_scale"] == 3.0 and layer.memory is not None
+    model.platform = layer
+    model.save(out)
+    a = _analyzer(HarmModel.load(out)).analyse(GAMBLING[0].format(7))
+    assert a.primary == "gambling"
+    names = [n for n, _ in a.features["gambling"]]
+    assert any(n.startswith(EXPLAIN_PREFIX + "near a decided gambling post") for n in names), names
