@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, or_, select
+from sqlalchemy import Integer, bindparam, or_, select, tuple_
 
 from patrol.alerts import STATUSES
 from patrol.posts import text_problem
@@ -71,12 +71,16 @@ def utc_time(name: str, value: datetime) -> datetime:
 
 
 def rows_after(keys, values) -> Any:
-    """Rows strictly after `values` in the order of `keys` (keyset pagination, stable under inserts)."""
-    clauses = []
-    for i, (col, desc) in enumerate(keys):
-        beyond = col < values[i] if desc else col > values[i]
-        clauses.append(and_(*[keys[j][0] == values[j] for j in range(i)], beyond))
-    return or_(*clauses)
+    """Rows strictly after `values` in the order of `keys` (keyset pagination, stable under inserts).
+    One row-value comparison, `(k1, k2, id) > (v1, v2, v3)`: SQLite and PostgreSQL both read it as
+    a range of the index holding those columns, where the equivalent OR of ANDs is a filter over
+    every row. Every sort runs all its keys one way (SORTS), so one comparison says it."""
+    directions = {desc for _, desc in keys}
+    if len(directions) != 1:
+        raise ValueError("a keyset sort must run every key the same way")
+    row = tuple_(*(col for col, _ in keys))
+    after = tuple_(*(bindparam(None, v, type_=col.type) for (col, _), v in zip(keys, values)))
+    return row < after if directions == {True} else row > after
 
 
 def encode_cursor(sort: str, values: list) -> str:
