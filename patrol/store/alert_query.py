@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, or_, select, tuple_
+from sqlalchemy import Integer, bindparam, exists, or_, select, tuple_
 
 from patrol.alerts import STATUSES
 from patrol.posts import text_problem
@@ -24,7 +24,10 @@ SORTS = {
 }
 
 
-def alert_conditions(f: AlertFilter) -> list:
+def alert_conditions(f: AlertFilter, stops_early: bool = False) -> list:
+    """The filter as WHERE conditions. `stops_early`: the read walks an index in the sort's order
+    and stops after a page, so the 类别 filter probes each row's labels (a few hundred probes)
+    instead of first listing every alert of the label (thousands), which suits a full count."""
     # Grouped members stay out of the queue, but a search for words finds them too (their page
     # leads to their group's lead).
     conds = [] if (f.members or f.q) else [alerts.c.group_id.is_(None)]
@@ -44,7 +47,10 @@ def alert_conditions(f: AlertFilter) -> list:
             raise InvalidFilter(f"{name} {text_problem(value)}")
     if f.category:
         # Any label, not only the lead one: the 菠.菜 ad led as 诈骗 is a 赌博 alert too.
-        conds.append(alerts.c.id.in_(select(alert_labels.c.alert_id).where(alert_labels.c.label == f.category)))
+        if stops_early:
+            conds.append(exists().where(alert_labels.c.alert_id == alerts.c.id, alert_labels.c.label == f.category))
+        else:
+            conds.append(alerts.c.id.in_(select(alert_labels.c.alert_id).where(alert_labels.c.label == f.category)))
     for name in ("source", "assignee"):
         value = getattr(f, name)
         if value:

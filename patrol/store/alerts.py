@@ -116,7 +116,7 @@ class AlertRepository:
         key_rows = []
         with self._db.read() as conn:
             for status in _statuses(f):
-                stmt = select(*columns).where(*alert_conditions(replace(f, status=(status,))))
+                stmt = select(*columns).where(*alert_conditions(replace(f, status=(status,)), stops_early=True))
                 if after is not None:
                     stmt = stmt.where(rows_after(keys, after))
                 stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
