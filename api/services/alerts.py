@@ -34,6 +34,11 @@ def list_page(svc, flt: AlertFilter, at: datetime) -> AlertPageOut:
     return AlertPageOut(items=[alert_views.summary(a, at) for a in page.items], next_cursor=page.next_cursor)
 
 
+def masked_page(page: AlertPageOut) -> AlertPageOut:
+    """The JSON API's queue: identifiers masked, as in the console's queue (no reveal there)."""
+    return AlertPageOut(items=[alert_views.masked_summary(a) for a in page.items], next_cursor=page.next_cursor)
+
+
 def get_detail(svc, alert_id: str) -> AlertDetailOut:
     d = svc.store.get_alert(alert_id)
     if d is None:
@@ -73,13 +78,31 @@ def decide_claiming(svc, actor: str, alert_id: str, body: DecisionIn) -> None:
     index_status(svc, svc.store.get_alert(alert_id).alert)
 
 
-def reveal_identifier(svc, actor: str, alert_id: str, index: int) -> Identifier:
-    """The index-th personal identifier of the alert's frozen post, in full, for a reviewer; the
-    reveal is an audit event (which identifier and its kind, never the value)."""
+def _may_reveal(svc, actor: str) -> None:
     user = svc.store.get_user(actor)
     if user is None or not user.can_review:
         raise PermissionDenied(f"{actor} may not reveal identifiers", action="reveal", role=user.role if user else None,
                                needed=(OFFICER, SUPERVISOR))
+
+
+def shown_detail(svc, actor: str, alert_id: str, reveal: bool = False) -> AlertDetailOut:
+    """The JSON API's alert: identifiers masked, as the console shows it, unless a reviewer asks to
+    `reveal`; then in full, with one `identifier.revealed` audit event per identifier (the console's
+    event, `via` api), before anything is answered."""
+    if not reveal:
+        return alert_views.masked_detail(get_detail(svc, alert_id))
+    _may_reveal(svc, actor)
+    out = get_detail(svc, alert_id)
+    for ident in find_identifiers(out.post.analysed_text):
+        svc.store.record_event(actor, "identifier.revealed", f"alert:{alert_id}",
+                               {"index": ident.index, "kind": ident.kind, "via": "api"}, now())
+    return out
+
+
+def reveal_identifier(svc, actor: str, alert_id: str, index: int) -> Identifier:
+    """The index-th personal identifier of the alert's frozen post, in full, for a reviewer; the
+    reveal is an audit event (which identifier and its kind, never the value)."""
+    _may_reveal(svc, actor)
     d = svc.store.get_alert(alert_id)
     if d is None:
         raise NotFound(f"no alert with id {alert_id!r}")
