@@ -284,6 +284,16 @@ alert_queue_indexes = (
     Index("ix_alerts_status_due_id", alerts.c.status, alerts.c.due_at, alerts.c.id),
 )
 
+# An administrator's change to one alert rule of the rules file (patrol/rule_overrides.py, 0011).
+rule_overrides = Table(
+    "rule_overrides", metadata,
+    Column("rule", String(100), primary_key=True),  # AlertRule.name: category@source
+    Column("enabled", Boolean, nullable=False),
+    Column("min_score", Float, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
 # A life-risk alert whose deadline passed, noticed once (the primary key) by whichever process
 # checks first; `notified` lists the supervisors told.
 deadline_breaches = Table(

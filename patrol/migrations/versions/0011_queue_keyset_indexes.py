@@ -8,11 +8,15 @@ group_id, so the queue sorted every active alert on each view. The two 0007 inde
 (they stay covering for the dashboard's counts), the "due" sort and the overdue count get theirs,
 and the two 0006 indexes they supersede go: one index fewer for every alert written.
 
+rule_overrides: an administrator's change to a rule of the rules file (enabled, min_score),
+made on the console's rules page (patrol/rule_overrides.py).
+
 Revision ID: 0011
 Revises: 0006
 Create Date: 2026-12-08
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = "0011"
 down_revision = "0006"
@@ -37,9 +41,18 @@ def upgrade() -> None:
         op.drop_index(name, table_name="alerts")
     for name, columns in NEW.items():
         op.create_index(name, "alerts", columns)
+    op.create_table(
+        "rule_overrides",
+        sa.Column("rule", sa.String(100), primary_key=True),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("min_score", sa.Float, nullable=False),
+        sa.Column("changed_by", sa.String(64), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("rule_overrides")
     for name in NEW:
         op.drop_index(name, table_name="alerts")
     for name, columns in OLD.items():
