@@ -10,9 +10,9 @@ from api.schemas import AlertDetailOut, AlertPageOut, BulkIn, BulkItemOut, BulkO
 from patrol.alerts import Alert
 from patrol.identifiers import Identifier, find_identifiers
 from patrol.posts import analysed_text
-from patrol.reviews import Decision, PermissionDenied
+from patrol.reviews import Decision, DecisionError, PermissionDenied, ReviewError
 from patrol.users import OFFICER, SUPERVISOR
-from patrol.store import AlertFilter, NotFound
+from patrol.store import AlertFilter, BulkOutcome, NotFound, StoreError
 from search.index import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,35 @@ def bulk(svc, actor: str, body: BulkIn) -> BulkOut:
     """Each alert succeeds or fails on its own; the answer says which and why, in request order.
     A decision on an open alert claims it for the actor first."""
     action = body.action if body.action in ("claim", "release") else to_decision(body)
-    outcomes = svc.store.bulk(body.ids, action, actor, now())
+    outcomes = bulk_outcomes(svc, actor, body.ids, action)
+    return BulkOut(results=[BulkItemOut(id=o.alert_id, ok=o.ok, alert_status=o.status, detail=o.error)
+                            for o in outcomes])
+
+
+def bulk_outcomes(svc, actor: str, ids: list[str], action: str | Decision) -> list[BulkOutcome]:
+    """One action ("claim", "release" or a Decision) on each alert, each on its own (the store's
+    bulk), and the index told of every alert that changed: the JSON API's and the console's bulk."""
+    return _indexed(svc, svc.store.bulk(ids, action, actor, now()))
+
+
+def assign_each(svc, actor: str, ids: list[str], assignee: str) -> list[BulkOutcome]:
+    """A supervisor's bulk 指派: each alert assigned on its own, a refusal kept as its outcome."""
+    if not assignee:
+        raise DecisionError("no assignee", "assignee_missing")
+    outcomes = []
+    for alert_id in dict.fromkeys(ids):
+        try:
+            outcomes.append(BulkOutcome(alert_id, True, svc.store.assign(alert_id, assignee, actor, now()).status))
+        except (StoreError, ReviewError) as exc:
+            outcomes.append(BulkOutcome(alert_id, False, None, str(exc), exc))
+    return _indexed(svc, outcomes)
+
+
+def _indexed(svc, outcomes: list[BulkOutcome]) -> list[BulkOutcome]:
     for o in outcomes:
         if o.ok:
             index_status(svc, svc.store.get_alert(o.alert_id).alert)
-    return BulkOut(results=[BulkItemOut(id=o.alert_id, ok=o.ok, alert_status=o.status, detail=o.error)
-                            for o in outcomes])
+    return outcomes
 
 
 def to_decision(body: DecisionIn | BulkIn) -> Decision:
