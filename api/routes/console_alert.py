@@ -7,12 +7,14 @@ form was stale, a field was missing), and nothing is changed.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
+from api import alert_views
 from api.auth import REVIEWERS, SUPERVISORS
 from api.console_labels import DECISION, OUTCOME, fmt_time
 from api.console_messages import explain
@@ -62,9 +64,10 @@ def review_choices(a, caller: Caller) -> dict:
 def alert_view(request: Request, caller: Caller, svc, alert_id: str, status_code: int = 200,
                form: dict | None = None, error: str | None = None, revealed: frozenset[int] = frozenset()) -> Response:
     try:
-        a = alert_service.get_detail(svc, alert_id)
+        d = alert_service.read_detail(svc, alert_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
+    a = alert_views.detail(d, datetime.now(timezone.utc))
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
     title_segments, segments = highlight_post(a.post.title, a.post.text, evidence, revealed)
@@ -81,7 +84,7 @@ def alert_view(request: Request, caller: Caller, svc, alert_id: str, status_code
                   sensitive=bool(SENSITIVE_CATEGORIES & {a.category, *a.labels}), identifier_kinds=KIND_ZH,
                   reviewers=reviewers, harm_categories=HARM_CATEGORIES, identifiers=identifiers,
                   revealed_count=len(revealed),
-                  ctx=evidence_service.detail_blocks(svc, a.id), **choices)
+                  ctx=evidence_service.detail_blocks(svc, d), **choices)
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from patrol.identifiers import Identifier, find_identifiers
 from patrol.posts import analysed_text
 from patrol.reviews import Decision, DecisionError, PermissionDenied, ReviewError
 from patrol.users import OFFICER, SUPERVISOR
-from patrol.store import AlertFilter, BulkOutcome, NotFound, StoreError
+from patrol.store import AlertDetail, AlertFilter, BulkOutcome, NotFound, StoreError
 from search.index import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,15 @@ def masked_page(page: AlertPageOut) -> AlertPageOut:
 
 
 def get_detail(svc, alert_id: str) -> AlertDetailOut:
+    return alert_views.detail(read_detail(svc, alert_id), now())
+
+
+def read_detail(svc, alert_id: str) -> AlertDetail:
+    """The store's AlertDetail (for a page that shows more than the API's shape), or NotFound."""
     d = svc.store.get_alert(alert_id)
     if d is None:
         raise NotFound(f"no alert with id {alert_id!r}")
-    return alert_views.detail(d, now())
+    return d
 
 
 # The store re-reads the user inside its transaction, so passing the name is enough and a role
