@@ -9,6 +9,7 @@ from api.schemas import (AlertDetailOut, AlertSummary, EvidenceOut, FrozenPost, 
                          TrailStepOut)
 from patrol.alerts import Alert
 from patrol.audit import AuditEvent
+from patrol.identifiers import mask_all
 from patrol.posts import analysed_text
 from patrol.store import AlertDetail, Note
 
@@ -26,6 +27,7 @@ def summary(alert: Alert, now: datetime) -> AlertSummary:
         labels=list(alert.labels), severity=alert.severity, score=alert.score, status=alert.status,
         opened_at=alert.opened_at, due_at=alert.due_at, overdue=alert.overdue(now),
         assignee=alert.assignee, title=alert.title, excerpt=excerpt(alert.text), url=alert.url,
+        group_id=alert.group_id, group_size=alert.group_size,
     )
 
 
@@ -54,6 +56,23 @@ def detail(d: AlertDetail, now: datetime) -> AlertDetailOut:
         history=[history_entry(e) for e in d.history],
         notes=[note(n) for n in d.notes],
     )
+
+
+def masked_summary(out: AlertSummary) -> AlertSummary:
+    """The summary with its personal identifiers masked, as the console's queue shows it."""
+    return out.model_copy(update={"title": mask_all(out.title), "excerpt": mask_all(out.excerpt)})
+
+
+def masked_detail(out: AlertDetailOut) -> AlertDetailOut:
+    """The detail with every copy of the post's text masked (title, excerpt, frozen post, analysed
+    text, evidence snippets), as the console shows it before a reveal. Masking keeps each string's
+    length, so the evidence and trail offsets still point at the same characters."""
+    post = out.post.model_copy(update={"title": mask_all(out.post.title), "text": mask_all(out.post.text),
+                                       "analysed_text": mask_all(out.post.analysed_text)})
+    return out.model_copy(update={
+        "title": mask_all(out.title), "excerpt": mask_all(out.excerpt), "post": post,
+        "evidence": [e.model_copy(update={"text": mask_all(e.text)}) for e in out.evidence],
+        "masked": True})
 
 
 def history_entry(event: AuditEvent) -> HistoryEntry:

@@ -60,16 +60,18 @@ def highlight_segments(text: str, evidence: Iterable[dict], identifiers: Iterabl
     return segments
 
 
-def highlight_post(title: str, text: str, evidence: Iterable[dict]) -> tuple[list[Segment], list[Segment]]:
+def highlight_post(title: str, text: str, evidence: Iterable[dict],
+                   revealed: frozenset[int] = frozenset()) -> tuple[list[Segment], list[Segment]]:
     """Segments of the title and of the text, personal identifiers masked. Evidence offsets point
     into the one string the analyzer saw (patrol.posts.analysed_text: the title, a newline, the
     text), so each span is moved onto the part it falls in, and a span across the line break is
-    cut in two. Identifiers are found on that same string, so their index is the one a reveal names."""
+    cut in two. Identifiers are found on that same string, so their index is the one a reveal names;
+    those in `revealed` (an audited reveal without JavaScript, the page drawn again) stay unmasked."""
     evidence = list(evidence)
     whole = analysed_text(title, text)
     text_start = len(whole) - len(text)
     idents = [{"index": i.index, "kind": i.kind, "start": i.start, "end": i.end, "masked": i.masked}
-              for i in find_identifiers(whole)]
+              for i in find_identifiers(whole) if i.index not in revealed]
     return (highlight_segments(title, _window(evidence, 0, len(title)), _window_idents(idents, 0, len(title))),
             highlight_segments(text, _window(evidence, text_start, text_start + len(text)),
                                _window_idents(idents, text_start, text_start + len(text))))

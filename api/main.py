@@ -19,7 +19,7 @@ from api import console_web, deadline_watch
 from api.openapi import install_openapi
 from api.routes import alerts, audit, auth, console, health, lexicons, posts, search, sources, trends
 from api.routes import labelling, labelling_console
-from api.routes import console_users, users
+from api.routes import console_admin_rules, console_users, users
 from api.routes import console_pages, docs
 from api.routes import opinion_console, watchlists
 from api.routes import console_alert, console_live, console_queue
@@ -53,6 +53,7 @@ def create_app(services) -> FastAPI:
     app.include_router(labelling_console.router)
     app.include_router(users.router)
     app.include_router(console_users.router)
+    app.include_router(console_admin_rules.router)  # issue 11: rule thresholds and switches
     install_openapi(app)
     app.include_router(console_pages.router)
     app.include_router(docs.router)

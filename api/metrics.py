@@ -28,11 +28,11 @@ class StoreCollector:
         posts = GaugeMetricFamily("patrol_posts", "Posts in the workflow database")
         posts.add_metric([], float(counts.get("posts", 0)))
         yield posts
-        by_status = GaugeMetricFamily("patrol_alerts_by_status", "Alerts by review status", labels=["status"])
+        by_status = GaugeMetricFamily("patrol_alerts_by_status", "Alert cases (a group counts once) by review status", labels=["status"])
         for status, n in sorted((counts.get("alerts_by_status") or {}).items()):
             by_status.add_metric([str(status)], float(n))
         yield by_status
-        by_cat = GaugeMetricFamily("patrol_alerts_by_category", "Alerts by primary category", labels=["category"])
+        by_cat = GaugeMetricFamily("patrol_alerts_by_category", "Alert cases (a group counts once) by primary category", labels=["category"])
         for cat, n in sorted((counts.get("alerts_by_category") or {}).items()):
             by_cat.add_metric([str(cat)], float(n))
         yield by_cat

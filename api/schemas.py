@@ -95,6 +95,9 @@ class AlertSummary(BaseModel):
     title: str
     excerpt: str
     url: str
+    # A group's lead counts itself and its members (patrol/grouping.py); a member names its lead.
+    group_id: str | None = None
+    group_size: int = 1
 
 
 class FrozenPost(BaseModel):
@@ -145,6 +148,8 @@ class AlertDetailOut(AlertSummary):
     decided_at: datetime | None
     history: list[HistoryEntry]
     notes: list[NoteOut]
+    masked: bool = Field(False, description="personal identifiers in the texts are masked "
+                                            "(ask with reveal=true, as a reviewer; audited)")
 
 
 class AlertPageOut(BaseModel):

@@ -149,7 +149,9 @@ class Services:
 
     @cached_property
     def rules(self):
-        return build_rules(self.settings)
+        # The rules file with the administrators' changes from the database (patrol/rule_overrides.py).
+        from patrol.rule_overrides import apply_overrides
+        return apply_overrides(build_rules(self.settings), self.store.rule_overrides())
 
     @cached_property
     def ingestor(self):

@@ -55,6 +55,7 @@ ACTIONS = frozenset({
     "audit.keyed",
     "retention.purged",
     "index.rebuilt",
+    "rule.changed",  # issue 11: an admin switched an alert rule or moved its threshold
 })
 
 # Reading, not changing: who opened which alert or post. Kept out of an alert's history (the

@@ -55,11 +55,13 @@ class Evidence:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def collect(store, alert_id: str) -> Evidence:
-    """The evidence of one alert, both hashes re-checked. NotFound for an unknown alert."""
+def collect(store, alert_id: str, detail=None) -> Evidence:
+    """The evidence of one alert, both hashes re-checked. NotFound for an unknown alert.
+    `detail`: the alert's AlertDetail when the caller has just read it (the alert page), so it is
+    not read again."""
     from patrol.store import NotFound  # the store imports this module's neighbours, not this one
 
-    detail = store.get_alert(alert_id)
+    detail = detail if detail is not None and detail.alert.id == alert_id else store.get_alert(alert_id)
     if detail is None:
         raise NotFound(f"no alert {alert_id!r}")
     a = detail.alert

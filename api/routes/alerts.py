@@ -35,12 +35,14 @@ def list_alerts(
     flt = alert_service.alert_filter(status=status, category=category, severity=severity, source=source,
                                      assignee=assignee, q=q, opened_from=opened_from, opened_to=opened_to,
                                      sort=sort, limit=limit, cursor=cursor)
-    return alert_service.list_page(svc, flt, now())
+    return alert_service.masked_page(alert_service.list_page(svc, flt, now()))
 
 
 @router.get("/{alert_id}", response_model=AlertDetailOut, summary="One alert with its frozen post, evidence and history")
-def get_alert(alert_id: str, caller: Caller = READERS_DEP, svc=Depends(services)) -> AlertDetailOut:
-    detail = alert_service.get_detail(svc, alert_id)
+def get_alert(alert_id: str, reveal: bool = Query(False, description="personal identifiers in full (officers and "
+                                                                    "supervisors; each reveal is audited)"),
+              caller: Caller = READERS_DEP, svc=Depends(services)) -> AlertDetailOut:
+    detail = alert_service.shown_detail(svc, caller.username, alert_id, reveal)
     audit_service.viewed(svc, caller.username, "alert", alert_id, via="api")
     return detail
 
@@ -48,25 +50,25 @@ def get_alert(alert_id: str, caller: Caller = READERS_DEP, svc=Depends(services)
 @router.post("/{alert_id}/claim", response_model=AlertDetailOut, summary="Take the alert")
 def claim_alert(alert_id: str, caller: Caller = REVIEWERS_DEP, svc=Depends(services)) -> AlertDetailOut:
     alert_service.claim(svc, caller.username, alert_id)
-    return alert_service.get_detail(svc, alert_id)
+    return alert_service.shown_detail(svc, caller.username, alert_id)
 
 
 @router.post("/{alert_id}/release", response_model=AlertDetailOut, summary="Give the alert back to its queue")
 def release_alert(alert_id: str, caller: Caller = REVIEWERS_DEP, svc=Depends(services)) -> AlertDetailOut:
     alert_service.release(svc, caller.username, alert_id)
-    return alert_service.get_detail(svc, alert_id)
+    return alert_service.shown_detail(svc, caller.username, alert_id)
 
 
 @router.post("/{alert_id}/decision", response_model=AlertDetailOut, summary="Confirm, dismiss or escalate")
 def decide_alert(alert_id: str, body: DecisionIn, caller: Caller = REVIEWERS_DEP, svc=Depends(services)) -> AlertDetailOut:
     alert_service.decide(svc, caller.username, alert_id, body)
-    return alert_service.get_detail(svc, alert_id)
+    return alert_service.shown_detail(svc, caller.username, alert_id)
 
 
 @router.post("/{alert_id}/notes", response_model=AlertDetailOut, status_code=201, summary="Add a note")
 def note_alert(alert_id: str, body: NoteIn, caller: Caller = REVIEWERS_DEP, svc=Depends(services)) -> AlertDetailOut:
     alert_service.add_note(svc, caller.username, alert_id, body.text)
-    return alert_service.get_detail(svc, alert_id)
+    return alert_service.shown_detail(svc, caller.username, alert_id)
 
 
 @router.post("/bulk", response_model=BulkOut, summary="One action on many alerts (supervisors)")

@@ -7,12 +7,14 @@ form was stale, a field was missing), and nothing is changed.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
+from api import alert_views
 from api.auth import REVIEWERS, SUPERVISORS
 from api.console_labels import DECISION, OUTCOME, fmt_time
 from api.console_messages import explain
@@ -25,7 +27,7 @@ from api.services import alerts as alert_service
 from api.services import audit as audit_service
 from api.services import evidence as evidence_service
 from patrol import dispositions
-from patrol.identifiers import KIND_ZH
+from patrol.identifiers import KIND_ZH, find_identifiers
 from patrol.reviews import DISMISS_REASONS, DecisionError, PermissionDenied, TransitionError
 from patrol.store import NotFound, StoreUnavailable
 from patrol.taxonomy import HARM_CATEGORIES
@@ -60,14 +62,17 @@ def review_choices(a, caller: Caller) -> dict:
 
 
 def alert_view(request: Request, caller: Caller, svc, alert_id: str, status_code: int = 200,
-               form: dict | None = None, error: str | None = None) -> Response:
+               form: dict | None = None, error: str | None = None, revealed: frozenset[int] = frozenset()) -> Response:
     try:
-        a = alert_service.get_detail(svc, alert_id)
+        d = alert_service.read_detail(svc, alert_id)
     except NotFound:
         return error_page(request, caller, 404, f"没有编号为 {alert_id} 的告警。")
+    a = alert_views.detail(d, datetime.now(timezone.utc))
     evidence = [e.model_dump() for e in a.evidence]
     scores = sorted(a.scores.items(), key=lambda kv: -kv[1])
-    title_segments, segments = highlight_post(a.post.title, a.post.text, evidence)
+    title_segments, segments = highlight_post(a.post.title, a.post.text, evidence, revealed)
+    # Every masked identifier, each with its own reveal form: the way to see one without JavaScript.
+    identifiers = [i for i in find_identifiers(a.post.analysed_text) if i.index not in revealed]
     choices = review_choices(a, caller)
     reviewers = ([u for u in svc.store.list_users() if u.can_review] if choices["can_assign"] else [])
     minor = a.rule.endswith("+minor") or any(e.term == "minor" or e.term.startswith("minor:") for e in a.evidence)
@@ -77,8 +82,9 @@ def alert_view(request: Request, caller: Caller, svc, alert_id: str, status_code
                   dispositions=[(d, OUTCOME.get(d, d)) for d in dispositions.for_category(a.category)],
                   reasons=DISMISS_REASONS, form=form or {}, error=error, minor=minor,
                   sensitive=bool(SENSITIVE_CATEGORIES & {a.category, *a.labels}), identifier_kinds=KIND_ZH,
-                  reviewers=reviewers, harm_categories=HARM_CATEGORIES,
-                  ctx=evidence_service.detail_blocks(svc, a.id), **choices)
+                  reviewers=reviewers, harm_categories=HARM_CATEGORIES, identifiers=identifiers,
+                  revealed_count=len(revealed),
+                  ctx=evidence_service.detail_blocks(svc, d), **choices)
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -190,16 +196,25 @@ def note(request: Request, alert_id: str, csrf_token: str = Form("", max_length=
 
 @router.post("/alerts/{alert_id}/reveal")
 def reveal(request: Request, alert_id: str, index: int = Form(-1, ge=-1, le=10_000),
-           csrf_token: str = Form("", max_length=200), caller: Caller = Depends(console_caller),
-           svc=Depends(services)):
-    """The full value of one masked identifier, as JSON for console.js (an audit event)."""
+           csrf_token: str = Form("", max_length=200), show: str = Form("", max_length=10),
+           caller: Caller = Depends(console_caller), svc=Depends(services)):
+    """The full value of one masked identifier (an audit event either way): as JSON for console.js,
+    or, from the page's reveal form (`show=page`, no JavaScript needed), the alert page drawn
+    again with that identifier in full."""
+    page = show == "page"
     if check_csrf(request, caller, csrf_token) is not None:
-        return JSONResponse({"error": "页面已过期（CSRF 校验失败），请刷新后重试。"}, status_code=403)
+        message = "页面已过期（CSRF 校验失败），请刷新后重试。"
+        return (alert_view(request, caller, svc, alert_id, 403, error=message) if page
+                else JSONResponse({"error": message}, status_code=403))
     try:
         ident = alert_service.reveal_identifier(svc, caller.username, alert_id, index)
     except REFUSALS as exc:
         message = ("当前角色无权查看完整身份信息（需要值班员或主管），此次请求未显示任何内容。"
                    if isinstance(exc, PermissionDenied) else explain(exc))
-        return JSONResponse({"error": message}, status_code=DOMAIN_ERRORS.get(type(exc), 409))
+        status = DOMAIN_ERRORS.get(type(exc), 409)
+        return (alert_view(request, caller, svc, alert_id, status, error=message) if page
+                else JSONResponse({"error": message}, status_code=status))
+    if page:
+        return alert_view(request, caller, svc, alert_id, revealed=frozenset({ident.index}))
     return JSONResponse({"index": ident.index, "kind": ident.kind, "value": ident.value},
                         headers={"Cache-Control": "no-store"})

@@ -19,10 +19,12 @@ from api.deps import Caller, services
 from api.pdf import PdfUnavailable, html_to_pdf
 from api.services import evidence as evidence_service
 from api.services import reports
+from api.services import rules as rule_service
 from api.services.audit import events_page, verify
 from patrol.lexicon_backtest import BacktestError, backtest
 from patrol.store import InvalidFilter, NotFound
 from patrol.threads import load_thread_rules
+from patrol.users import ADMIN
 
 log = logging.getLogger("patrol.api")
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -132,7 +134,8 @@ def admin_rules(request: Request, caller: Caller = Depends(console_caller), svc=
     refused = _refused(request, caller, ADMINS, "管理页面")
     if refused:
         return refused
-    return render(request, "admin_rules.html", caller, nav="admin", rules=svc.rules, thread_rules=load_thread_rules())
+    return render(request, "admin_rules.html", caller, nav="admin", rules=svc.rules, thread_rules=load_thread_rules(),
+                  overrides=rule_service.overrides(svc), can_change=caller.role == ADMIN)
 
 
 @router.get("/admin/lexicons", response_class=HTMLResponse)

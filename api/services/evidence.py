@@ -8,16 +8,17 @@ from typing import Callable
 from patrol import evidence as core_evidence
 
 
-def detail_blocks(svc, alert_id: str) -> dict:
-    """What the alert page shows below the post: thread, group members or lead, hashes.
-    NotFound for an unknown alert."""
+def detail_blocks(svc, detail) -> dict:
+    """What the alert page shows below the post: thread, group members or lead, hashes, from the
+    alert's AlertDetail as the page read it (one read of the alert per page, not three)."""
     store = svc.store
-    ev = core_evidence.collect(store, alert_id)
-    alert = store.get_alert(alert_id).alert
+    alert = detail.alert
+    ev = core_evidence.collect(store, alert.id, detail)
     lead = store.get_alert(alert.group_id) if alert.group_id else None
     return {
         "thread": store.thread_context(alert.post_id) if alert.post_id else None,
-        "group_members": store.group_members(alert_id),
+        # Only a lead has members (group_size counts them): a lone alert needs no query for none.
+        "group_members": store.group_members(alert.id) if alert.group_size > 1 else [],
         "group_lead": lead.alert if lead else None,
         "hashes": ev,
     }

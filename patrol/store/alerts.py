@@ -8,11 +8,11 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from patrol import reviews
-from patrol.alerts import ACTIVE_STATUSES, CONFIRMED, DISMISSED, Alert, source_health_alert
+from patrol.alerts import ACTIVE_STATUSES, CONFIRMED, DISMISSED, STATUSES, Alert, source_health_alert
 from patrol.audit import VIEW_ACTIONS
 from patrol.posts import text_problem
 from patrol.reviews import Decision
@@ -32,7 +32,7 @@ from patrol.store.rows import (
 )
 from patrol.store.schema import alert_labels, alerts, audit_log, notes
 from patrol.store.users import acting_user
-from patrol.taxonomy import SEVERITIES
+from patrol.taxonomy import SEVERITIES, SEVERITY_RANK
 from patrol.users import User
 
 MAX_PAGE = 500
@@ -105,14 +105,24 @@ class AlertRepository:
             raise InvalidFilter(f"sort must be one of {', '.join(SORTS)}, got {f.sort!r}")
         if not 1 <= f.limit <= MAX_PAGE:
             raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE}, got {f.limit}")
-        # Two steps: the page's keys first (the sort then moves small index-sized rows, not frozen
-        # posts and analyses), then the page's rows by id.
-        stmt = select(*dict.fromkeys([alerts.c.id, *(c for c, _ in keys)])).where(*alert_conditions(f))
-        if f.cursor:
-            stmt = stmt.where(rows_after(keys, decode_cursor(f.cursor, f.sort, keys)))
-        stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
+        after = decode_cursor(f.cursor, f.sort, keys) if f.cursor else None
+        descending = keys[0][1]
+        # The page's keys first, one status at a time: within one status the keys come in order
+        # straight from an index (ix_alerts_status_due, _opened, _group_due), and each read stops
+        # after a page, where "status IN (...)" made the database sort every active alert. The
+        # reads are merged here; then the page's rows are read by id (the sort moves small
+        # index-sized rows, not frozen posts and analyses).
+        columns = list(dict.fromkeys([alerts.c.id, *(c for c, _ in keys)]))
+        key_rows = []
         with self._db.read() as conn:
-            key_rows = conn.execute(stmt).all()
+            for status in _statuses(f):
+                stmt = select(*columns).where(*alert_conditions(replace(f, status=(status,)), stops_early=True))
+                if after is not None:
+                    stmt = stmt.where(rows_after(keys, after))
+                stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in keys]).limit(f.limit + 1)
+                key_rows += conn.execute(stmt).all()
+            key_rows.sort(key=lambda r: tuple(getattr(r, c.name) for c, _ in keys), reverse=descending)
+            key_rows = key_rows[: f.limit + 1]
             wanted = [r.id for r in key_rows[: f.limit]]
             full = {r.id: r for r in conn.execute(select(alerts).where(alerts.c.id.in_(wanted)))} if wanted else {}
         items = [alert_from_row(full[i]) for i in wanted if i in full]
@@ -123,23 +133,37 @@ class AlertRepository:
         return AlertPage(items=items, next_cursor=next_cursor)
 
     def queue_counts(self, f: AlertFilter, now: datetime) -> QueueCounts:
-        """How many alerts of the queue's filter are in each active status and each asked status
-        (whatever status is asked), of each severity (within the asked statuses), and how many
-        active ones are overdue. Decided statuses are counted only when asked for: they grow
-        without end, and counting them all on every queue view would cost a scan of the table."""
+        """How many cases (leads and ungrouped alerts: a group's members are in its lead's
+        `group_size`) of the queue's filter are in each active status and each asked status, of
+        each severity (within the asked statuses, or the active ones when none is asked), and how
+        many active ones are overdue. Decided statuses are counted only when asked for: they grow
+        without end.
+
+        One read: (status, severity rank, overdue) groups over the statuses wanted, from the
+        covering index ix_alerts_status_due (status, group_id, severity_rank, due_at, id);
+        the three figures are sums of those groups. Three separate counts read the same rows
+        three times, and the overdue one fetched each row from the table."""
         asked = (f.status,) if isinstance(f.status, str) else tuple(f.status or ())
-        by_status_conds = alert_conditions(replace(f, status=tuple(dict.fromkeys(ACTIVE_STATUSES + asked))))
-        conds = alert_conditions(f)
-        by_severity_conds = alert_conditions(replace(f, severity=None))
+        shown = set(asked or ACTIVE_STATUSES)
+        wanted = tuple(dict.fromkeys(ACTIVE_STATUSES + asked))
+        late = case((alerts.c.due_at < now, 1), else_=0)
+        stmt = (select(alerts.c.status, alerts.c.severity_rank, func.count(), func.sum(late))
+                .where(*alert_conditions(replace(f, status=wanted, severity=None)))
+                .group_by(alerts.c.status, alerts.c.severity_rank))
+        by_status: dict[str, int] = {}
+        by_severity: dict[str, int] = {}
+        overdue = 0
+        wanted_rank = SEVERITY_RANK.get(f.severity) if f.severity else None
         with self._db.read() as conn:
-            by_status = dict(conn.execute(select(alerts.c.status, func.count()).where(*by_status_conds)
-                                          .group_by(alerts.c.status)).all())
-            # By rank, which the queue's indexes hold (severity itself would mean reading every row).
-            by_severity = {SEVERITIES[rank]: n for rank, n in conn.execute(
-                select(alerts.c.severity_rank, func.count()).where(*by_severity_conds)
-                .group_by(alerts.c.severity_rank)).all() if 0 <= rank < len(SEVERITIES)}
-            overdue = conn.execute(select(func.count()).select_from(alerts).where(
-                *conds, alerts.c.status.in_(ACTIVE_STATUSES), alerts.c.due_at < now)).scalar_one()
+            rows = conn.execute(stmt).all()
+        for status, rank, n, n_late in rows:
+            if status in shown and 0 <= rank < len(SEVERITIES):
+                by_severity[SEVERITIES[rank]] = by_severity.get(SEVERITIES[rank], 0) + n
+            if wanted_rank is not None and rank != wanted_rank:
+                continue  # the severity filter narrows the status counts and the overdue count
+            by_status[status] = by_status.get(status, 0) + n
+            if status in shown and status in ACTIVE_STATUSES:
+                overdue += int(n_late or 0)
         return QueueCounts(by_status=by_status, by_severity=by_severity, overdue=overdue)
 
     def alert_sources(self) -> list[str]:
@@ -265,6 +289,13 @@ class AlertRepository:
             if alert.status == "open":
                 _claim(conn, chain, alert_id, user, now)
             return _decide(conn, chain, alert_id, decision, user, now)
+
+
+def _statuses(f: AlertFilter) -> tuple[str, ...]:
+    """The statuses the filter asks for, each once (every status when it asks for none)."""
+    if not f.status:
+        return STATUSES
+    return tuple(dict.fromkeys((f.status,) if isinstance(f.status, str) else f.status))
 
 
 def _claim(conn: Connection, chain: AuditChain, alert_id: str, user: User | str, now: datetime) -> Alert:

@@ -34,6 +34,8 @@ from patrol.store.records import (
     AlertDetail, AlertFilter, AlertPage, BulkOutcome, LabelExample, Note, PostRecord, PostVersion, QueueCounts,
     SaveReport, SourceHealth, ThreadContext,
 )
+from patrol.rule_overrides import RuleOverride
+from patrol.store.rule_overrides import read_overrides, set_override
 from patrol.store.retention import RetentionRepository
 from patrol.store.sessions import SessionRepository
 from patrol.store.pages import KeptPage, PageRepository
@@ -376,6 +378,16 @@ class Store:
 
     def delete_view(self, user: str, name: str) -> bool:
         return self._console.delete_view(user, name)
+
+    # -- administrators' rule changes (patrol/rule_overrides.py) ------------------------------
+
+    def rule_overrides(self) -> dict[str, RuleOverride]:
+        return read_overrides(self._db)
+
+    def set_rule_override(self, rule: str, before: tuple[bool, float], enabled: bool, min_score: float,
+                          actor: str, now: datetime) -> RuleOverride:
+        """One rule's enabled flag and threshold, by an active admin; audited rule.changed."""
+        return set_override(self._db, rule, before, enabled, min_score, actor, now)
 
     def latest_audit_seq(self) -> int:
         """The audit chain's last seq: the live stream's cheap "did anything change" probe."""

@@ -143,7 +143,8 @@ class AlertPage:
 
 @dataclass(frozen=True)
 class QueueCounts:
-    """The queue's counts: by status (every status), by severity, and the overdue active ones."""
+    """The queue's counts of cases (a group's members are counted in their lead's group_size):
+    by status, by severity, and the overdue active ones."""
 
     by_status: dict[str, int]
     by_severity: dict[str, int]

@@ -117,8 +117,10 @@ alerts = Table(
           postgresql_where=text("group_id IS NOT NULL")),
     # Covering indexes of the dashboard and handover counts (patrol/store/reports.py).
     Index("ix_alerts_opened_category", "opened_at", "category", "group_id"),
-    Index("ix_alerts_status_opened", "status", "group_id", "opened_at"),
-    Index("ix_alerts_status_due", "status", "group_id", "severity_rank", "due_at"),
+    # The queue's keyset reads too (one status, leads only, the sort's keys then the id: 0011).
+    Index("ix_alerts_status_opened", "status", "group_id", "opened_at", "id"),
+    Index("ix_alerts_status_due", "status", "group_id", "severity_rank", "due_at", "id"),
+    Index("ix_alerts_status_group_due", "status", "group_id", "due_at", "id"),
     Index("ix_alerts_decided", "decided_at", "decided_by", "decision"),
     Index("ix_alerts_queue", "status", "severity_rank", "due_at"),
     Index("ix_alerts_opened_at", "opened_at"),
@@ -276,11 +278,20 @@ alert_labels = Table(
     Index("ix_alert_labels_label", "label", "alert_id"),
 )
 
-# The queue's sorts within a status, with the id: the page's keys come from the index alone.
+# The queue's sort by deadline within a status, members included (the deadline watch,
+# patrol/store/console_state.py).
 alert_queue_indexes = (
-    Index("ix_alerts_status_rank_due_id", alerts.c.status, alerts.c.severity_rank, alerts.c.due_at, alerts.c.id),
-    Index("ix_alerts_status_opened_id", alerts.c.status, alerts.c.opened_at, alerts.c.id),
     Index("ix_alerts_status_due_id", alerts.c.status, alerts.c.due_at, alerts.c.id),
+)
+
+# An administrator's change to one alert rule of the rules file (patrol/rule_overrides.py, 0011).
+rule_overrides = Table(
+    "rule_overrides", metadata,
+    Column("rule", String(100), primary_key=True),  # AlertRule.name: category@source
+    Column("enabled", Boolean, nullable=False),
+    Column("min_score", Float, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
 )
 
 # A life-risk alert whose deadline passed, noticed once (the primary key) by whichever process

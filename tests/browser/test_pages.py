@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = Path(__file__).resolve().parents[2] / "api" / "console" / "static" / "vendor" / "axe-core" / "axe.min.js"
-# Pages this branch owns: axe must find nothing there. Others' pages are checked and reported.
-OWN = ("dashboard", "handover", "audit", "admin", "admin-sources", "admin-rules", "admin-lexicons")
+# Pages axe must find nothing on (the queue and the alert page since issue 11's label fixes).
+# Others' pages are checked and reported in artifacts/axe.json.
+OWN = ("queue", "alert", "dashboard", "handover", "audit", "admin", "admin-sources", "admin-rules", "admin-lexicons")
 
 
 def _grouped_lead(console):
