@@ -43,24 +43,27 @@ from search.index import (MAX_LIMIT, TOTAL_CAP, BadCursor, Hit, IndexedPost, Ind
                           SearchQuery, SearchResult, check_post)
 from search.normalised import searchable
 from search.query import parse
-from search.tantivy_query import Translator, is_ranked
+from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked, word_pairs
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
 from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2 added the word-pair fields (PAIR_FIELDS); a layout-1 index is read without them
 MAX_OFFSET = 10_000  # Elasticsearch's default index.max_result_window: deeper pages are refused
 SAMPLE_BUCKETS = 64
 _ALL_BUCKETS = [str(b) for b in range(SAMPLE_BUCKETS)]
 _FACET_SIZE = 1000
 
 
-def _schema() -> tantivy.Schema:
+def _schema(pairs: bool = True) -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in ("title", "body", "norm"):
         sb.add_text_field(name, tokenizer_name="whitespace")
     for name in ("title_parts", "body_parts", "norm_parts"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    if pairs:  # layout 2: adjacent words of the word stream, so a two-word phrase is one term
+        for name in PAIR_FIELDS.values():
+            sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     for name in ("source", "categories"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
@@ -111,20 +114,27 @@ class TantivyIndex(TantivyUpkeep):
         self._lock = threading.Lock()
         self._closed = False
         self._bulk: _Bulk | None = None
-        self.schema = _schema()
-        self._translate = Translator(self.schema)
         if not create and not (self.path / LAYOUT_FILE).exists():
             raise IndexUnavailable(f"the search index {self.path} is missing; put it back, or rebuild "
                                    "it from the store with `patrol reindex --full`")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._check_layout()
-            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._index = self._open_layout(self._check_layout())
             self._dir, self._expected_stamp = dir_id(self.path), read_layout(self.path).get("store_id")
         except (OSError, ValueError) as exc:
             raise IndexUnavailable(f"the search index at {self.path} cannot be opened: {exc}") from exc
 
-    def _check_layout(self) -> None:
+    def _open_layout(self, version: int) -> tantivy.Index:
+        """The tantivy index in the directory, with the schema of its layout. A layout-1 index has
+        no pair fields: it keeps working, answering two-word phrases by positions (slower) until it
+        is rebuilt into a new directory."""
+        self.pairs = version >= 2
+        self.schema = _schema(self.pairs)
+        self._translate = Translator(self.schema, pairs=self.pairs)
+        return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+
+    def _check_layout(self) -> int:
+        """The layout version of the directory (a new empty one gets the current one)."""
         marker = self.path / LAYOUT_FILE
         if marker.exists():
             try:
@@ -134,12 +144,13 @@ class TantivyIndex(TantivyUpkeep):
             if version > LAYOUT_VERSION:
                 raise IndexUnavailable(f"the search index at {self.path} was written by a newer Patrol "
                                        f"(layout {version}, this one reads {LAYOUT_VERSION})")
-            if version < LAYOUT_VERSION:  # no older tantivy layout exists yet; a future one rebuilds here
-                raise IndexUnavailable(f"the search index at {self.path} has layout {version}: rebuild it")
-        elif any(self.path.iterdir()):
+            if not isinstance(version, int) or version < 1:
+                raise IndexUnavailable(f"the search index at {self.path} has an unreadable {LAYOUT_FILE}")
+            return version
+        if any(self.path.iterdir()):
             raise IndexUnavailable(f"{self.path} is not a Patrol search index (no {LAYOUT_FILE}); refusing to touch it")
-        else:
-            marker.write_text(json.dumps({"version": LAYOUT_VERSION, "engine": "tantivy"}))
+        marker.write_text(json.dumps({"version": LAYOUT_VERSION, "engine": "tantivy"}))
+        return LAYOUT_VERSION
 
     def close(self) -> None:
         self._closed = True
@@ -242,13 +253,17 @@ class TantivyIndex(TantivyUpkeep):
 
     def _document(self, p: IndexedPost, title: tuple[str, str], body: tuple[str, str], norm: tuple[str, str],
                   seq: int) -> tantivy.Document:
-        return tantivy.Document.from_dict({
+        fields = {
             "title": title[0], "body": body[0], "norm": norm[0],
             "title_parts": title[1], "body_parts": body[1], "norm_parts": norm[1],
             "id": p.id, "source": p.source, "categories": list(p.categories), "author": p.author,
             "status": p.status, "primary": p.primary, "sample": sample_bucket(p.id),
             "published_us": epoch_us(p.published_at), "seq": seq, "doc": _to_json(p),
-        }, self.schema)
+        }
+        if self.pairs:
+            for words, name in ((title[0], "title_pairs"), (body[0], "body_pairs"), (norm[0], "norm_pairs")):
+                fields[name] = word_pairs(words)
+        return tantivy.Document.from_dict(fields, self.schema)
 
 
     def set_status(self, post_id: str, status: str) -> None:

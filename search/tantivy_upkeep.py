@@ -71,7 +71,7 @@ class TantivyUpkeep:
                                    f"{stamp or '(none)'}, not {self._expected_stamp or '(none)'}; "
                                    "`patrol reindex --full` rebuilds it from the store")
         # two assignments, no lock: this runs inside writes that already hold the index's lock
-        self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._index = self._open_layout(read_layout(self.path).get("version", 1))  # a replacement may be newer
         self._dir = now
 
     # ------------------------------------------------------------------ identity
