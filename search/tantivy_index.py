@@ -43,6 +43,7 @@ from search.index import (MAX_LIMIT, TOTAL_CAP, BadCursor, Hit, IndexedPost, Ind
                           SearchQuery, SearchResult, check_post)
 from search.normalised import searchable
 from search.query import parse
+from search.tantivy_paging import id_order, newest, stable_page
 from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked, word_pairs
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
 from search.times import epoch_us
@@ -61,9 +62,10 @@ def _schema(pairs: bool = True) -> tantivy.Schema:
         sb.add_text_field(name, tokenizer_name="whitespace")
     for name in ("title_parts", "body_parts", "norm_parts"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
-    if pairs:  # layout 2: adjacent words of the word stream, so a two-word phrase is one term
-        for name in PAIR_FIELDS.values():
+    if pairs:  # layout 2: adjacent words of the word stream, so a two-word phrase is one term,
+        for name in PAIR_FIELDS.values():  # and each post's tie key for a stable page order
             sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+        sb.add_integer_field("id_order", fast=True)
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     for name in ("source", "categories"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
@@ -114,6 +116,7 @@ class TantivyIndex(TantivyUpkeep):
         self._lock = threading.Lock()
         self._closed = False
         self._bulk: _Bulk | None = None
+        self._span: tuple[int, tuple[int, int] | None] | None = None  # (num_docs when read, time span)
         if not create and not (self.path / LAYOUT_FILE).exists():
             raise IndexUnavailable(f"the search index {self.path} is missing; put it back, or rebuild "
                                    "it from the store with `patrol reindex --full`")
@@ -263,6 +266,7 @@ class TantivyIndex(TantivyUpkeep):
         if self.pairs:
             for words, name in ((title[0], "title_pairs"), (body[0], "body_pairs"), (norm[0], "norm_pairs")):
                 fields[name] = word_pairs(words)
+            fields["id_order"] = id_order(p.id)
         return tantivy.Document.from_dict(fields, self.schema)
 
 
@@ -312,18 +316,21 @@ class TantivyIndex(TantivyUpkeep):
             extra.append(self._translate.at_most("seq", watermark))
         q = self._translate.search(parsed.root, extra=extra, category=query.category, source=query.source,
                                    published_from=query.published_from, published_to=query.published_to)
+        ranked = is_ranked(parsed.root)
         try:
-            if is_ranked(parsed.root):
-                found = searcher.search(q, query.limit + 1, count=False, offset=offset)
+            if ranked:
+                def top(m: int) -> list:
+                    return searcher.search(q, m, count=False).hits
             else:
-                found = searcher.search(q, query.limit + 1, count=False, offset=offset,
-                                        order_by_field="published_us")
+                span = self._time_span(searcher)
+
+                def top(m: int) -> list:
+                    return newest(searcher, q, m, span, self._translate.since)
+            page, more = stable_page(top, offset, query.limit, lambda addresses: self._tie_keys(searcher, addresses))
             total, relation, facets, estimated = self._total_and_facets(searcher, q, query.facets)
         except ValueError as exc:
             raise IndexUnavailable(f"the search index at {self.path} failed the search: {exc}") from exc
-        page = found.hits[:query.limit]
         phrases = parsed.positive_phrases()
-        ranked = is_ranked(parsed.root)
         hits = []
         for key, address in page:
             p = _from_json(searcher.doc(address)["doc"][0])
@@ -332,10 +339,31 @@ class TantivyIndex(TantivyUpkeep):
             hits.append(Hit(id=p.id, score=float(key) if ranked else 0.0, source=p.source, url=p.url, title=p.title,
                             published_at=p.published_at, primary=p.primary, categories=p.categories,
                             highlights=marked.fragments, matched_normalised=marked.matched_normalised))
-        more = len(found.hits) > query.limit
         next_cursor = cursors.encode(query, ["tantivy", offset + query.limit, watermark]) if more else None
         return SearchResult(total=total, hits=tuple(hits), facets=facets, next_cursor=next_cursor,
                             total_relation=relation, facets_estimated=estimated)
+
+    def _tie_keys(self, searcher: tantivy.Searcher, addresses: list) -> list:
+        """Equal keys rank newest first, then by the id's fixed order (the order of the other
+        indexes: Elasticsearch's search_after on [_score, published_us, id])."""
+        published = searcher.fast_field_values("published_us", addresses)
+        if self.pairs:
+            ids = searcher.fast_field_values("id_order", addresses)
+        else:  # layout 1 has no id_order: the ids themselves, from the stored documents
+            ids = [json.loads(searcher.doc(a)["doc"][0])[0] for a in addresses]
+        return [(-t, i) for t, i in zip(published, ids)]
+
+    def _time_span(self, searcher: tantivy.Searcher) -> tuple[int, int] | None:
+        """(oldest, newest) publication time, for the newest-first window; read again when the
+        index has grown or shrunk by a tenth. A stale span only costs a wider window: correctness
+        never depends on it (tantivy_paging.newest)."""
+        n = searcher.num_docs
+        cached = self._span
+        if cached is None or abs(n - cached[0]) > cached[0] / 10:
+            stats = searcher.aggregate(tantivy.Query.all_query(), {"t": {"stats": {"field": "published_us"}}})["t"]
+            span = None if not stats.get("count") else (int(stats["min"]), int(stats["max"]))
+            self._span = cached = (n, span)
+        return cached[1]
 
     def _page_start(self, query: SearchQuery) -> tuple[int, int | None]:
         after = cursors.decode(query)

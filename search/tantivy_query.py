@@ -81,6 +81,9 @@ class Translator:
         return Q.const_score_query(Q.range_query(self.schema, "published_us", tantivy.FieldType.Integer, lower, upper,
                                                  include_lower=True, include_upper=end is None), 0.0)
 
+    def since(self, us: int) -> tantivy.Query:
+        return Q.const_score_query(Q.range_query(self.schema, "published_us", tantivy.FieldType.Integer, us, _I64_MAX), 0.0)
+
     def at_most(self, name: str, value: int) -> tantivy.Query:
         return Q.const_score_query(Q.range_query(self.schema, name, tantivy.FieldType.Integer, _I64_MIN, value), 0.0)
 
