@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,15 +42,14 @@ from search.index import (MAX_LIMIT, TOTAL_CAP, BadCursor, Hit, IndexedPost, Ind
                           SearchQuery, SearchResult, check_post)
 from search.normalised import searchable
 from search.query import parse
-from search.tantivy_paging import id_order, newest, stable_page
-from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked, word_pairs
+from search.tantivy_bulk import SAMPLE_BUCKETS, Pipeline, document_fields, prepare, sample_bucket  # noqa: F401 (sample_bucket: tests)
+from search.tantivy_paging import newest, stable_page
+from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
-from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
 LAYOUT_VERSION = 2  # 2 added the word-pair fields (PAIR_FIELDS); a layout-1 index is read without them
 MAX_OFFSET = 10_000  # Elasticsearch's default index.max_result_window: deeper pages are refused
-SAMPLE_BUCKETS = 64
 _ALL_BUCKETS = [str(b) for b in range(SAMPLE_BUCKETS)]
 _FACET_SIZE = 1000
 
@@ -78,16 +76,6 @@ def _schema(pairs: bool = True) -> tantivy.Schema:
     return sb.build()
 
 
-def sample_bucket(post_id: str) -> str:
-    return str(zlib.crc32(post_id.encode()) % SAMPLE_BUCKETS)
-
-
-def _to_json(p: IndexedPost) -> bytes:
-    return json.dumps([p.id, p.source, p.url, p.title, p.text, p.author, p.published_at.isoformat(),
-                       p.fetched_at.isoformat(), p.primary, list(p.categories), p.status, p.normalised,
-                       [list(s) for s in p.normalised_spans]], ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def _from_json(raw: bytes) -> IndexedPost:
     f = json.loads(raw)
     return IndexedPost(id=f[0], source=f[1], url=f[2], title=f[3], text=f[4], author=f[5],
@@ -101,6 +89,7 @@ class _Bulk:
     writer: tantivy.IndexWriter
     commit_every: int
     pending: int = 0
+    pipeline: Pipeline | None = None  # bulk(workers=N): segmentation in worker processes
 
 
 class TantivyIndex(TantivyUpkeep):
@@ -193,16 +182,22 @@ class TantivyIndex(TantivyUpkeep):
         if not latest:
             return
         batch = list(latest.values())
-        n = len(batch)
-        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch]
-                                           + [self._searchable(p) for p in batch])
+        pipeline = self._bulk.pipeline if self._bulk is not None else None
+        if pipeline is None:
+            self._write_fields(batch, prepare(batch, self.segmenter, self.pairs))
+            return
+        pipeline.submit(batch)  # checked above; written by a later add() or the block's end
+        for posts, fields in pipeline.finished(keep=1):
+            self._write_fields(posts, fields)
+
+    def _write_fields(self, batch: list[IndexedPost], fields: list[dict]) -> None:
         seq = time.time_ns()
 
         def write(writer: tantivy.IndexWriter) -> None:
-            for i, p in enumerate(batch):
+            for p, f in zip(batch, fields):
                 writer.delete_documents_by_term("id", p.id)
-                writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
-        self._write(write, n)
+                writer.add_document(tantivy.Document.from_dict({**f, "seq": seq}, self.schema))
+        self._write(write, len(batch))
 
     def _write(self, operations, n_posts: int, commit_now: bool = False) -> None:
         """Runs `operations(writer)` and commits (searchable and durable on return); inside bulk(),
@@ -227,19 +222,32 @@ class TantivyIndex(TantivyUpkeep):
                 del writer
 
     @contextmanager
-    def bulk(self, commit_every: int = 250_000) -> Iterator[None]:
+    def bulk(self, commit_every: int = 250_000, workers: int = 0) -> Iterator[None]:
         """For a bulk load (a reindex, a large ingest): one writer held for the whole block, and
         add() inside it commits only every `commit_every` posts and when the block ends, so what
         it adds becomes searchable then. A commit fsyncs its files (tenths of a second on a busy
         disk), which bounds one-commit-per-batch loading to a few thousand posts/s. What was added
-        is committed even when the block fails: every batch was checked before it was written."""
+        is committed even when the block fails: every batch was checked before it was written.
+
+        `workers` > 0: segment in that many worker processes, one batch ahead of the writer
+        (search/tantivy_bulk.py; an add() then returns before its batch is written)."""
         with self._lock:
             if self._bulk is not None:
                 raise RuntimeError("bulk() is already open on this index")
             self._bulk = _Bulk(self._writer(), commit_every)
         try:
+            if workers > 0:
+                self._bulk.pipeline = Pipeline(workers, self.pairs)
             yield
         finally:
+            pipeline = self._bulk.pipeline
+            try:
+                if pipeline is not None:
+                    for posts, fields in pipeline.finished(keep=0):
+                        self._write_fields(posts, fields)
+            finally:
+                if pipeline is not None:
+                    pipeline.close()
             with self._lock:
                 held, self._bulk = self._bulk, None
                 try:
@@ -250,25 +258,10 @@ class TantivyIndex(TantivyUpkeep):
                 finally:
                     del held
 
-    @staticmethod
-    def _searchable(p: IndexedPost) -> str:
-        return searchable(p.title, p.text, p.normalised)
-
     def _document(self, p: IndexedPost, title: tuple[str, str], body: tuple[str, str], norm: tuple[str, str],
                   seq: int) -> tantivy.Document:
-        fields = {
-            "title": title[0], "body": body[0], "norm": norm[0],
-            "title_parts": title[1], "body_parts": body[1], "norm_parts": norm[1],
-            "id": p.id, "source": p.source, "categories": list(p.categories), "author": p.author,
-            "status": p.status, "primary": p.primary, "sample": sample_bucket(p.id),
-            "published_us": epoch_us(p.published_at), "seq": seq, "doc": _to_json(p),
-        }
-        if self.pairs:
-            for words, name in ((title[0], "title_pairs"), (body[0], "body_pairs"), (norm[0], "norm_pairs")):
-                fields[name] = word_pairs(words)
-            fields["id_order"] = id_order(p.id)
-        return tantivy.Document.from_dict(fields, self.schema)
-
+        return tantivy.Document.from_dict({**document_fields(p, title, body, norm, self.pairs), "seq": seq},
+                                          self.schema)
 
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""

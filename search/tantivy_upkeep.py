@@ -51,7 +51,7 @@ def write_layout(path: Path, layout: dict) -> None:
 
 
 class TantivyUpkeep:
-    """Mixed into TantivyIndex; uses its path, schema, lock, writer and document builder."""
+    """Mixed into TantivyIndex; uses its path, schema, layout (`pairs`), lock and writer."""
 
     path: Path
     _dir: tuple[int, int] | None
@@ -106,16 +106,25 @@ class TantivyUpkeep:
         self._write(write, len(ids), commit_now=True)
         return len(ids)
 
-    def rebuild(self, batches: Iterable[Sequence[IndexedPost]], store_id: str) -> int:
+    def rebuild(self, batches: Iterable[Sequence[IndexedPost]], store_id: str, workers: int = 0) -> int:
         """Replace the whole content with `batches` and stamp it, in ONE commit: searches see the
-        old content until the new one is complete, never a half-built index."""
+        old content until the new one is complete, never a half-built index. `workers` > 0:
+        segment in that many processes (search/tantivy_bulk.py); nothing is marked per batch here,
+        so a batch written after the next one was queued loses nothing."""
         import time
+
+        from search.tantivy_bulk import Pipeline, prepare
 
         total = 0
         seq = time.time_ns()
+        pipeline = Pipeline(workers, self.pairs) if workers > 0 else None
 
         def write(writer: tantivy.IndexWriter) -> None:
             nonlocal total
+
+            def add(posts: Sequence[IndexedPost], fields: list[dict]) -> None:
+                for f in fields:
+                    writer.add_document(tantivy.Document.from_dict({**f, "seq": seq}, self.schema))
             writer.delete_all_documents()
             for batch in batches:
                 latest = {}
@@ -125,13 +134,21 @@ class TantivyUpkeep:
                 posts = list(latest.values())
                 if not posts:
                     continue
-                n = len(posts)
-                texts = self.segmenter.index_texts([p.title for p in posts] + [p.text for p in posts]
-                                                   + [self._searchable(p) for p in posts])
-                for i, p in enumerate(posts):
-                    writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
-                total += n
+                total += len(posts)
+                if pipeline is None:
+                    add(posts, prepare(posts, self.segmenter, self.pairs))
+                    continue
+                pipeline.submit(posts)
+                for done in pipeline.finished(keep=1):
+                    add(*done)
+            if pipeline is not None:
+                for done in pipeline.finished(keep=0):
+                    add(*done)
         self._follow_dir()
-        self._write(write, 0, commit_now=True)
+        try:
+            self._write(write, 0, commit_now=True)
+        finally:
+            if pipeline is not None:
+                pipeline.close()
         self.stamp(store_id)
         return total

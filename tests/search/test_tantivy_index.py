@@ -2,6 +2,7 @@
 bounded totals and facets (the contract suite checks the behaviour both embedded indexes share)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -244,3 +245,34 @@ def test_a_layout_1_index_still_answers_phrases_like_a_layout_2_one(tmp_path, mo
         a, b = (set(_all_pages(i, q, 100)) for i in (old, new))
         assert a == b, q
     assert len(_all_pages(new, "今天天气", 100)) > 50  # the phrases did find posts
+
+
+def test_a_bulk_load_with_worker_processes_indexes_what_one_process_would(tmp_path):
+    from bench.search_bench import synthetic_posts
+
+    posts = synthetic_posts(900)
+    alone, workers = TantivyIndex(tmp_path / "alone"), TantivyIndex(tmp_path / "workers")
+    with alone.bulk():
+        for i in range(0, len(posts), 200):
+            alone.add(posts[i:i + 200])
+    with workers.bulk(workers=2):
+        for i in range(0, len(posts), 200):
+            workers.add(posts[i:i + 200])
+    assert workers.count() == alone.count() == 900
+    for q in ("博彩", '"博彩 网站"', "今天天气", "哈尔滨", ""):
+        assert _all_pages(alone, q, 100) == _all_pages(workers, q, 100), q
+    with workers.bulk(workers=2):  # a later version of a post, queued behind its first, replaces it
+        workers.add([posts[1]])
+        workers.add([replace(posts[1], text="刷单兼职日赚")])
+    assert workers.count() == 900 and workers.get(posts[1].id).text == "刷单兼职日赚"
+
+
+def test_a_rebuild_with_worker_processes_replaces_the_content(tmp_path):
+    from bench.search_bench import synthetic_posts
+
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(1, "旧的内容")])
+    posts = synthetic_posts(500)
+    assert index.rebuild((posts[i:i + 100] for i in range(0, 500, 100)), "store-1", workers=2) == 500
+    assert index.count() == 500 and index.get("p1") is None and index.identity() == "store-1"
+    assert index.search(SearchQuery(q="博彩", facets=False)).total > 0
