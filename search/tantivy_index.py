@@ -42,7 +42,7 @@ from search.index import (MAX_LIMIT, TOTAL_CAP, BadCursor, Hit, IndexedPost, Ind
                           SearchQuery, SearchResult, check_post)
 from search.normalised import searchable
 from search.query import parse
-from search.tantivy_bulk import SAMPLE_BUCKETS, Pipeline, document_fields, prepare, sample_bucket  # noqa: F401 (sample_bucket: tests)
+from search.tantivy_bulk import SAMPLE_BUCKETS, Pipeline, document_fields, documents, prepare, sample_bucket  # noqa: F401 (sample_bucket: tests)
 from search.tantivy_paging import newest, stable_page
 from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
@@ -54,7 +54,8 @@ _ALL_BUCKETS = [str(b) for b in range(SAMPLE_BUCKETS)]
 _FACET_SIZE = 1000
 
 
-def _schema(pairs: bool = True) -> tantivy.Schema:
+def schema_of_layout(pairs: bool = True) -> tantivy.Schema:
+    """The schema of layout 2 (`pairs`) or layout 1."""
     sb = tantivy.SchemaBuilder()
     for name in ("title", "body", "norm"):
         sb.add_text_field(name, tokenizer_name="whitespace")
@@ -121,7 +122,7 @@ class TantivyIndex(TantivyUpkeep):
         no pair fields: it keeps working, answering two-word phrases by positions (slower) until it
         is rebuilt into a new directory."""
         self.pairs = version >= 2
-        self.schema = _schema(self.pairs)
+        self.schema = schema_of_layout(self.pairs)
         self._translate = Translator(self.schema, pairs=self.pairs)
         return tantivy.Index(self.schema, path=str(self.path), reuse=True)
 
@@ -191,12 +192,11 @@ class TantivyIndex(TantivyUpkeep):
             self._write_fields(posts, fields)
 
     def _write_fields(self, batch: list[IndexedPost], fields: list[dict]) -> None:
-        seq = time.time_ns()
-
+        """Replaces each post's document; `fields` lack their `seq`, the write time, added here."""
         def write(writer: tantivy.IndexWriter) -> None:
-            for p, f in zip(batch, fields):
+            for p, doc in zip(batch, documents(fields, self.schema, time.time_ns())):
                 writer.delete_documents_by_term("id", p.id)
-                writer.add_document(tantivy.Document.from_dict({**f, "seq": seq}, self.schema))
+                writer.add_document(doc)
         self._write(write, len(batch))
 
     def _write(self, operations, n_posts: int, commit_now: bool = False) -> None:

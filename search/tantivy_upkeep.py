@@ -113,7 +113,7 @@ class TantivyUpkeep:
         so a batch written after the next one was queued loses nothing."""
         import time
 
-        from search.tantivy_bulk import Pipeline, prepare
+        from search.tantivy_bulk import Pipeline, documents, prepare
 
         total = 0
         seq = time.time_ns()
@@ -123,8 +123,8 @@ class TantivyUpkeep:
             nonlocal total
 
             def add(posts: Sequence[IndexedPost], fields: list[dict]) -> None:
-                for f in fields:
-                    writer.add_document(tantivy.Document.from_dict({**f, "seq": seq}, self.schema))
+                for doc in documents(fields, self.schema, seq):
+                    writer.add_document(doc)
             writer.delete_all_documents()
             for batch in batches:
                 latest = {}
