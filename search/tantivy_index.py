@@ -26,6 +26,7 @@ another process writing at the same time waits for the writer lock up to `lock_t
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
+log = logging.getLogger(__name__)
 LAYOUT_VERSION = 2  # 2 added the word-pair fields (PAIR_FIELDS); a layout-1 index is read without them
 MAX_OFFSET = 10_000  # Elasticsearch's default index.max_result_window: deeper pages are refused
 _ALL_BUCKETS = [str(b) for b in range(SAMPLE_BUCKETS)]
@@ -91,6 +93,7 @@ class _Bulk:
     commit_every: int
     pending: int = 0
     pipeline: Pipeline | None = None  # bulk(workers=N): segmentation in worker processes
+    hold_writer: bool = True  # False: the writer (and its lock) is let go at each commit
 
 
 class TantivyIndex(TantivyUpkeep):
@@ -116,6 +119,9 @@ class TantivyIndex(TantivyUpkeep):
             self._dir, self._expected_stamp = dir_id(self.path), read_layout(self.path).get("store_id")
         except (OSError, ValueError) as exc:
             raise IndexUnavailable(f"the search index at {self.path} cannot be opened: {exc}") from exc
+        if self.interrupted_bulk_load():
+            log.warning("a bulk load into the search index %s ended without its last commit: posts the store "
+                        "marks indexed may be missing from search; `patrol reindex --full` rebuilds it", self.path)
 
     def _open_layout(self, version: int) -> tantivy.Index:
         """The tantivy index in the directory, with the schema of its layout. A layout-1 index has
@@ -204,6 +210,8 @@ class TantivyIndex(TantivyUpkeep):
         on the held writer, committing only every `commit_every` posts."""
         with self._lock:
             held = self._bulk
+            if held and held.writer is None:  # let go at the last commit (hold_writer=False)
+                held.writer = self._writer()
             writer = held.writer if held else self._writer()
             try:
                 operations(writer)
@@ -213,6 +221,8 @@ class TantivyIndex(TantivyUpkeep):
                     writer.commit()
                     if held:
                         held.pending = 0
+                        if not held.hold_writer:
+                            held.writer = None
                     self._index.reload()
             except ValueError as exc:
                 if not held:
@@ -222,7 +232,7 @@ class TantivyIndex(TantivyUpkeep):
                 del writer
 
     @contextmanager
-    def bulk(self, commit_every: int = 250_000, workers: int = 0) -> Iterator[None]:
+    def bulk(self, commit_every: int = 250_000, workers: int = 0, hold_writer: bool = True) -> Iterator[None]:
         """For a bulk load (a reindex, a large ingest): one writer held for the whole block, and
         add() inside it commits only every `commit_every` posts and when the block ends, so what
         it adds becomes searchable then. A commit fsyncs its files (tenths of a second on a busy
@@ -230,11 +240,14 @@ class TantivyIndex(TantivyUpkeep):
         is committed even when the block fails: every batch was checked before it was written.
 
         `workers` > 0: segment in that many worker processes, one batch ahead of the writer
-        (search/tantivy_bulk.py; an add() then returns before its batch is written)."""
+        (search/tantivy_bulk.py; an add() then returns before its batch is written).
+        `hold_writer=False` (an ingest while `patrol serve` runs): the writer lock is let go at each
+        commit, so another process's set_status waits at most one `commit_every` of writing."""
         with self._lock:
             if self._bulk is not None:
                 raise RuntimeError("bulk() is already open on this index")
-            self._bulk = _Bulk(self._writer(), commit_every)
+            self._bulk = _Bulk(self._writer(), commit_every, hold_writer=hold_writer)
+            self._note_bulk_load(True)  # cleared after the last commit; left behind by a crash
         try:
             if workers > 0:
                 self._bulk.pipeline = Pipeline(workers, self.pairs)
@@ -251,7 +264,9 @@ class TantivyIndex(TantivyUpkeep):
             with self._lock:
                 held, self._bulk = self._bulk, None
                 try:
-                    held.writer.commit()
+                    if held.writer is not None:
+                        held.writer.commit()
+                    self._note_bulk_load(False)
                     self._index.reload()
                 except ValueError as exc:
                     raise IndexUnavailable(f"cannot write to the search index at {self.path}: {exc}") from exc

@@ -21,6 +21,11 @@ from search.index import IndexedPost, IndexUnavailable, check_post
 
 LAYOUT_FILE = "patrol-layout.json"
 _STAMP_KEY = "store_id"
+# Set while a bulk() block is open: its adds are committed only every `commit_every` posts, and a
+# caller such as `patrol ingest` marks posts indexed in the store as soon as add() returns. A crash
+# in between leaves posts the store calls indexed missing from the index; the key left behind (with
+# nobody holding the writer) says so, until `patrol reindex --full` rebuilds the index.
+_BULK_KEY = "bulk_load_open"
 
 
 def dir_id(path: Path) -> tuple[int, int] | None:
@@ -92,6 +97,25 @@ class TantivyUpkeep:
         """The stamp a replacement directory must carry to be followed (set once the identity checked out)."""
         self._expected_stamp = store_id
 
+    # ------------------------------------------------------------------ interrupted bulk loads
+
+    def _note_bulk_load(self, running: bool) -> None:
+        layout = {k: v for k, v in read_layout(self.path).items() if k != _BULK_KEY}
+        write_layout(self.path, {**layout, _BULK_KEY: True} if running else layout)
+
+    def interrupted_bulk_load(self) -> bool:
+        """True when a bulk load into this index ended without its last commit (a crash, a kill):
+        posts written since its last commit are missing although the store may call them
+        indexed; `patrol reindex --full` rebuilds the index. False while a bulk load runs."""
+        if not read_layout(self.path).get(_BULK_KEY) or getattr(self, "_bulk", None) is not None:
+            return False
+        try:
+            probe = self._index.writer(heap_size=15_000_000, num_threads=1)
+        except ValueError:  # the writer is held: the bulk load is still running in another process
+            return False
+        del probe
+        return True
+
     # ------------------------------------------------------------------ removing and rebuilding
 
     def remove(self, post_ids: Sequence[str]) -> int:
@@ -151,4 +175,5 @@ class TantivyUpkeep:
             if pipeline is not None:
                 pipeline.close()
         self.stamp(store_id)
+        self._note_bulk_load(False)  # the whole content is new: nothing of an interrupted load is missing
         return total

@@ -276,3 +276,55 @@ def test_a_rebuild_with_worker_processes_replaces_the_content(tmp_path):
     assert index.rebuild((posts[i:i + 100] for i in range(0, 500, 100)), "store-1", workers=2) == 500
     assert index.count() == 500 and index.get("p1") is None and index.identity() == "store-1"
     assert index.search(SearchQuery(q="博彩", facets=False)).total > 0
+
+
+def test_a_bulk_load_that_never_reached_its_last_commit_is_reported_until_a_rebuild(tmp_path, caplog):
+    import multiprocessing
+
+    index = TantivyIndex(tmp_path / "idx")
+    with index.bulk():
+        assert not index.interrupted_bulk_load()  # ours, running
+        index.add([post(1)])
+    assert not index.interrupted_bulk_load()  # ended with its commit
+    # A process killed inside its bulk block: the key stays, the writer lock goes with the process.
+    child = multiprocessing.get_context("spawn").Process(target=_die_inside_a_bulk_load, args=(str(tmp_path / "idx"),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    again = TantivyIndex(tmp_path / "idx")
+    assert again.interrupted_bulk_load() and "patrol reindex --full" in caplog.text
+    assert again.get("p2") is None and again.get("p1") is not None  # the lost post, the committed one
+    again.rebuild([[post(1), post(2)]], "store-1")
+    assert not again.interrupted_bulk_load() and again.get("p2") is not None
+
+
+def _die_inside_a_bulk_load(path: str) -> None:
+    import os
+
+    index = TantivyIndex(path)
+    with index.bulk():
+        index.add([post(2)])
+        os._exit(9)
+
+
+def test_bulk_writes_commits_every_so_many_posts_and_lets_the_writer_go_between(tmp_path):
+    from search.index import bulk_writes
+    from search.sqlite_index import SqliteIndex
+
+    index = TantivyIndex(tmp_path / "idx")
+    other = TantivyIndex(tmp_path / "idx", lock_timeout=2)  # another process's handle (serve), same directory
+    with bulk_writes(lambda: index, commit_every=3):
+        index.add([post(1), post(2)])
+        assert other.search(SearchQuery(q="博彩")).total == 0  # not committed yet
+        index.add([post(3)])
+        assert other.search(SearchQuery(q="博彩")).total == 3  # the third post reached commit_every
+        other.set_status("p1", "open")  # the writer was let go at that commit: this does not wait it out
+        index.add([post(4)])
+    assert other.search(SearchQuery(q="博彩")).total == 4 and other.get("p1").status == "open"
+    with bulk_writes(lambda: SqliteIndex(tmp_path / "s.db")) as nothing:  # no bulk(): plain writes
+        assert nothing is None
+
+    def broken():
+        raise IndexUnavailable("down")
+    with bulk_writes(broken):  # the calls inside report an index that is down, as they always did
+        pass
