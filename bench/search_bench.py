@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -40,6 +41,8 @@ from search.sqlite_query import plan
 from search.tokens import Segmenter
 
 BATCH = 2000  # what ingest and reindex hand the index at a time
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # segmentation processes of the bulk load (2 on this machine)
+ONE_PROCESS_SLICE = 200_000  # the one-process baseline is measured on the first posts only (a 1M run is long)
 REPEATS = 40
 LIKE_REPEATS = 3  # a full scan per run: a few are enough to see its cost
 
@@ -101,20 +104,31 @@ def queries(posts: list[IndexedPost]) -> dict[str, str]:
     }
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished child processes (worker processes, once joined)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class _Clock:
-    """Wall and CPU seconds of a block."""
+    """Wall and CPU seconds of a block; `children`: the CPU of worker processes that ended in it."""
 
     def __enter__(self) -> "_Clock":
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu, self.children = time.perf_counter(), time.process_time(), _children_cpu()
         return self
 
     def __exit__(self, *exc) -> None:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        self.children = _children_cpu() - self.children
 
 
 def _rate(n: int, clock: _Clock) -> dict:
-    return {"per_s_cpu": round(n / clock.cpu), "per_s_wall": round(n / clock.wall),
-            "us_each_cpu": round(clock.cpu / n * 1e6, 1)}
+    """Posts per second of wall time and of CPU time, the CPU of worker processes included."""
+    cpu = clock.cpu + clock.children
+    out = {"per_s_cpu": round(n / cpu), "per_s_wall": round(n / clock.wall), "us_each_cpu": round(cpu / n * 1e6, 1)}
+    if clock.children:
+        out["us_each_cpu_workers"] = round(clock.children / n * 1e6, 1)
+    return out
 
 
 def _latency(fn: Callable[[], object], repeats: int = REPEATS) -> dict:
@@ -131,12 +145,13 @@ def _latency(fn: Callable[[], object], repeats: int = REPEATS) -> dict:
             "p95_ms_cpu": round(sorted(cpu)[round(0.95 * (len(cpu) - 1))], 3), "hits": hits}
 
 
-def measure_insert(index, posts: list[IndexedPost], bulk: bool = False) -> dict:
+def measure_insert(index, posts: list[IndexedPost], bulk: bool = False, workers: int = 0) -> dict:
     """add() end to end in BATCH-sized batches, with a fresh segmenter (its word memo starts
     empty, as in a new process); `bulk`: inside TantivyIndex.bulk(), as a reindex or a large
-    ingest loads (one commit at the end instead of one per batch)."""
+    ingest loads (one commit at the end instead of one per batch); `workers`: segmenting in that
+    many worker processes (their start-up and CPU time included)."""
     with _Clock() as clock:
-        with index.bulk() if bulk else nullcontext():
+        with index.bulk(workers=workers) if bulk else nullcontext():
             for i in range(0, len(posts), BATCH):
                 index.add(posts[i:i + BATCH])
         if isinstance(index, SqliteIndex):  # the WAL's copy into the database file is part of the cost
@@ -206,7 +221,13 @@ def run(n_posts: int | None = None, repeats: int = REPEATS, baseline_repeats: in
     with tempfile.TemporaryDirectory() as tmp:
         _, out["segmentation_only"] = measure_segmentation(posts)
         engines = {"tantivy": TantivyIndex(Path(tmp) / "tantivy", segmenter=Segmenter())}
-        out["insert_tantivy_bulk_end_to_end"] = measure_insert(engines["tantivy"], posts, bulk=True)
+        out["insert_tantivy_bulk_end_to_end"] = {"workers": WORKERS, **measure_insert(
+            engines["tantivy"], posts, bulk=True, workers=WORKERS)}
+        # The baseline: the same bulk load in one process (segmentation in the writer's process).
+        one = TantivyIndex(Path(tmp) / "tantivy-one-process", segmenter=Segmenter())
+        out[f"insert_tantivy_bulk_one_process_first_{min(n_posts, ONE_PROCESS_SLICE)}"] = measure_insert(
+            one, posts[:ONE_PROCESS_SLICE], bulk=True)
+        one.close()
         # One commit (and its fsyncs) per batch, as `patrol ingest` writes today: on a slice.
         per_batch = TantivyIndex(Path(tmp) / "tantivy-per-batch", segmenter=Segmenter())
         out["insert_tantivy_commit_per_batch_first_20k"] = measure_insert(per_batch, posts[:20_000])
@@ -236,9 +257,11 @@ def run(n_posts: int | None = None, repeats: int = REPEATS, baseline_repeats: in
 
 
 def goals(out: dict) -> dict:
-    """The issue's goals, each with what this run measured (wall p95 as a user waits, and CPU)."""
+    """The issue's goals, each with what this run measured: `met` on wall time (what a user waits,
+    which another user's load inflates) and `met_on_cpu` on this process's CPU (workers included)."""
     mine = out["search_tantivy_with_facets_and_highlights"]
     worst = max(mine.items(), key=lambda kv: kv[1]["p95_ms_wall"])
+    worst_cpu = max(mine.items(), key=lambda kv: kv[1]["p95_ms_cpu"])
     insert = out["insert_tantivy_bulk_end_to_end"]
     speedups = {kind: round(scan["p50_ms_wall"] / max(mine[kind]["p50_ms_wall"], 1e-3))
                 for kind, scan in out["baseline_like_scan"].items()}
@@ -248,14 +271,17 @@ def goals(out: dict) -> dict:
     return {
         "common word with facets and highlights p95 <= 20 ms": {
             "p95_ms_wall": common["p95_ms_wall"], "p95_ms_cpu": common["p95_ms_cpu"],
-            "met": common["p95_ms_wall"] <= 20},
+            "met": common["p95_ms_wall"] <= 20, "met_on_cpu": common["p95_ms_cpu"] <= 20},
         "every query p95 <= 50 ms": {"worst": worst[0], "p95_ms_wall": worst[1]["p95_ms_wall"],
-                                     "p95_ms_cpu": worst[1]["p95_ms_cpu"], "met": worst[1]["p95_ms_wall"] <= 50},
+                                     "p95_ms_cpu": worst[1]["p95_ms_cpu"], "met": worst[1]["p95_ms_wall"] <= 50,
+                                     "worst_on_cpu": worst_cpu[0], "met_on_cpu": worst_cpu[1]["p95_ms_cpu"] <= 50},
         "indexing >= 20,000 posts/s end to end": {"per_s_wall": insert["per_s_wall"], "per_s_cpu": insert["per_s_cpu"],
-                                                  "met": insert["per_s_wall"] >= 20_000},
+                                                  "met": insert["per_s_wall"] >= 20_000,
+                                                  "met_on_cpu": insert["per_s_cpu"] >= 20_000},
         ">= 100x faster than an unindexed LIKE scan (p50, with facets and highlights)": {
             "speedup_per_query_wall": speedups, "speedup_per_query_cpu": speedups_cpu,
-            "met": bool(speedups) and min(speedups.values()) >= 100},
+            "met": bool(speedups) and min(speedups.values()) >= 100,
+            "met_on_cpu": bool(speedups_cpu) and min(speedups_cpu.values()) >= 100},
     }
 
 

@@ -20,7 +20,7 @@ from html import escape
 from typing import Sequence
 
 from search.normalised import Spans, searchable, split, to_original
-from search.tokens import Segmenter
+from search.tokens import Segmenter, fold
 
 FRAGMENT_CHARS = 80
 CONTEXT_BEFORE = 20
@@ -30,6 +30,12 @@ MAX_TEXT_FRAGMENTS = 2
 def marked_spans(segmenter: Segmenter, text: str, phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     """Character ranges of `text` covered by an occurrence of any phrase; adjacent ranges merged."""
     if not text or not phrases:
+        return []
+    # Every token is a substring of the folded text, so a phrase with a token the text does not
+    # contain cannot match there: skip segmenting it (most titles, at ~3 ms a page of 20 hits).
+    folded = fold(text)
+    phrases = [p for p in phrases if all(t in folded for t in p)]
+    if not phrases:
         return []
     words, parts = segmenter.spans(text)
     tokens = [t for t, _, _ in words]

@@ -2,9 +2,10 @@
 runs the same contract suite in tests/search/test_index_contract.py."""
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from search.normalised import check_spans, combined
 
@@ -162,3 +163,20 @@ class SearchIndex(Protocol):
         """Replace the whole content with `batches` and stamp it with `store_id`; returns the count."""
 
     def close(self) -> None: ...
+
+
+@contextmanager
+def bulk_writes(open_index: Callable[[], object], commit_every: int = 5_000) -> Iterator[None]:
+    """`with bulk_writes(lambda: services.index): …` around a long series of add() calls (`patrol
+    ingest`, `patrol reindex`): the index's bulk() when it has one (TantivyIndex: a commit, i.e.
+    an fsync, every `commit_every` posts instead of one per add(); the writer lock let go at each
+    commit, so a running `patrol serve` can still write an officer's decision), else nothing. An
+    index that cannot be opened is left to the calls inside, which report it as they always did."""
+    with ExitStack() as stack:
+        try:
+            bulk = getattr(open_index(), "bulk", None)
+            if bulk is not None:
+                stack.enter_context(bulk(commit_every=commit_every, hold_writer=False))
+        except IndexUnavailable:
+            pass
+        yield

@@ -26,9 +26,9 @@ another process writing at the same time waits for the writer lock up to `lock_t
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,24 +43,30 @@ from search.index import (MAX_LIMIT, TOTAL_CAP, BadCursor, Hit, IndexedPost, Ind
                           SearchQuery, SearchResult, check_post)
 from search.normalised import searchable
 from search.query import parse
-from search.tantivy_query import Translator, is_ranked
+from search.tantivy_bulk import SAMPLE_BUCKETS, Pipeline, document_fields, documents, prepare, sample_bucket  # noqa: F401 (sample_bucket: tests)
+from search.tantivy_paging import newest, stable_page
+from search.tantivy_query import PAIR_FIELDS, Translator, is_ranked
 from search.tantivy_upkeep import LAYOUT_FILE, TantivyUpkeep, dir_id, read_layout
-from search.times import epoch_us
 from search.tokens import DEFAULT_SEGMENTER, Segmenter
 
-LAYOUT_VERSION = 1
+log = logging.getLogger(__name__)
+LAYOUT_VERSION = 2  # 2 added the word-pair fields (PAIR_FIELDS); a layout-1 index is read without them
 MAX_OFFSET = 10_000  # Elasticsearch's default index.max_result_window: deeper pages are refused
-SAMPLE_BUCKETS = 64
 _ALL_BUCKETS = [str(b) for b in range(SAMPLE_BUCKETS)]
 _FACET_SIZE = 1000
 
 
-def _schema() -> tantivy.Schema:
+def schema_of_layout(pairs: bool = True) -> tantivy.Schema:
+    """The schema of layout 2 (`pairs`) or layout 1."""
     sb = tantivy.SchemaBuilder()
     for name in ("title", "body", "norm"):
         sb.add_text_field(name, tokenizer_name="whitespace")
     for name in ("title_parts", "body_parts", "norm_parts"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    if pairs:  # layout 2: adjacent words of the word stream, so a two-word phrase is one term,
+        for name in PAIR_FIELDS.values():  # and each post's tie key for a stable page order
+            sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+        sb.add_integer_field("id_order", fast=True)
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     for name in ("source", "categories"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
@@ -71,16 +77,6 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("seq", stored=True, indexed=True, fast=True)
     sb.add_bytes_field("doc", stored=True)
     return sb.build()
-
-
-def sample_bucket(post_id: str) -> str:
-    return str(zlib.crc32(post_id.encode()) % SAMPLE_BUCKETS)
-
-
-def _to_json(p: IndexedPost) -> bytes:
-    return json.dumps([p.id, p.source, p.url, p.title, p.text, p.author, p.published_at.isoformat(),
-                       p.fetched_at.isoformat(), p.primary, list(p.categories), p.status, p.normalised,
-                       [list(s) for s in p.normalised_spans]], ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _from_json(raw: bytes) -> IndexedPost:
@@ -96,6 +92,8 @@ class _Bulk:
     writer: tantivy.IndexWriter
     commit_every: int
     pending: int = 0
+    pipeline: Pipeline | None = None  # bulk(workers=N): segmentation in worker processes
+    hold_writer: bool = True  # False: the writer (and its lock) is let go at each commit
 
 
 class TantivyIndex(TantivyUpkeep):
@@ -111,20 +109,31 @@ class TantivyIndex(TantivyUpkeep):
         self._lock = threading.Lock()
         self._closed = False
         self._bulk: _Bulk | None = None
-        self.schema = _schema()
-        self._translate = Translator(self.schema)
+        self._span: tuple[int, tuple[int, int] | None] | None = None  # (num_docs when read, time span)
         if not create and not (self.path / LAYOUT_FILE).exists():
             raise IndexUnavailable(f"the search index {self.path} is missing; put it back, or rebuild "
                                    "it from the store with `patrol reindex --full`")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._check_layout()
-            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._index = self._open_layout(self._check_layout())
             self._dir, self._expected_stamp = dir_id(self.path), read_layout(self.path).get("store_id")
         except (OSError, ValueError) as exc:
             raise IndexUnavailable(f"the search index at {self.path} cannot be opened: {exc}") from exc
+        if self.interrupted_bulk_load():
+            log.warning("a bulk load into the search index %s ended without its last commit: posts the store "
+                        "marks indexed may be missing from search; `patrol reindex --full` rebuilds it", self.path)
 
-    def _check_layout(self) -> None:
+    def _open_layout(self, version: int) -> tantivy.Index:
+        """The tantivy index in the directory, with the schema of its layout. A layout-1 index has
+        no pair fields: it keeps working, answering two-word phrases by positions (slower) until it
+        is rebuilt into a new directory."""
+        self.pairs = version >= 2
+        self.schema = schema_of_layout(self.pairs)
+        self._translate = Translator(self.schema, pairs=self.pairs)
+        return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+
+    def _check_layout(self) -> int:
+        """The layout version of the directory (a new empty one gets the current one)."""
         marker = self.path / LAYOUT_FILE
         if marker.exists():
             try:
@@ -134,12 +143,13 @@ class TantivyIndex(TantivyUpkeep):
             if version > LAYOUT_VERSION:
                 raise IndexUnavailable(f"the search index at {self.path} was written by a newer Patrol "
                                        f"(layout {version}, this one reads {LAYOUT_VERSION})")
-            if version < LAYOUT_VERSION:  # no older tantivy layout exists yet; a future one rebuilds here
-                raise IndexUnavailable(f"the search index at {self.path} has layout {version}: rebuild it")
-        elif any(self.path.iterdir()):
+            if not isinstance(version, int) or version < 1:
+                raise IndexUnavailable(f"the search index at {self.path} has an unreadable {LAYOUT_FILE}")
+            return version
+        if any(self.path.iterdir()):
             raise IndexUnavailable(f"{self.path} is not a Patrol search index (no {LAYOUT_FILE}); refusing to touch it")
-        else:
-            marker.write_text(json.dumps({"version": LAYOUT_VERSION, "engine": "tantivy"}))
+        marker.write_text(json.dumps({"version": LAYOUT_VERSION, "engine": "tantivy"}))
+        return LAYOUT_VERSION
 
     def close(self) -> None:
         self._closed = True
@@ -179,22 +189,29 @@ class TantivyIndex(TantivyUpkeep):
         if not latest:
             return
         batch = list(latest.values())
-        n = len(batch)
-        texts = self.segmenter.index_texts([p.title for p in batch] + [p.text for p in batch]
-                                           + [self._searchable(p) for p in batch])
-        seq = time.time_ns()
+        pipeline = self._bulk.pipeline if self._bulk is not None else None
+        if pipeline is None:
+            self._write_fields(batch, prepare(batch, self.segmenter, self.pairs))
+            return
+        pipeline.submit(batch)  # checked above; written by a later add() or the block's end
+        for posts, fields in pipeline.finished(keep=1):
+            self._write_fields(posts, fields)
 
+    def _write_fields(self, batch: list[IndexedPost], fields: list[dict]) -> None:
+        """Replaces each post's document; `fields` lack their `seq`, the write time, added here."""
         def write(writer: tantivy.IndexWriter) -> None:
-            for i, p in enumerate(batch):
+            for p, doc in zip(batch, documents(fields, self.schema, time.time_ns())):
                 writer.delete_documents_by_term("id", p.id)
-                writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
-        self._write(write, n)
+                writer.add_document(doc)
+        self._write(write, len(batch))
 
     def _write(self, operations, n_posts: int, commit_now: bool = False) -> None:
         """Runs `operations(writer)` and commits (searchable and durable on return); inside bulk(),
         on the held writer, committing only every `commit_every` posts."""
         with self._lock:
             held = self._bulk
+            if held and held.writer is None:  # let go at the last commit (hold_writer=False)
+                held.writer = self._writer()
             writer = held.writer if held else self._writer()
             try:
                 operations(writer)
@@ -204,6 +221,8 @@ class TantivyIndex(TantivyUpkeep):
                     writer.commit()
                     if held:
                         held.pending = 0
+                        if not held.hold_writer:
+                            held.writer = None
                     self._index.reload()
             except ValueError as exc:
                 if not held:
@@ -213,43 +232,51 @@ class TantivyIndex(TantivyUpkeep):
                 del writer
 
     @contextmanager
-    def bulk(self, commit_every: int = 250_000) -> Iterator[None]:
+    def bulk(self, commit_every: int = 250_000, workers: int = 0, hold_writer: bool = True) -> Iterator[None]:
         """For a bulk load (a reindex, a large ingest): one writer held for the whole block, and
         add() inside it commits only every `commit_every` posts and when the block ends, so what
         it adds becomes searchable then. A commit fsyncs its files (tenths of a second on a busy
         disk), which bounds one-commit-per-batch loading to a few thousand posts/s. What was added
-        is committed even when the block fails: every batch was checked before it was written."""
+        is committed even when the block fails: every batch was checked before it was written.
+
+        `workers` > 0: segment in that many worker processes, one batch ahead of the writer
+        (search/tantivy_bulk.py; an add() then returns before its batch is written).
+        `hold_writer=False` (an ingest while `patrol serve` runs): the writer lock is let go at each
+        commit, so another process's set_status waits at most one `commit_every` of writing."""
         with self._lock:
             if self._bulk is not None:
                 raise RuntimeError("bulk() is already open on this index")
-            self._bulk = _Bulk(self._writer(), commit_every)
+            self._bulk = _Bulk(self._writer(), commit_every, hold_writer=hold_writer)
+            self._note_bulk_load(True)  # cleared after the last commit; left behind by a crash
         try:
+            if workers > 0:
+                self._bulk.pipeline = Pipeline(workers, self.pairs)
             yield
         finally:
+            pipeline = self._bulk.pipeline
+            try:
+                if pipeline is not None:
+                    for posts, fields in pipeline.finished(keep=0):
+                        self._write_fields(posts, fields)
+            finally:
+                if pipeline is not None:
+                    pipeline.close()
             with self._lock:
                 held, self._bulk = self._bulk, None
                 try:
-                    held.writer.commit()
+                    if held.writer is not None:
+                        held.writer.commit()
+                    self._note_bulk_load(False)
                     self._index.reload()
                 except ValueError as exc:
                     raise IndexUnavailable(f"cannot write to the search index at {self.path}: {exc}") from exc
                 finally:
                     del held
 
-    @staticmethod
-    def _searchable(p: IndexedPost) -> str:
-        return searchable(p.title, p.text, p.normalised)
-
     def _document(self, p: IndexedPost, title: tuple[str, str], body: tuple[str, str], norm: tuple[str, str],
                   seq: int) -> tantivy.Document:
-        return tantivy.Document.from_dict({
-            "title": title[0], "body": body[0], "norm": norm[0],
-            "title_parts": title[1], "body_parts": body[1], "norm_parts": norm[1],
-            "id": p.id, "source": p.source, "categories": list(p.categories), "author": p.author,
-            "status": p.status, "primary": p.primary, "sample": sample_bucket(p.id),
-            "published_us": epoch_us(p.published_at), "seq": seq, "doc": _to_json(p),
-        }, self.schema)
-
+        return tantivy.Document.from_dict({**document_fields(p, title, body, norm, self.pairs), "seq": seq},
+                                          self.schema)
 
     def set_status(self, post_id: str, status: str) -> None:
         """A post not (yet) in the index is left alone: add() carries the status when it arrives."""
@@ -297,18 +324,21 @@ class TantivyIndex(TantivyUpkeep):
             extra.append(self._translate.at_most("seq", watermark))
         q = self._translate.search(parsed.root, extra=extra, category=query.category, source=query.source,
                                    published_from=query.published_from, published_to=query.published_to)
+        ranked = is_ranked(parsed.root)
         try:
-            if is_ranked(parsed.root):
-                found = searcher.search(q, query.limit + 1, count=False, offset=offset)
+            if ranked:
+                def top(m: int) -> list:
+                    return searcher.search(q, m, count=False).hits
             else:
-                found = searcher.search(q, query.limit + 1, count=False, offset=offset,
-                                        order_by_field="published_us")
+                span = self._time_span(searcher)
+
+                def top(m: int) -> list:
+                    return newest(searcher, q, m, span, self._translate.since)
+            page, more = stable_page(top, offset, query.limit, lambda addresses: self._tie_keys(searcher, addresses))
             total, relation, facets, estimated = self._total_and_facets(searcher, q, query.facets)
         except ValueError as exc:
             raise IndexUnavailable(f"the search index at {self.path} failed the search: {exc}") from exc
-        page = found.hits[:query.limit]
         phrases = parsed.positive_phrases()
-        ranked = is_ranked(parsed.root)
         hits = []
         for key, address in page:
             p = _from_json(searcher.doc(address)["doc"][0])
@@ -317,10 +347,31 @@ class TantivyIndex(TantivyUpkeep):
             hits.append(Hit(id=p.id, score=float(key) if ranked else 0.0, source=p.source, url=p.url, title=p.title,
                             published_at=p.published_at, primary=p.primary, categories=p.categories,
                             highlights=marked.fragments, matched_normalised=marked.matched_normalised))
-        more = len(found.hits) > query.limit
         next_cursor = cursors.encode(query, ["tantivy", offset + query.limit, watermark]) if more else None
         return SearchResult(total=total, hits=tuple(hits), facets=facets, next_cursor=next_cursor,
                             total_relation=relation, facets_estimated=estimated)
+
+    def _tie_keys(self, searcher: tantivy.Searcher, addresses: list) -> list:
+        """Equal keys rank newest first, then by the id's fixed order (the order of the other
+        indexes: Elasticsearch's search_after on [_score, published_us, id])."""
+        published = searcher.fast_field_values("published_us", addresses)
+        if self.pairs:
+            ids = searcher.fast_field_values("id_order", addresses)
+        else:  # layout 1 has no id_order: the ids themselves, from the stored documents
+            ids = [json.loads(searcher.doc(a)["doc"][0])[0] for a in addresses]
+        return [(-t, i) for t, i in zip(published, ids)]
+
+    def _time_span(self, searcher: tantivy.Searcher) -> tuple[int, int] | None:
+        """(oldest, newest) publication time, for the newest-first window; read again when the
+        index has grown or shrunk by a tenth. A stale span only costs a wider window: correctness
+        never depends on it (tantivy_paging.newest)."""
+        n = searcher.num_docs
+        cached = self._span
+        if cached is None or abs(n - cached[0]) > cached[0] / 10:
+            stats = searcher.aggregate(tantivy.Query.all_query(), {"t": {"stats": {"field": "published_us"}}})["t"]
+            span = None if not stats.get("count") else (int(stats["min"]), int(stats["max"]))
+            self._span = cached = (n, span)
+        return cached[1]
 
     def _page_start(self, query: SearchQuery) -> tuple[int, int | None]:
         after = cursors.decode(query)

@@ -21,6 +21,11 @@ from search.index import IndexedPost, IndexUnavailable, check_post
 
 LAYOUT_FILE = "patrol-layout.json"
 _STAMP_KEY = "store_id"
+# Set while a bulk() block is open: its adds are committed only every `commit_every` posts, and a
+# caller such as `patrol ingest` marks posts indexed in the store as soon as add() returns. A crash
+# in between leaves posts the store calls indexed missing from the index; the key left behind (with
+# nobody holding the writer) says so, until `patrol reindex --full` rebuilds the index.
+_BULK_KEY = "bulk_load_open"
 
 
 def dir_id(path: Path) -> tuple[int, int] | None:
@@ -51,7 +56,7 @@ def write_layout(path: Path, layout: dict) -> None:
 
 
 class TantivyUpkeep:
-    """Mixed into TantivyIndex; uses its path, schema, lock, writer and document builder."""
+    """Mixed into TantivyIndex; uses its path, schema, layout (`pairs`), lock and writer."""
 
     path: Path
     _dir: tuple[int, int] | None
@@ -71,7 +76,7 @@ class TantivyUpkeep:
                                    f"{stamp or '(none)'}, not {self._expected_stamp or '(none)'}; "
                                    "`patrol reindex --full` rebuilds it from the store")
         # two assignments, no lock: this runs inside writes that already hold the index's lock
-        self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._index = self._open_layout(read_layout(self.path).get("version", 1))  # a replacement may be newer
         self._dir = now
 
     # ------------------------------------------------------------------ identity
@@ -92,6 +97,25 @@ class TantivyUpkeep:
         """The stamp a replacement directory must carry to be followed (set once the identity checked out)."""
         self._expected_stamp = store_id
 
+    # ------------------------------------------------------------------ interrupted bulk loads
+
+    def _note_bulk_load(self, running: bool) -> None:
+        layout = {k: v for k, v in read_layout(self.path).items() if k != _BULK_KEY}
+        write_layout(self.path, {**layout, _BULK_KEY: True} if running else layout)
+
+    def interrupted_bulk_load(self) -> bool:
+        """True when a bulk load into this index ended without its last commit (a crash, a kill):
+        posts written since its last commit are missing although the store may call them
+        indexed; `patrol reindex --full` rebuilds the index. False while a bulk load runs."""
+        if not read_layout(self.path).get(_BULK_KEY) or getattr(self, "_bulk", None) is not None:
+            return False
+        try:
+            probe = self._index.writer(heap_size=15_000_000, num_threads=1)
+        except ValueError:  # the writer is held: the bulk load is still running in another process
+            return False
+        del probe
+        return True
+
     # ------------------------------------------------------------------ removing and rebuilding
 
     def remove(self, post_ids: Sequence[str]) -> int:
@@ -106,16 +130,25 @@ class TantivyUpkeep:
         self._write(write, len(ids), commit_now=True)
         return len(ids)
 
-    def rebuild(self, batches: Iterable[Sequence[IndexedPost]], store_id: str) -> int:
+    def rebuild(self, batches: Iterable[Sequence[IndexedPost]], store_id: str, workers: int = 0) -> int:
         """Replace the whole content with `batches` and stamp it, in ONE commit: searches see the
-        old content until the new one is complete, never a half-built index."""
+        old content until the new one is complete, never a half-built index. `workers` > 0:
+        segment in that many processes (search/tantivy_bulk.py); nothing is marked per batch here,
+        so a batch written after the next one was queued loses nothing."""
         import time
+
+        from search.tantivy_bulk import Pipeline, documents, prepare
 
         total = 0
         seq = time.time_ns()
+        pipeline = Pipeline(workers, self.pairs) if workers > 0 else None
 
         def write(writer: tantivy.IndexWriter) -> None:
             nonlocal total
+
+            def add(posts: Sequence[IndexedPost], fields: list[dict]) -> None:
+                for doc in documents(fields, self.schema, seq):
+                    writer.add_document(doc)
             writer.delete_all_documents()
             for batch in batches:
                 latest = {}
@@ -125,13 +158,22 @@ class TantivyUpkeep:
                 posts = list(latest.values())
                 if not posts:
                     continue
-                n = len(posts)
-                texts = self.segmenter.index_texts([p.title for p in posts] + [p.text for p in posts]
-                                                   + [self._searchable(p) for p in posts])
-                for i, p in enumerate(posts):
-                    writer.add_document(self._document(p, texts[i], texts[n + i], texts[2 * n + i], seq))
-                total += n
+                total += len(posts)
+                if pipeline is None:
+                    add(posts, prepare(posts, self.segmenter, self.pairs))
+                    continue
+                pipeline.submit(posts)
+                for done in pipeline.finished(keep=1):
+                    add(*done)
+            if pipeline is not None:
+                for done in pipeline.finished(keep=0):
+                    add(*done)
         self._follow_dir()
-        self._write(write, 0, commit_now=True)
+        try:
+            self._write(write, 0, commit_now=True)
+        finally:
+            if pipeline is not None:
+                pipeline.close()
         self.stamp(store_id)
+        self._note_bulk_load(False)  # the whole content is new: nothing of an interrupted load is missing
         return total

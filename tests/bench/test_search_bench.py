@@ -22,6 +22,7 @@ def test_smoke_run_at_50k_reports_both_indexes_the_baseline_and_the_goals():
     assert "common word" in like and like["common word"]["hits"] >= int(mine["common word"]["hits"].replace(",", ""))
     assert mine["common word"]["p50_ms_cpu"] < like["common word"]["p50_ms_cpu"]
     for name in ("insert_tantivy_bulk_end_to_end", "insert_tantivy_commit_per_batch_first_20k",
-                 "insert_sqlite_end_to_end", "segmentation_only"):
+                 "insert_sqlite_end_to_end", "segmentation_only", "insert_tantivy_bulk_one_process_first_50000"):
         assert figures[name]["per_s_cpu"] > 0 and figures[name]["per_s_wall"] > 0
+    assert figures["insert_tantivy_bulk_end_to_end"]["us_each_cpu_workers"] > 0  # the workers' CPU is counted
     assert len(figures["goals"]) == 4 and all(isinstance(g["met"], bool) for g in figures["goals"].values())

@@ -2,6 +2,7 @@
 bounded totals and facets (the contract suite checks the behaviour both embedded indexes share)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -154,3 +155,176 @@ def test_a_writer_held_elsewhere_is_waited_for_then_reported(tmp_path):
             other.add([post(2)])
     other.add([post(2)])  # the writer is free again once the bulk load ends
     assert other.count() == 2 and loader.count() == 2
+
+
+# ---------------------------------------------------------------- stable pages, newest first, layouts
+
+def _all_pages(index, q: str, limit: int, between=None) -> list[str]:
+    """Every hit of q, page by page; `between(page_number)` runs after each page (to move documents)."""
+    seen, cursor, n = [], None, 0
+    while True:
+        result = index.search(SearchQuery(q=q, limit=limit, cursor=cursor))
+        seen.extend(h.id for h in result.hits)
+        n += 1
+        if between is not None:
+            between(n)
+        cursor = result.next_cursor
+        if cursor is None:
+            return seen
+
+
+def test_equal_scores_page_in_one_order_even_when_documents_move_between_pages(tmp_path):
+    from search.tantivy_paging import id_order
+
+    index = TantivyIndex(tmp_path / "idx")
+    for i in range(13):  # one commit each: 13 segments, the same words and time, so the same score
+        index.add([post(i, "博彩网站 返水", published=T0)])
+    ids = [f"p{i}" for i in range(13)]
+
+    def move(page_number: int) -> None:
+        # Rewriting a document (as an officer's decision does) gives it a new address, in a new
+        # segment: tantivy's own tie order (by address) changes under the pager.
+        for i in reversed(range(13)):
+            index.set_status(f"p{i}", "open" if page_number % 2 else "")
+
+    paged = _all_pages(index, "博彩", 4, between=move)
+    assert sorted(paged) == sorted(ids) and len(paged) == len(set(paged)), paged  # none repeated, none skipped
+    assert paged == sorted(ids, key=id_order)  # ties (same time too) in the fixed order of the id's hash
+    assert len({h.score for h in index.search(SearchQuery(q="博彩", limit=20)).hits}) == 1  # they did tie
+
+
+def test_a_tie_group_larger_than_the_first_fetch_is_still_cut_in_id_order(tmp_path):
+    from search.tantivy_paging import FIRST_FETCH, id_order
+
+    index = TantivyIndex(tmp_path / "idx")
+    n = FIRST_FETCH * 3
+    for start in range(0, n, 16):
+        index.add([post(i, "刷单兼职", published=T0) for i in range(start, min(n, start + 16))])
+    assert _all_pages(index, "刷单", 50) == sorted((f"p{i}" for i in range(n)), key=id_order)
+
+
+def test_equal_scores_rank_newest_first_then_by_id(tmp_path):
+    from search.tantivy_paging import id_order
+
+    index = TantivyIndex(tmp_path / "idx")
+    posts = [post(i, "博彩网站", published=T0 + timedelta(minutes=i % 3)) for i in range(9)]
+    index.add(posts)
+    expected = [p.id for p in sorted(posts, key=lambda p: (-p.published_at.timestamp(), id_order(p.id)))]
+    assert _all_pages(index, "博彩", 2) == expected
+
+
+def test_newest_first_pages_match_a_full_sort_with_or_without_a_rare_filter(tmp_path):
+    from search.tantivy_paging import id_order
+
+    index = TantivyIndex(tmp_path / "idx")
+    posts = [post(i, "博彩网站", published=T0 + timedelta(hours=(i * 7919) % 500),  # shuffled times, some equal
+                  source="rare" if i % 97 == 0 else "blog") for i in range(600)]
+    index.add(posts)
+    expected = [p.id for p in sorted(posts, key=lambda p: (-p.published_at.timestamp(), id_order(p.id)))]
+    assert _all_pages(index, "", 100) == expected
+    rare = [p for p in posts if p.source == "rare"]  # matches only old-and-new scattered posts: the window widens
+    result = index.search(SearchQuery(q="source:rare", limit=3))
+    assert [h.id for h in result.hits] == [p.id for p in sorted(rare, key=lambda p: (-p.published_at.timestamp(),
+                                                                                     id_order(p.id)))][:3]
+
+
+def test_a_layout_1_index_still_answers_phrases_like_a_layout_2_one(tmp_path, monkeypatch):
+    from bench.search_bench import synthetic_posts
+    import search.tantivy_index as tantivy_index
+
+    posts = synthetic_posts(1500)
+    monkeypatch.setattr(tantivy_index, "LAYOUT_VERSION", 1)
+    old = TantivyIndex(tmp_path / "old")
+    old.add(posts)
+    old.close()
+    monkeypatch.undo()
+    old, new = TantivyIndex(tmp_path / "old"), TantivyIndex(tmp_path / "new")
+    new.add(posts)
+    assert (old.pairs, new.pairs) == (False, True)
+    for q in ('"博彩 网站"', "今天天气", '"网站 返水"', "天气不错", '"微信 联系"', "今天天气 -博彩"):
+        a, b = (set(_all_pages(i, q, 100)) for i in (old, new))
+        assert a == b, q
+    assert len(_all_pages(new, "今天天气", 100)) > 50  # the phrases did find posts
+
+
+def test_a_bulk_load_with_worker_processes_indexes_what_one_process_would(tmp_path):
+    from bench.search_bench import synthetic_posts
+
+    posts = synthetic_posts(900)
+    alone, workers = TantivyIndex(tmp_path / "alone"), TantivyIndex(tmp_path / "workers")
+    with alone.bulk():
+        for i in range(0, len(posts), 200):
+            alone.add(posts[i:i + 200])
+    with workers.bulk(workers=2):
+        for i in range(0, len(posts), 200):
+            workers.add(posts[i:i + 200])
+    assert workers.count() == alone.count() == 900
+    for q in ("博彩", '"博彩 网站"', "今天天气", "哈尔滨", ""):
+        assert _all_pages(alone, q, 100) == _all_pages(workers, q, 100), q
+    with workers.bulk(workers=2):  # a later version of a post, queued behind its first, replaces it
+        workers.add([posts[1]])
+        workers.add([replace(posts[1], text="刷单兼职日赚")])
+    assert workers.count() == 900 and workers.get(posts[1].id).text == "刷单兼职日赚"
+
+
+def test_a_rebuild_with_worker_processes_replaces_the_content(tmp_path):
+    from bench.search_bench import synthetic_posts
+
+    index = TantivyIndex(tmp_path / "idx")
+    index.add([post(1, "旧的内容")])
+    posts = synthetic_posts(500)
+    assert index.rebuild((posts[i:i + 100] for i in range(0, 500, 100)), "store-1", workers=2) == 500
+    assert index.count() == 500 and index.get("p1") is None and index.identity() == "store-1"
+    assert index.search(SearchQuery(q="博彩", facets=False)).total > 0
+
+
+def test_a_bulk_load_that_never_reached_its_last_commit_is_reported_until_a_rebuild(tmp_path, caplog):
+    import multiprocessing
+
+    index = TantivyIndex(tmp_path / "idx")
+    with index.bulk():
+        assert not index.interrupted_bulk_load()  # ours, running
+        index.add([post(1)])
+    assert not index.interrupted_bulk_load()  # ended with its commit
+    # A process killed inside its bulk block: the key stays, the writer lock goes with the process.
+    child = multiprocessing.get_context("spawn").Process(target=_die_inside_a_bulk_load, args=(str(tmp_path / "idx"),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    again = TantivyIndex(tmp_path / "idx")
+    assert again.interrupted_bulk_load() and "patrol reindex --full" in caplog.text
+    assert again.get("p2") is None and again.get("p1") is not None  # the lost post, the committed one
+    again.rebuild([[post(1), post(2)]], "store-1")
+    assert not again.interrupted_bulk_load() and again.get("p2") is not None
+
+
+def _die_inside_a_bulk_load(path: str) -> None:
+    import os
+
+    index = TantivyIndex(path)
+    with index.bulk():
+        index.add([post(2)])
+        os._exit(9)
+
+
+def test_bulk_writes_commits_every_so_many_posts_and_lets_the_writer_go_between(tmp_path):
+    from search.index import bulk_writes
+    from search.sqlite_index import SqliteIndex
+
+    index = TantivyIndex(tmp_path / "idx")
+    other = TantivyIndex(tmp_path / "idx", lock_timeout=2)  # another process's handle (serve), same directory
+    with bulk_writes(lambda: index, commit_every=3):
+        index.add([post(1), post(2)])
+        assert other.search(SearchQuery(q="博彩")).total == 0  # not committed yet
+        index.add([post(3)])
+        assert other.search(SearchQuery(q="博彩")).total == 3  # the third post reached commit_every
+        other.set_status("p1", "open")  # the writer was let go at that commit: this does not wait it out
+        index.add([post(4)])
+    assert other.search(SearchQuery(q="博彩")).total == 4 and other.get("p1").status == "open"
+    with bulk_writes(lambda: SqliteIndex(tmp_path / "s.db")) as nothing:  # no bulk(): plain writes
+        assert nothing is None
+
+    def broken():
+        raise IndexUnavailable("down")
+    with bulk_writes(broken):  # the calls inside report an index that is down, as they always did
+        pass
