@@ -76,7 +76,7 @@ def event_detail(svc, event_id: str, at: datetime, limit: int = 50, offset: int 
     e = svc.store.events.get_event(event_id)
     act = svc.store.events.activity([e.id], at)[e.id]
     rows = svc.store.events.event_post_rows(e.id, limit, offset)
-    seed_ids = [pid for pid, _sig in e.seeds[:REPRESENTATIVES]]
+    seed_ids = [s[0] for s in e.seeds[:REPRESENTATIVES]]
     seed_rows = [r for r in svc.store.events.event_post_rows(e.id, limit=500) if r.post_id in seed_ids]
     return EventDetailOut(
         event=event_out(e, act),

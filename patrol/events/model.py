@@ -38,6 +38,7 @@ class PostFeatures:
     # The place the text itself names ("" when only the source's own place placed it): only a
     # named place lets a weaker textual match join an event (patrol/events/clustering.py).
     named_place: str = ""
+    match: frozenset[str] = frozenset()    # the words compared (nlp.minhash.match_words)
 
     @property
     def negative(self) -> bool:
@@ -60,7 +61,9 @@ class Event:
     places: Counter = field(default_factory=Counter)     # resolved place code -> posts
     sentiment_sum: float = 0.0
     negative: int = 0
-    seeds: list[tuple[str, str]] = field(default_factory=list)   # (post id, signature hex)
+    # (post id, signature hex, its match words joined by spaces); seeds written before the words
+    # were kept are pairs, and are compared by their signature alone.
+    seeds: list[tuple] = field(default_factory=list)
 
     def add(self, f: PostFeatures) -> None:
         self.size += 1
@@ -93,7 +96,10 @@ class Event:
         return round(self.sentiment_sum / self.size, 4) if self.size else 0.0
 
     def seed_signatures(self) -> list[np.ndarray]:
-        return [np.frombuffer(bytes.fromhex(h), dtype=np.uint32) for _p, h in self.seeds]
+        return [np.frombuffer(bytes.fromhex(s[1]), dtype=np.uint32) for s in self.seeds]
+
+    def seed_word_sets(self) -> list[frozenset[str] | None]:
+        return [frozenset(s[2].split()) if len(s) > 2 else None for s in self.seeds]
 
 
 def event_place(places: Counter) -> Place:

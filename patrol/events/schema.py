@@ -83,3 +83,11 @@ watchlists = Table(
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Words' document frequencies over the clustered posts (patrol/events/rarity.py); the row of the
+# empty word "" holds the number of posts counted.
+opinion_word_df = Table(
+    "opinion_word_df", metadata,
+    Column("word", String(64), primary_key=True),
+    Column("df", Integer, nullable=False),
+)

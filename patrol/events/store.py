@@ -13,10 +13,11 @@ from patrol.events.clustering import BandIndex
 from patrol.events.model import (
     ACTIVE, DISMISSED, MERGED, STATUSES, Activity, Event, PostFeatures, event_id_for,
 )
-from patrol.events.schema import opinion_event_bands, opinion_event_posts, opinion_events
+from patrol.events.rarity import WordRarity
+from patrol.events.schema import opinion_event_bands, opinion_event_posts, opinion_events, opinion_word_df
 from patrol.store.chain import AuditChain
 from patrol.store.database import Database, findable
-from patrol.store.engine import chunks, insert_ignore_stmt
+from patrol.store.engine import chunks, insert_ignore_stmt, upsert_add_stmt
 from patrol.store.records import InvalidFilter, NotFound
 
 MAX_PAGE = 200
@@ -46,6 +47,7 @@ class BatchWrite:
     bands: list[tuple[str, str]] = field(default_factory=list)            # (band key, event id)
     merged: dict[str, str] = field(default_factory=dict)                  # event -> event it joined
     renamed: dict[str, str] = field(default_factory=dict)   # an event new in this batch and merged in it
+    rarity: WordRarity | None = None                        # its `added` counts are written
 
     def final(self, event_id: str) -> str:
         while event_id in self.renamed:
@@ -98,6 +100,7 @@ class EventStore:
                         continue
                     events[e.id] = e
                     index.seeds[e.id] = e.seed_signatures()
+                    index.seed_words[e.id] = e.seed_word_sets()
                     index.sizes[e.id] = e.size
                     index.places[e.id] = e.place.code
                     index.last_seen[e.id] = e.last_seen
@@ -107,10 +110,24 @@ class EventStore:
                     e = event_from_row(r)
                     events[e.id] = e
                     index.seeds[e.id] = e.seed_signatures()
+                    index.seed_words[e.id] = e.seed_word_sets()
                     index.sizes[e.id] = e.size
                     index.places[e.id] = e.place.code
                     index.last_seen[e.id] = e.last_seen
         return index, events
+
+    def load_rarity(self, words: set[str]) -> WordRarity:
+        """The document frequencies of these words, and the number of posts counted."""
+        rarity = WordRarity()
+        wanted = sorted({w[:64] for w in words} | {""})
+        with self._db.read() as conn:
+            for chunk in chunks(wanted, 500):
+                for r in conn.execute(select(opinion_word_df).where(opinion_word_df.c.word.in_(chunk))):
+                    if r.word == "":
+                        rarity.n = r.df
+                    else:
+                        rarity.df[r.word] = r.df
+        return rarity
 
     def clustered(self, post_ids: list[str]) -> set[str]:
         """Which of these posts are in an event already (an edited post keeps its event)."""
@@ -122,6 +139,11 @@ class EventStore:
 
     def write_batch(self, w: BatchWrite, now: datetime) -> None:
         with self._db.write() as conn:
+            if w.rarity is not None and w.rarity.added_n:
+                counts = [{"word": "", "df": w.rarity.added_n}] + [
+                    {"word": word[:64], "df": n} for word, n in sorted(w.rarity.added.items())]
+                for chunk in chunks(counts, 500):
+                    conn.execute(upsert_add_stmt(conn, opinion_word_df, ["word"], "df"), chunk)
             new = [event_values(e, now) for eid, e in w.events.items() if eid in w.new_ids]
             old = [{**event_values(e, now), "eid": eid} for eid, e in w.events.items() if eid not in w.new_ids]
             for chunk in chunks(new, 500):
@@ -293,7 +315,7 @@ class EventStore:
             # The moved seeds' bands now lead to the new event.
             from nlp.minhash import band_keys
             import numpy as np
-            for _pid, hexsig in seeds_moved:
+            for _pid, hexsig, *_words in seeds_moved:
                 sig = np.frombuffer(bytes.fromhex(hexsig), dtype=np.uint32)
                 for key in band_keys(sig):
                     conn.execute(insert_ignore_stmt(conn, opinion_event_bands).values(band_key=key, event_id=new_id))

@@ -19,6 +19,7 @@ from nlp.minhash import band_keys, content_words, match_words, signature
 from patrol.events import bursts
 from patrol.events.clustering import Clusterer
 from patrol.events.model import Event, PostFeatures
+from patrol.events.rarity import word_key
 from patrol.events.store import BatchWrite, EventStore
 from patrol.events.trend_store import TrendStore
 from patrol.events.watchlists import WatchList, safety_watch
@@ -73,11 +74,12 @@ class EventUpdater:
         out = []
         for r, text, score in zip(records, texts, scores):
             words = content_words(text)
+            match = frozenset(match_words(text))
             named = self.gazetteer.resolve(text)
             source_place = self.source_places.get(r.source, "")
             out.append(PostFeatures(
                 post_id=r.id, at=post_time(r.published_at, r.fetched_at, now), source=r.source,
-                words=words, signature=signature(match_words(text)), sentiment=score,
+                words=words, signature=signature(match), sentiment=score, match=match,
                 categories=tuple(c for c in (r.labels or ()) if c != HARM_NONE),
                 place=self.gazetteer.resolve(text, source_place) if source_place else named,
                 title=r.title, named_place=named.code if named.status == "resolved" else ""))
@@ -101,12 +103,20 @@ class EventUpdater:
         if not placed:
             return
         sigs = {f.post_id: f.signature for f in placed}
-        index, known = self.events.load_index([k for f in placed for k in band_keys(f.signature)])
-        clusterer = Clusterer(index)
-        w = BatchWrite()
+        # Which words are rare keys depends on the counts as each post meets them, so every word
+        # of the batch is looked up as a key (a superset of those used).
+        keys = {k for f in placed for k in band_keys(f.signature)} | {word_key(w) for f in placed for w in f.match}
+        index, known = self.events.load_index(sorted(keys))
+        # The counts of every word compared: the batch's and the candidate seeds' (a seed's word
+        # the post lacks weighs in the union).
+        seed_words = {w for ws in index.seed_words.values() for s in ws if s for w in s}
+        rarity = self.events.load_rarity({w for f in placed for w in f.match} | seed_words)
+        clusterer = Clusterer(index, rarity=rarity)
+        w = BatchWrite(rarity=rarity)
         for f in placed:
+            rarity.observe(f.match)
             a = clusterer.assign(f.post_id, sigs[f.post_id], f.named_place,
-                                 f.place.code if f.place.status == "resolved" else "", f.at)
+                                 f.place.code if f.place.status == "resolved" else "", f.at, f.match)
             if a.new:
                 w.new_ids.add(a.event_id)
                 known[a.event_id] = Event(id=a.event_id, first_seen=f.at, last_seen=f.at)
@@ -114,8 +124,10 @@ class EventUpdater:
             for gone in a.merged:
                 self._absorb(event, known.get(gone), w, gone)
             event.add(f)
+            # The event is placed where most of its posts are, as a later batch reads it back.
+            index.places[a.event_id] = event.place.code
             if a.new_bands:
-                event.seeds.append((f.post_id, f.signature.tobytes().hex()))
+                event.seeds.append((f.post_id, f.signature.tobytes().hex(), " ".join(sorted(f.match))))
                 w.bands += [(k, a.event_id) for k in a.new_bands]
             w.events[a.event_id] = event
             w.posts.append((a.event_id, f))

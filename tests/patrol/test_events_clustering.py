@@ -17,7 +17,9 @@ from patrol.store import PostRecord, Store
 
 # Posts in one batch and posts one by one in time order give identical events; in a shuffled
 # order, a post may meet an event before its seeds do: pairwise agreement must stay above this.
-SHUFFLED_TOLERANCE = 0.8   # measured 0.86 on this corpus (seed 11)
+# Weighted by rarity, a word's weight depends on what arrived before it, so arrival order matters
+# more than unweighted (measured 0.80 weighted, 0.86 before, on this corpus, seed 11).
+SHUFFLED_TOLERANCE = 0.75
 
 
 def records(posts, now):
