@@ -20,7 +20,7 @@ def event_out(e: Event, a: Activity) -> EventOut:
         categories=dict(e.categories.most_common()), place=PlaceOut(**e.place.to_dict()), sentiment=e.sentiment,
         negative_posts=e.negative, posts_last_hour=a.last_hour, posts_last_day=a.last_day,
         growth_hour=a.growth_hour, growth_day=a.growth_day, negative_surge=a.negative_surge,
-        growth_score=a.growth_score)
+        growth_score=a.growth_score, trace=list(e.trace))
 
 
 def list_events(svc, at: datetime, *, since=None, until=None, place="", category="", min_size=1,

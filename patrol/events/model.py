@@ -14,6 +14,7 @@ from nlp.minhash import top_terms
 from nlp.sentiment import NEGATIVE_BELOW
 
 ACTIVE, DISMISSED, MERGED = "active", "dismissed", "merged"
+SYSTEM = "system"    # the actor of automatic changes (an automatic split)
 STATUSES = (ACTIVE, DISMISSED, MERGED)
 MAX_TERMS = 60        # terms kept per event: the counts are of the top terms, approximately
 MAX_POST_WORDS = 20   # words kept per post, enough to rebuild an event's terms after a split
@@ -64,6 +65,8 @@ class Event:
     # (post id, signature hex, its match words joined by spaces); seeds written before the words
     # were kept are pairs, and are compared by their signature alone.
     seeds: list[tuple] = field(default_factory=list)
+    # Splits and merges, newest last: {"at", "by", "action", "other", ...} (patrol/events/drift.py).
+    trace: list[dict] = field(default_factory=list)
 
     def add(self, f: PostFeatures) -> None:
         self.size += 1
@@ -86,6 +89,11 @@ class Event:
         if self.title and self.size > 1:
             return self.title
         return (f.title or "·".join(top_terms(self.terms, 4)))[:120]
+
+    @property
+    def officer_touched(self) -> bool:
+        """An officer merged or split it: no automatic split second-guesses that."""
+        return any(t.get("by") != SYSTEM for t in self.trace)
 
     @property
     def place(self) -> Place:

@@ -25,6 +25,8 @@ opinion_events = Table(
     Column("negative", Integer, nullable=False),
     Column("seeds", JSONType, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Splits and merges it went through: [{at, by, action, other, ...}] (null: none recorded).
+    Column("trace", JSONType, nullable=True),
     Index("ix_opinion_events_status_last_seen", "status", "last_seen"),
     Index("ix_opinion_events_place", "place_code"),
 )

@@ -16,9 +16,9 @@ from typing import Callable, Sequence
 
 from nlp.gazetteer import Gazetteer, default_gazetteer
 from nlp.minhash import band_keys, content_words, match_words, signature
-from patrol.events import bursts
+from patrol.events import bursts, drift
 from patrol.events.clustering import Clusterer
-from patrol.events.model import Event, PostFeatures
+from patrol.events.model import SYSTEM, Event, PostFeatures
 from patrol.events.rarity import word_key
 from patrol.events.store import BatchWrite, EventStore
 from patrol.events.trend_store import TrendStore
@@ -37,6 +37,7 @@ class EventReport:
     new_events: int = 0
     merged_events: int = 0
     bursts: list[str] = field(default_factory=list)   # alert ids opened
+    auto_splits: list[tuple[str, str]] = field(default_factory=list)   # (event, the new event split off it)
 
 
 def post_time(published: datetime | None, fetched: datetime, now: datetime) -> datetime:
@@ -111,6 +112,7 @@ class EventUpdater:
         # the post lacks weighs in the union).
         seed_words = {w for ws in index.seed_words.values() for s in ws if s for w in s}
         rarity = self.events.load_rarity({w for f in placed for w in f.match} | seed_words)
+        size_before = {eid: e.size for eid, e in known.items()}
         clusterer = Clusterer(index, rarity=rarity)
         w = BatchWrite(rarity=rarity)
         for f in placed:
@@ -135,6 +137,32 @@ class EventUpdater:
         report.new_events = len(w.new_ids - set(w.merged))
         report.merged_events = len(w.merged)
         self.events.write_batch(w, now)
+        self.check_drift(w.events, size_before, now, report)
+
+    def check_drift(self, events: dict[str, Event], size_before: dict[str, int], now: datetime,
+                    report: EventReport) -> None:
+        """The events a batch grew past a check (patrol/events/drift.py), but never one an
+        officer merged or split: the officer's call stands."""
+        for eid, e in sorted(events.items()):
+            if e.status == "active" and not e.officer_touched and drift.due(size_before.get(eid, 0), e.size):
+                self.split_if_drifted(e, now, report)
+
+    def split_if_drifted(self, e: Event, now: datetime, report: EventReport) -> None:
+        """Check a grown event for two topics and split off the one its first post is not in."""
+        offset = max(0, e.size - drift.MAX_POSTS)
+        rows = self.events.event_post_rows(e.id, limit=drift.MAX_POSTS, offset=offset)
+        rarity = self.events.load_rarity({w for r in rows for w in r.words})
+        first = e.seeds[0][0] if e.seeds else ""
+        found = drift.find_split([(r.post_id, list(r.words)) for r in rows], first,
+                                 lambda w: rarity.idf(w) if rarity.ready else 1.0)
+        if found is None:
+            return
+        try:
+            fresh = self.events.split(e.id, list(found.leaving), SYSTEM, now, auto=found.detail())
+        except Exception:   # a refused split (an officer changed the event meanwhile) loses nothing
+            log.exception("automatic split of event %s refused", e.id)
+            return
+        report.auto_splits.append((e.id, fresh.id))
 
     @staticmethod
     def _absorb(into: Event, gone: Event | None, w: BatchWrite, gone_id: str) -> None:
