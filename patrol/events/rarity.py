@@ -21,7 +21,11 @@ KEYS_PER_POST = 3        # the rarest words of a post become candidate keys besi
 # The weight is the IDF squared: plain IDF spreads too little between a kind of incident's words
 # (起火, 消防车: a few % of posts) and one incident's own (its venue, its road: a fraction of 1 %).
 POWER = 2
-WEIGHT_AFTER = 200       # posts counted before the weights (and rare-word keys) are trusted
+# Posts counted before the weights (and rare-word keys) are trusted. On the demo site (a few
+# hundred posts: news articles and short forum replies about one blast) weighting from 200 posts
+# split the blast's reports apart (2 posts joined, 6-8 unweighted): counts from so few posts say
+# little, and a long article and a short reply share few words whatever their weight.
+WEIGHT_AFTER = 1000
 KEYS_AFTER = WEIGHT_AFTER        # posts counted before rare-word keys are trusted (before: every word is rare)
 
 
