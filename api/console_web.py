@@ -125,3 +125,20 @@ def safe_next(url: str | None) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/console") or url.startswith("//"):
         return "/console/"
     return url
+
+
+def burst_trend(analysis: dict | None) -> tuple[dict, str] | None:
+    """A burst (ops_trend) alert's `analysis.trend` for its chart (_trend_chart.html) and the same
+    as JSON for the page's script; None when the alert carries no series to draw."""
+    import json
+
+    trend = (analysis or {}).get("trend") if isinstance(analysis, dict) else None
+    if not isinstance(trend, dict) or not isinstance(trend.get("series"), list):
+        return None
+    series = [{"hour": str(p.get("hour", "")), "count": int(p.get("count", 0))}
+              for p in trend["series"] if isinstance(p, dict)]
+    shown = {"label": str(trend.get("label", "")), "window_start": str(trend.get("window_start", "")),
+             "current": int(trend.get("current", 0)), "expected": float(trend.get("expected", 0.0)),
+             "score": float(trend.get("score", 0.0)), "series": series}
+    # </script> cannot end the JSON block early: "<" is escaped.
+    return shown, json.dumps(shown, ensure_ascii=False).replace("<", "\\u003c")

@@ -36,6 +36,9 @@ class EventOut(BaseModel):
     growth_day: float
     negative_surge: float = Field(description="share of negative posts in the last hour above the day before")
     growth_score: float = Field(description="growth_hour lifted by the negative surge")
+    trace: list[dict] = Field(default_factory=list, description=(
+        "splits and merges it went through, oldest first: {at, by, action (split, split_from, auto_split, "
+        "auto_split_from, merged_in, merged_into), other (the other event), posts, ...}; by 'system' = automatic"))
 
 
 class EventPageOut(BaseModel):

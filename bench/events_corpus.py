@@ -85,9 +85,10 @@ def make_posts(n: int, incidents: int, seed: int = 7, start: datetime | None = N
     return out
 
 
-def pair_f1(truth: dict[str, int], got: dict[str, str]) -> float:
-    """Pairwise F1 of a clustering against the truth, over the incident posts (chatter excluded):
-    pairs in one event that are one incident, against all such pairs either way."""
+def pair_scores(truth: dict[str, int], got: dict[str, str]) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of a clustering against the truth, over the incident
+    posts (chatter excluded): pairs put in one event that are one incident, over the pairs put in
+    one event (precision) and over the pairs that are one incident (recall)."""
     from collections import Counter, defaultdict
 
     ids = [i for i, t in truth.items() if t >= 0]
@@ -100,6 +101,10 @@ def pair_f1(truth: dict[str, int], got: dict[str, str]) -> float:
     pt = sum(n * (n - 1) / 2 for n in same_truth.values())
     pg = sum(n * (n - 1) / 2 for n in same_got.values())
     if not tp:
-        return 0.0
+        return 0.0, 0.0, 0.0
     p, r = tp / pg, tp / pt
-    return 2 * p * r / (p + r)
+    return p, r, 2 * p * r / (p + r)
+
+
+def pair_f1(truth: dict[str, int], got: dict[str, str]) -> float:
+    return pair_scores(truth, got)[2]

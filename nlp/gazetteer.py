@@ -35,6 +35,10 @@ _PEOPLES = ("朝鲜族", "土家族", "藏族", "彝族", "布依族", "苗族",
 _NOT_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 # Short city names that are far more often ordinary words or street names in a post.
 _SHORT_NAME_STOPS = {"中山", "东方", "朝阳", "白山", "长治"}
+# Districts named by an everyday word (阳泉市矿区, 铜陵市郊区, 晋城市城区): "谁旅游去矿区啊" names no
+# place. Such a name is placed only when its city or province is named too (found on real comments,
+# bench/places_bench.py).
+_EVERYDAY_WORD_DISTRICTS = {"矿区", "郊区", "城区"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,9 @@ class Gazetteer:
         # Context: every province and city any mention (or the source) could be in, weighted by
         # mentions. A district is placed when its own city or province is in the context.
         context: Counter[str] = Counter()
-        for _name, codes in found:
+        for name, codes in found:
+            if name in _EVERYDAY_WORD_DISTRICTS:
+                continue   # it needs the context, it does not make it
             for code in set(c[:2] for c in codes) | set(c[:4] for c in codes if len(c) >= 4):
                 context[code] += 1 if len(codes) == 1 else 0
         if source:
@@ -160,11 +166,11 @@ class Gazetteer:
                 context[source.code[:4]] += 1
         resolved: list[str] = []
         ambiguous: list[tuple[str, ...]] = []
-        for _name, codes in found:
-            pick = self._pick(codes, context)
+        for name, codes in found:
+            pick = self._pick(codes, context, everyday=name in _EVERYDAY_WORD_DISTRICTS)
             if pick:
                 resolved.append(pick)
-            else:
+            elif name not in _EVERYDAY_WORD_DISTRICTS:   # an everyday word alone is no place at all
                 ambiguous.append(codes)
         if resolved:
             # The most specific place most mentions agree with: a code is backed by every mention
@@ -172,11 +178,13 @@ class Gazetteer:
             def backing(code: str) -> int:
                 return sum(1 for r in resolved if r.startswith(code) or code.startswith(r))
             return self.place_of(max(resolved, key=lambda c: (backing(c), len(c), c)))
+        if not ambiguous:
+            return self.place_of(source.code) if source else Place.unknown()
         names = sorted({self.full_name(c) for codes in ambiguous for c in codes})
         return Place(AMBIGUOUS, candidates=tuple(names[:8]))
 
-    def _pick(self, codes: tuple[str, ...], context: Counter) -> str:
-        if len(codes) == 1:
+    def _pick(self, codes: tuple[str, ...], context: Counter, everyday: bool = False) -> str:
+        if len(codes) == 1 and not everyday:
             return codes[0]
         # A short name shared by a province and a city of that province (吉林) means the province.
         provinces = [c for c in codes if len(c) == 2]

@@ -34,6 +34,7 @@ ACTIONS = frozenset({
     "event.dismissed",
     "event.merged",
     "event.split",
+    "event.auto_split",   # patrol/events/drift.py: an event of two topics split by the ingest
     "trend.alert",
     "alert.assigned",         # a supervisor handed the alert to a reviewer
     "alert.deadline_passed",  # a life-risk alert went overdue; the supervisors on shift were told

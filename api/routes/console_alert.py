@@ -18,7 +18,7 @@ from api import alert_views
 from api.auth import REVIEWERS, SUPERVISORS
 from api.console_labels import DECISION, OUTCOME, fmt_time
 from api.console_messages import explain
-from api.console_web import check_csrf, console_caller, error_page, redirect_with, render
+from api.console_web import burst_trend, check_csrf, console_caller, error_page, redirect_with, render
 from api.console_text import highlight_post, trail_groups
 from api.deps import Caller, services
 from api.errors import DOMAIN_ERRORS
@@ -76,7 +76,10 @@ def alert_view(request: Request, caller: Caller, svc, alert_id: str, status_code
     choices = review_choices(a, caller)
     reviewers = ([u for u in svc.store.list_users() if u.can_review] if choices["can_assign"] else [])
     minor = a.rule.endswith("+minor") or any(e.term == "minor" or e.term.startswith("minor:") for e in a.evidence)
+    # A burst alert has no post: what justifies it is its series (patrol/events/bursts.py).
+    trend = burst_trend(svc.store.get_alert(alert_id).alert.analysis) if a.category == "ops_trend" else None
     return render(request, "alert.html", caller, status_code=status_code, a=a, nav="queue",
+                  trend=trend[0] if trend else None, trend_json=trend[1] if trend else "",
                   title_segments=title_segments, segments=segments,
                   trail=trail_groups([t.model_dump() for t in a.trail]), scores=scores,
                   dispositions=[(d, OUTCOME.get(d, d)) for d in dispositions.for_category(a.category)],

@@ -20,6 +20,9 @@ from patrol.store import InvalidFilter
 from patrol.taxonomy import HARM_CATEGORIES, LABEL_ZH
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+# An event's trace (splits and merges, EventOut.trace) in the console's words.
+TRACE_ZH = {"auto_split": "已自动拆出", "auto_split_from": "自动拆分自", "split": "已拆出", "split_from": "拆分自",
+            "merged_in": "并入了", "merged_into": "已并入"}
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -52,7 +55,7 @@ def events_page(request: Request, place: str = Query("", max_length=6), category
                   events=page.items, total=page.total, bursts=bursts, error=error,
                   filters={"place": place, "category": category, "min_size": min_size, "hours": hours},
                   categories=[(c, LABEL_ZH.get(c, c)) for c in HARM_CATEGORIES], label_zh=LABEL_ZH,
-                  map_json=json.dumps(map_data, ensure_ascii=False))
+                  trace_label=TRACE_ZH, map_json=json.dumps(map_data, ensure_ascii=False))
 
 
 def _map_name(name: str) -> str:

@@ -20,7 +20,7 @@ def event_out(e: Event, a: Activity) -> EventOut:
         categories=dict(e.categories.most_common()), place=PlaceOut(**e.place.to_dict()), sentiment=e.sentiment,
         negative_posts=e.negative, posts_last_hour=a.last_hour, posts_last_day=a.last_day,
         growth_hour=a.growth_hour, growth_day=a.growth_day, negative_surge=a.negative_surge,
-        growth_score=a.growth_score)
+        growth_score=a.growth_score, trace=list(e.trace))
 
 
 def list_events(svc, at: datetime, *, since=None, until=None, place="", category="", min_size=1,
@@ -76,7 +76,7 @@ def event_detail(svc, event_id: str, at: datetime, limit: int = 50, offset: int 
     e = svc.store.events.get_event(event_id)
     act = svc.store.events.activity([e.id], at)[e.id]
     rows = svc.store.events.event_post_rows(e.id, limit, offset)
-    seed_ids = [pid for pid, _sig in e.seeds[:REPRESENTATIVES]]
+    seed_ids = [s[0] for s in e.seeds[:REPRESENTATIVES]]
     seed_rows = [r for r in svc.store.events.event_post_rows(e.id, limit=500) if r.post_id in seed_ids]
     return EventDetailOut(
         event=event_out(e, act),

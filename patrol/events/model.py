@@ -14,6 +14,7 @@ from nlp.minhash import top_terms
 from nlp.sentiment import NEGATIVE_BELOW
 
 ACTIVE, DISMISSED, MERGED = "active", "dismissed", "merged"
+SYSTEM = "system"    # the actor of automatic changes (an automatic split)
 STATUSES = (ACTIVE, DISMISSED, MERGED)
 MAX_TERMS = 60        # terms kept per event: the counts are of the top terms, approximately
 MAX_POST_WORDS = 20   # words kept per post, enough to rebuild an event's terms after a split
@@ -38,6 +39,7 @@ class PostFeatures:
     # The place the text itself names ("" when only the source's own place placed it): only a
     # named place lets a weaker textual match join an event (patrol/events/clustering.py).
     named_place: str = ""
+    match: frozenset[str] = frozenset()    # the words compared (nlp.minhash.match_words)
 
     @property
     def negative(self) -> bool:
@@ -60,7 +62,11 @@ class Event:
     places: Counter = field(default_factory=Counter)     # resolved place code -> posts
     sentiment_sum: float = 0.0
     negative: int = 0
-    seeds: list[tuple[str, str]] = field(default_factory=list)   # (post id, signature hex)
+    # (post id, signature hex, its match words joined by spaces); seeds written before the words
+    # were kept are pairs, and are compared by their signature alone.
+    seeds: list[tuple] = field(default_factory=list)
+    # Splits and merges, newest last: {"at", "by", "action", "other", ...} (patrol/events/drift.py).
+    trace: list[dict] = field(default_factory=list)
 
     def add(self, f: PostFeatures) -> None:
         self.size += 1
@@ -85,6 +91,11 @@ class Event:
         return (f.title or "·".join(top_terms(self.terms, 4)))[:120]
 
     @property
+    def officer_touched(self) -> bool:
+        """An officer merged or split it: no automatic split second-guesses that."""
+        return any(t.get("by") != SYSTEM for t in self.trace)
+
+    @property
     def place(self) -> Place:
         return event_place(self.places)
 
@@ -93,7 +104,10 @@ class Event:
         return round(self.sentiment_sum / self.size, 4) if self.size else 0.0
 
     def seed_signatures(self) -> list[np.ndarray]:
-        return [np.frombuffer(bytes.fromhex(h), dtype=np.uint32) for _p, h in self.seeds]
+        return [np.frombuffer(bytes.fromhex(s[1]), dtype=np.uint32) for s in self.seeds]
+
+    def seed_word_sets(self) -> list[frozenset[str] | None]:
+        return [frozenset(s[2].split()) if len(s) > 2 else None for s in self.seeds]
 
 
 def event_place(places: Counter) -> Place:

@@ -25,6 +25,8 @@ opinion_events = Table(
     Column("negative", Integer, nullable=False),
     Column("seeds", JSONType, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Splits and merges it went through: [{at, by, action, other, ...}] (null: none recorded).
+    Column("trace", JSONType, nullable=True),
     Index("ix_opinion_events_status_last_seen", "status", "last_seen"),
     Index("ix_opinion_events_place", "place_code"),
 )
@@ -82,4 +84,12 @@ watchlists = Table(
     Column("min_count", Integer, nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Words' document frequencies over the clustered posts (patrol/events/rarity.py); the row of the
+# empty word "" holds the number of posts counted.
+opinion_word_df = Table(
+    "opinion_word_df", metadata,
+    Column("word", String(64), primary_key=True),
+    Column("df", Integer, nullable=False),
 )

@@ -13,10 +13,11 @@ from patrol.events.clustering import BandIndex
 from patrol.events.model import (
     ACTIVE, DISMISSED, MERGED, STATUSES, Activity, Event, PostFeatures, event_id_for,
 )
-from patrol.events.schema import opinion_event_bands, opinion_event_posts, opinion_events
+from patrol.events.rarity import WordRarity
+from patrol.events.schema import opinion_event_bands, opinion_event_posts, opinion_events, opinion_word_df
 from patrol.store.chain import AuditChain
 from patrol.store.database import Database, findable
-from patrol.store.engine import chunks, insert_ignore_stmt
+from patrol.store.engine import chunks, insert_ignore_stmt, upsert_add_stmt
 from patrol.store.records import InvalidFilter, NotFound
 
 MAX_PAGE = 200
@@ -46,6 +47,7 @@ class BatchWrite:
     bands: list[tuple[str, str]] = field(default_factory=list)            # (band key, event id)
     merged: dict[str, str] = field(default_factory=dict)                  # event -> event it joined
     renamed: dict[str, str] = field(default_factory=dict)   # an event new in this batch and merged in it
+    rarity: WordRarity | None = None                        # its `added` counts are written
 
     def final(self, event_id: str) -> str:
         while event_id in self.renamed:
@@ -58,14 +60,16 @@ def event_values(e: Event, now: datetime) -> dict:
             "first_seen": e.first_seen, "last_seen": e.last_seen, "size": e.size,
             "sources": dict(e.sources), "terms": dict(e.terms), "categories": dict(e.categories),
             "places": dict(e.places), "place_code": e.place.code, "sentiment_sum": e.sentiment_sum,
-            "negative": e.negative, "seeds": [list(s) for s in e.seeds], "updated_at": now}
+            "negative": e.negative, "seeds": [list(s) for s in e.seeds], "updated_at": now,
+            "trace": list(e.trace)}
 
 
 def event_from_row(r) -> Event:
     return Event(id=r.id, first_seen=r.first_seen, last_seen=r.last_seen, title=r.title, renamed=r.renamed,
                  status=r.status, merged_into=r.merged_into, size=r.size, sources=Counter(r.sources),
                  terms=Counter(r.terms), categories=Counter(r.categories), places=Counter(r.places),
-                 sentiment_sum=r.sentiment_sum, negative=r.negative, seeds=[tuple(s) for s in r.seeds])
+                 sentiment_sum=r.sentiment_sum, negative=r.negative, seeds=[tuple(s) for s in r.seeds],
+                 trace=list(r.trace or []))
 
 
 def post_values(event_id: str, f: PostFeatures) -> dict:
@@ -98,6 +102,7 @@ class EventStore:
                         continue
                     events[e.id] = e
                     index.seeds[e.id] = e.seed_signatures()
+                    index.seed_words[e.id] = e.seed_word_sets()
                     index.sizes[e.id] = e.size
                     index.places[e.id] = e.place.code
                     index.last_seen[e.id] = e.last_seen
@@ -107,10 +112,24 @@ class EventStore:
                     e = event_from_row(r)
                     events[e.id] = e
                     index.seeds[e.id] = e.seed_signatures()
+                    index.seed_words[e.id] = e.seed_word_sets()
                     index.sizes[e.id] = e.size
                     index.places[e.id] = e.place.code
                     index.last_seen[e.id] = e.last_seen
         return index, events
+
+    def load_rarity(self, words: set[str]) -> WordRarity:
+        """The document frequencies of these words, and the number of posts counted."""
+        rarity = WordRarity()
+        wanted = sorted({w[:64] for w in words} | {""})
+        with self._db.read() as conn:
+            for chunk in chunks(wanted, 500):
+                for r in conn.execute(select(opinion_word_df).where(opinion_word_df.c.word.in_(chunk))):
+                    if r.word == "":
+                        rarity.n = r.df
+                    else:
+                        rarity.df[r.word] = r.df
+        return rarity
 
     def clustered(self, post_ids: list[str]) -> set[str]:
         """Which of these posts are in an event already (an edited post keeps its event)."""
@@ -122,6 +141,11 @@ class EventStore:
 
     def write_batch(self, w: BatchWrite, now: datetime) -> None:
         with self._db.write() as conn:
+            if w.rarity is not None and w.rarity.added_n:
+                counts = [{"word": "", "df": w.rarity.added_n}] + [
+                    {"word": word[:64], "df": n} for word, n in sorted(w.rarity.added.items())]
+                for chunk in chunks(counts, 500):
+                    conn.execute(upsert_add_stmt(conn, opinion_word_df, ["word"], "df"), chunk)
             new = [event_values(e, now) for eid, e in w.events.items() if eid in w.new_ids]
             old = [{**event_values(e, now), "eid": eid} for eid, e in w.events.items() if eid not in w.new_ids]
             for chunk in chunks(new, 500):
@@ -258,14 +282,19 @@ class EventStore:
             self._move(conn, event_id, into)
             target = self._rebuilt(conn, target)
             target.seeds = (target.seeds + gone.seeds)[:16]
+            target.trace.append({"at": now.isoformat(), "by": actor, "action": "merged_in", "other": event_id})
+            gone.trace.append({"at": now.isoformat(), "by": actor, "action": "merged_into", "other": into})
             gone.status, gone.merged_into = MERGED, into
             conn.execute(update(opinion_events).where(E.id == into).values(event_values(target, now)))
             conn.execute(update(opinion_events).where(E.id == event_id).values(event_values(gone, now)))
             AuditChain(conn, self._db.audit_key).append(now, actor, "event.merged", f"event:{event_id}", {"into": into})
         return target
 
-    def split(self, event_id: str, post_ids: list[str], actor: str, now: datetime) -> Event:
-        """Move these posts of the event into a new event of their own; returns the new event."""
+    def split(self, event_id: str, post_ids: list[str], actor: str, now: datetime,
+              auto: dict | None = None) -> Event:
+        """Move these posts of the event into a new event of their own; returns the new event.
+        `auto`: an automatic split (patrol/events/drift.py) and its figures, audited as
+        `event.auto_split` instead of `event.split`."""
         post_ids = sorted({p for p in post_ids if findable(p)})
         if not post_ids:
             raise InvalidFilter("拆分需要至少一个帖子编号")
@@ -285,21 +314,45 @@ class EventStore:
             source = self._rebuilt(conn, source)
             source.seeds = seeds_kept or source.seeds
             fresh = self._rebuilt(conn, Event(id=new_id, first_seen=now, last_seen=now))
-            fresh.seeds = seeds_moved
-            fresh.title = f"{source.title}（拆分）"[:120]
+            # No seed moved (seeds are an event's first posts): the moved posts' first few become
+            # the new event's seeds, signed from their kept words, so later reports can find it.
+            fresh.seeds = seeds_moved or self._seeds_from_words(conn, post_ids)
+            seeds_moved = fresh.seeds
+            fresh.title = f"{source.title}（{'自动拆分' if auto else '拆分'}）"[:120]
             fresh.renamed = True
+            action = "auto_split" if auto else "split"
+            source.trace.append({"at": now.isoformat(), "by": actor, "action": action, "other": new_id,
+                                 "posts": len(post_ids), **(auto or {})})
+            fresh.trace = [{"at": now.isoformat(), "by": actor, "action": action + "_from", "other": event_id,
+                            "posts": len(post_ids), **(auto or {})}]
             conn.execute(update(opinion_events).where(E.id == event_id).values(event_values(source, now)))
             conn.execute(opinion_events.insert().values(event_values(fresh, now)))
             # The moved seeds' bands now lead to the new event.
             from nlp.minhash import band_keys
             import numpy as np
-            for _pid, hexsig in seeds_moved:
+            for _pid, hexsig, *_words in seeds_moved:
                 sig = np.frombuffer(bytes.fromhex(hexsig), dtype=np.uint32)
                 for key in band_keys(sig):
                     conn.execute(insert_ignore_stmt(conn, opinion_event_bands).values(band_key=key, event_id=new_id))
-            AuditChain(conn, self._db.audit_key).append(now, actor, "event.split", f"event:{event_id}",
-                                    {"new_event": new_id, "post_ids": post_ids})
+            AuditChain(conn, self._db.audit_key).append(
+                now, actor, "event.auto_split" if auto else "event.split", f"event:{event_id}",
+                {"new_event": new_id, "post_ids": post_ids, **(auto or {})})
         return fresh
+
+    @staticmethod
+    def _seeds_from_words(conn, post_ids: list[str]) -> list[tuple]:
+        from nlp.minhash import signature
+
+        rows = conn.execute(select(EP.post_id, EP.words).where(EP.post_id.in_(post_ids))
+                            .order_by(EP.at, EP.post_id)).all()
+        seeds = []
+        for r in rows:
+            sig = signature(r.words)
+            if sig is not None:
+                seeds.append((r.post_id, sig.tobytes().hex(), " ".join(sorted(set(r.words)))))
+            if len(seeds) >= 8:
+                break
+        return seeds
 
     def _locked(self, conn, event_id: str) -> Event:
         row = (conn.execute(select(opinion_events).where(E.id == event_id).with_for_update()).first()
@@ -313,7 +366,7 @@ class EventStore:
         rows = conn.execute(select(opinion_event_posts).where(EP.event_id == e.id)).all()
         fresh = Event(id=e.id, first_seen=min((r.at for r in rows), default=e.first_seen),
                       last_seen=max((r.at for r in rows), default=e.last_seen), title=e.title,
-                      renamed=e.renamed, status=e.status, seeds=list(e.seeds))
+                      renamed=e.renamed, status=e.status, seeds=list(e.seeds), trace=list(e.trace))
         for r in rows:
             fresh.size += 1
             fresh.sources[r.source] += 1

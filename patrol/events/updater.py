@@ -16,9 +16,10 @@ from typing import Callable, Sequence
 
 from nlp.gazetteer import Gazetteer, default_gazetteer
 from nlp.minhash import band_keys, content_words, match_words, signature
-from patrol.events import bursts
+from patrol.events import bursts, drift
 from patrol.events.clustering import Clusterer
-from patrol.events.model import Event, PostFeatures
+from patrol.events.model import SYSTEM, Event, PostFeatures
+from patrol.events.rarity import word_key
 from patrol.events.store import BatchWrite, EventStore
 from patrol.events.trend_store import TrendStore
 from patrol.events.watchlists import WatchList, safety_watch
@@ -36,6 +37,7 @@ class EventReport:
     new_events: int = 0
     merged_events: int = 0
     bursts: list[str] = field(default_factory=list)   # alert ids opened
+    auto_splits: list[tuple[str, str]] = field(default_factory=list)   # (event, the new event split off it)
 
 
 def post_time(published: datetime | None, fetched: datetime, now: datetime) -> datetime:
@@ -73,11 +75,12 @@ class EventUpdater:
         out = []
         for r, text, score in zip(records, texts, scores):
             words = content_words(text)
+            match = frozenset(match_words(text))
             named = self.gazetteer.resolve(text)
             source_place = self.source_places.get(r.source, "")
             out.append(PostFeatures(
                 post_id=r.id, at=post_time(r.published_at, r.fetched_at, now), source=r.source,
-                words=words, signature=signature(match_words(text)), sentiment=score,
+                words=words, signature=signature(match), sentiment=score, match=match,
                 categories=tuple(c for c in (r.labels or ()) if c != HARM_NONE),
                 place=self.gazetteer.resolve(text, source_place) if source_place else named,
                 title=r.title, named_place=named.code if named.status == "resolved" else ""))
@@ -101,12 +104,21 @@ class EventUpdater:
         if not placed:
             return
         sigs = {f.post_id: f.signature for f in placed}
-        index, known = self.events.load_index([k for f in placed for k in band_keys(f.signature)])
-        clusterer = Clusterer(index)
-        w = BatchWrite()
+        # Which words are rare keys depends on the counts as each post meets them, so every word
+        # of the batch is looked up as a key (a superset of those used).
+        keys = {k for f in placed for k in band_keys(f.signature)} | {word_key(w) for f in placed for w in f.match}
+        index, known = self.events.load_index(sorted(keys))
+        # The counts of every word compared: the batch's and the candidate seeds' (a seed's word
+        # the post lacks weighs in the union).
+        seed_words = {w for ws in index.seed_words.values() for s in ws if s for w in s}
+        rarity = self.events.load_rarity({w for f in placed for w in f.match} | seed_words)
+        size_before = {eid: e.size for eid, e in known.items()}
+        clusterer = Clusterer(index, rarity=rarity)
+        w = BatchWrite(rarity=rarity)
         for f in placed:
+            rarity.observe(f.match)
             a = clusterer.assign(f.post_id, sigs[f.post_id], f.named_place,
-                                 f.place.code if f.place.status == "resolved" else "", f.at)
+                                 f.place.code if f.place.status == "resolved" else "", f.at, f.match)
             if a.new:
                 w.new_ids.add(a.event_id)
                 known[a.event_id] = Event(id=a.event_id, first_seen=f.at, last_seen=f.at)
@@ -114,8 +126,10 @@ class EventUpdater:
             for gone in a.merged:
                 self._absorb(event, known.get(gone), w, gone)
             event.add(f)
+            # The event is placed where most of its posts are, as a later batch reads it back.
+            index.places[a.event_id] = event.place.code
             if a.new_bands:
-                event.seeds.append((f.post_id, f.signature.tobytes().hex()))
+                event.seeds.append((f.post_id, f.signature.tobytes().hex(), " ".join(sorted(f.match))))
                 w.bands += [(k, a.event_id) for k in a.new_bands]
             w.events[a.event_id] = event
             w.posts.append((a.event_id, f))
@@ -123,6 +137,32 @@ class EventUpdater:
         report.new_events = len(w.new_ids - set(w.merged))
         report.merged_events = len(w.merged)
         self.events.write_batch(w, now)
+        self.check_drift(w.events, size_before, now, report)
+
+    def check_drift(self, events: dict[str, Event], size_before: dict[str, int], now: datetime,
+                    report: EventReport) -> None:
+        """The events a batch grew past a check (patrol/events/drift.py), but never one an
+        officer merged or split: the officer's call stands."""
+        for eid, e in sorted(events.items()):
+            if e.status == "active" and not e.officer_touched and drift.due(size_before.get(eid, 0), e.size):
+                self.split_if_drifted(e, now, report)
+
+    def split_if_drifted(self, e: Event, now: datetime, report: EventReport) -> None:
+        """Check a grown event for two topics and split off the one its first post is not in."""
+        offset = max(0, e.size - drift.MAX_POSTS)
+        rows = self.events.event_post_rows(e.id, limit=drift.MAX_POSTS, offset=offset)
+        rarity = self.events.load_rarity({w for r in rows for w in r.words})
+        first = e.seeds[0][0] if e.seeds else ""
+        found = drift.find_split([(r.post_id, list(r.words)) for r in rows], first,
+                                 lambda w: rarity.idf(w) if rarity.ready else 1.0)
+        if found is None:
+            return
+        try:
+            fresh = self.events.split(e.id, list(found.leaving), SYSTEM, now, auto=found.detail())
+        except Exception:   # a refused split (an officer changed the event meanwhile) loses nothing
+            log.exception("automatic split of event %s refused", e.id)
+            return
+        report.auto_splits.append((e.id, fresh.id))
 
     @staticmethod
     def _absorb(into: Event, gone: Event | None, w: BatchWrite, gone_id: str) -> None:

@@ -54,6 +54,13 @@ def insert_ignore_stmt(conn: Connection, table: Table):
     return ins.on_conflict_do_nothing()
 
 
+def upsert_add_stmt(conn: Connection, table: Table, key: list[str], counter: str):
+    """INSERT that, on a conflict of `key`, adds the new row's `counter` to the stored one."""
+    ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+    return ins.on_conflict_do_update(index_elements=key,
+                                     set_={counter: table.c[counter] + ins.excluded[counter]})
+
+
 def insert_ignore(conn: Connection, table: Table, values: dict) -> int:
     """1 when the row went in, 0 when a unique constraint said it already exists."""
     return conn.execute(insert_ignore_stmt(conn, table).values(values)).rowcount

@@ -144,3 +144,23 @@ def test_the_console_events_page_shows_the_map_the_events_and_their_places(clien
     assert r.status_code == 200
     assert "吉林省长春市朝阳区" in r.text and 'id="event-map"' in r.text and "vendor/echarts/echarts.min.js" in r.text
     assert '"name": "吉林"' in r.text and '"name": "长春"' in r.text
+
+
+def test_an_events_splits_and_merges_are_traced_in_the_api_and_on_the_console_page(api, client, fire):
+    from tests.api.test_console import login
+
+    [event] = api.get("alice", "/api/events").json()["items"]
+    eid = event["id"]
+    assert event["trace"] == []
+    posts = api.get("alice", f"/api/events/{eid}").json()["posts"]
+    new_id = api.post("alice", f"/api/events/{eid}/split", json={"post_ids": [posts[-1]["post_id"]]}).json()["id"]
+    fresh = api.get("alice", f"/api/events/{new_id}").json()["event"]
+    assert [(t["action"], t["other"], t["by"], t["posts"]) for t in fresh["trace"]] == [("split_from", eid, "alice", 1)]
+    source = api.get("alice", f"/api/events/{eid}").json()["event"]
+    assert [(t["action"], t["other"]) for t in source["trace"]] == [("split", new_id)]
+    login(client, "alice")
+    page = client.get("/console/events", params={"min_size": 1}).text
+    assert f"拆分自 {eid[:10]}（alice，1 帖）" in page and f"已拆出 {new_id[:10]}（alice，1 帖）" in page
+    api.post("alice", f"/api/events/{new_id}/merge", json={"into": eid})
+    source = api.get("alice", f"/api/events/{eid}").json()["event"]
+    assert [t["action"] for t in source["trace"]] == ["split", "merged_in"]

@@ -67,3 +67,14 @@ def test_place_resolution_precision_and_recall_on_the_labelled_sample(gaz):
     print(json.dumps(figures, indent=1))   # the README quotes these figures
     assert figures["province_precision"] >= 0.95 and figures["province_recall"] >= 0.9
     assert figures["city_precision"] >= 0.9 and figures["city_recall"] >= 0.85
+
+
+def test_a_district_named_by_an_everyday_word_is_placed_only_beside_its_city():
+    from nlp.gazetteer import default_gazetteer
+
+    g = default_gazetteer()
+    # Real comments say 矿区 (a mining area) with no place in mind: 阳泉市矿区 is not meant.
+    assert g.resolve("谁旅游去矿区啊！就贵三块钱").status == "unknown"
+    assert g.resolve("谁旅游去矿区啊", "北京市").code == "11"   # the source's own place stands
+    assert g.resolve("阳泉市矿区一居民楼起火").code == "140303"
+    assert g.resolve("山西阳泉矿区").code == "140303"
