@@ -91,21 +91,23 @@ def run(n_posts: int | None = None, window: int = 50_000) -> dict:
         batch, done, window_done = [], 0, 0
         errors: list[str] = []
         lines = open(corpus, encoding="utf-8")
-        for raw in read_jsonl_posts(enumerate(lines, 1), str(corpus), on_error=errors.append):
-            batch.append(raw)
-            if len(batch) < BATCH:
-                continue
-            total.merge(ingestor.ingest(batch))
-            done += len(batch)
-            batch = []
-            if done - window_done >= window:
-                now, cpu = time.perf_counter(), time.process_time()
-                out["windows"].append(_window(done, done - window_done, now - window_start, cpu - window_cpu, home))
-                print(json.dumps(out["windows"][-1]), file=sys.stderr, flush=True)
-                window_start, window_done, window_cpu = now, done, cpu
-        if batch:
-            total.merge(ingestor.ingest(batch))
-            done += len(batch)
+        with ingestor.deferred_index() as tail:
+            for raw in read_jsonl_posts(enumerate(lines, 1), str(corpus), on_error=errors.append):
+                batch.append(raw)
+                if len(batch) < BATCH:
+                    continue
+                total.merge(ingestor.ingest(batch))
+                done += len(batch)
+                batch = []
+                if done - window_done >= window:
+                    now, cpu = time.perf_counter(), time.process_time()
+                    out["windows"].append(_window(done, done - window_done, now - window_start, cpu - window_cpu, home))
+                    print(json.dumps(out["windows"][-1]), file=sys.stderr, flush=True)
+                    window_start, window_done, window_cpu = now, done, cpu
+            if batch:
+                total.merge(ingestor.ingest(batch))
+                done += len(batch)
+        total.merge(tail)
         now, cpu = time.perf_counter(), time.process_time()
         if done > window_done:
             out["windows"].append(_window(done, done - window_done, now - window_start, cpu - window_cpu, home))
