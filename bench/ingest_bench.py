@@ -1,32 +1,26 @@
-"""Ingest benchmark: does `patrol ingest` keep its rate as the store grows?
+"""Ingest benchmark: how fast is `patrol ingest`, and does it keep its rate as the store grows?
 
 Runs the path `patrol ingest FILE` runs (JSONL lines → read_jsonl_posts → Ingestor.ingest in
-batches of the command's size: classify changes, analyse with the shipped model, one store
-transaction with the alerts, then the index) over synthetic Chinese posts, on the embedded
-defaults (SQLite store and SqliteIndex in a temp dir), and prints the rate of each window of
-`window` posts (50,000 by default): a store that slows as it grows shows as falling windows.
-The store's size on disk is reported beside each window.
+batches of the command's size inside Ingestor.deferred_index: classify changes, analyse with the
+shipped model, one store transaction with the alerts, the event views, the index every 4,096
+posts) over synthetic Chinese posts, on the embedded defaults (SQLite store and tantivy index in a
+temp dir), and prints the rate of each window of `window` posts: a store that slows as it grows
+shows as falling windows. Each window also gives the store's size on disk and the CPU
+milliseconds per post of each step.
 
-    python -m bench.ingest_bench [n_posts] [window]      # 200,000 / 50,000 by default
-    make bench                                           # 1,000,000 (BENCH_INGEST_POSTS)
+    python -m bench.ingest_bench [n_posts] [window] [baseline] [workers]   # 200,000 / 50,000 / 20,000 / 1
+    make bench                                                             # 1,000,000 (BENCH_INGEST_POSTS)
 
-Each window gives the wall rate (what an operator waits for) and the rate per CPU second of this
-process (`per_cpu_s`: the store, index and analyzer all run in it, and this figure does not move
-when other work on a shared machine takes the cores). Compare windows within one run.
+First, in the same run, a **baseline** ingests the first `baseline` posts into its own home on
+the path before issue 14's batching (each alert opened on its own, `Store.save_batch(...,
+one_by_one=True)`, and the index committed after every batch); `baseline.gain_per_cpu_s` is the
+rate per CPU-second of the current path over the same posts divided by the baseline's.
 
-Measured 2026-12-08 on the 2-core development machine under a load average of 11-17 (nine
-engineers' tests), `python -m bench.ingest_bench 200000 50000`:
-
-| posts | per CPU-second | wall posts/s | store + index on disk |
-|---|---|---|---|
-| 50,176 | 1,215 | 245 | 256 MB |
-| 100,352 | 1,017 | 227 | 497 MB |
-| 150,528 | 1,038 | 107 | 743 MB |
-| 200,000 | 973 | 159 | 986 MB |
-
-Overall 1,054 per CPU-second (last window / first 0.80; 1,017 → 973 from the second window on).
-Against main before this work, run side by side at 30,000 posts (same load):
-955 → 1,191 per CPU-second, 192.9 → 159.2 MB. The 1,000,000 run (`make bench`) was not done here.
+Rates are given as wall posts/s (what an operator waits for) and per CPU-second of this process
+(`per_cpu_s`: the store, index, events and analyzer all run in it; it moves less than the wall rate
+when other work takes the shared cores, but it still moves: a loaded machine slows each core's
+caches too). With `workers` > 1 the analysis runs in child processes, whose CPU is not counted:
+compare wall rates then. Figures and the commands that made them: docs/INGEST.md.
 """
 from __future__ import annotations
 
@@ -41,7 +35,7 @@ from typing import Iterator
 
 from bench.search_bench import synthetic_posts
 
-BATCH = 256  # `patrol ingest`'s batch (app/cli_ingest.py)
+BATCH = 256  # `patrol ingest`'s batch (app/cli.py)
 
 
 def jsonl_lines(n: int, seed: int = 11) -> Iterator[tuple[int, str]]:
@@ -97,6 +91,10 @@ class _Phases:
                 return phases._timed(value, methods[name]) if name in methods else value
         return Timed()
 
+    def per_post_since(self, before: dict[str, float], n: int) -> dict[str, float]:
+        """CPU milliseconds per post of each step since the `before` snapshot (one window)."""
+        return {k: round((v - before.get(k, 0.0)) * 1000 / n, 3) for k, v in sorted(self.cpu.items())}
+
     def shares(self, total_cpu: float) -> dict[str, float]:
         out = {k: round(v / total_cpu, 3) for k, v in sorted(self.cpu.items())}
         out["other"] = round(1 - sum(out.values()), 3)
@@ -132,6 +130,7 @@ def _ingest(home: Path, corpus: Path, window: int, *, one_by_one: bool = False, 
     started = window_start = time.perf_counter()
     cpu_start = window_cpu = time.process_time()
     batch, done, window_done = [], 0, 0
+    window_cpu_phases: dict[str, float] = {}
     errors: list[str] = []
     with open(corpus, encoding="utf-8") as lines, \
             (nullcontext(IngestReport()) if per_batch_index else ingestor.deferred_index()) as tail:
@@ -146,9 +145,11 @@ def _ingest(home: Path, corpus: Path, window: int, *, one_by_one: bool = False, 
                 out["per_cpu_s_first"] = round(done / (time.process_time() - cpu_start))
             if done - window_done >= window:
                 now, cpu = time.perf_counter(), time.process_time()
-                out["windows"].append(_window(done, done - window_done, now - window_start, cpu - window_cpu, home))
+                out["windows"].append(_window(done, done - window_done, now - window_start, cpu - window_cpu, home)
+                                      | {"cpu_ms_per_post": phases.per_post_since(window_cpu_phases, done - window_done)})
                 print(json.dumps(out["windows"][-1]), file=sys.stderr, flush=True)
                 window_start, window_done, window_cpu = now, done, cpu
+                window_cpu_phases = dict(phases.cpu)
             if done == limit:
                 break
         if batch:
