@@ -384,15 +384,16 @@ def ingest(file: Path = typer.Argument(..., help="JSONL: source, url, text, opti
         progress.advance(read_to + 1 - first_line)
         batch, first_line = [], read_to + 1
 
-    from search.index import bulk_writes
-
-    with bulk_writes(lambda: services.index):  # a commit (fsync) per 5,000 posts, not per batch of 256
+    # The index is written every few thousand posts, not every batch, and a post is marked indexed
+    # only after the write that holds it (patrol/ingest.py: exact resume, no bulk-load flag needed).
+    with services.ingestor.deferred_index() as tail:
         for raw in read_jsonl_posts(numbered(), str(file), on_error=lambda m: typer.echo(m, err=True)):
             batch.append(raw)
             if len(batch) >= 256:
                 flush()
         if batch:
             flush()
+    total.merge(tail)
     progress.close()
     if workers > 1:
         services.ingestor.analyzer.close()

@@ -6,12 +6,18 @@ Order matters for "no post lost, none counted twice":
 3. posts and their alerts are written in ONE transaction (the store enforces one alert per post);
 4. the index is written last. If it is down, the posts stay marked unindexed in the store and the
    next ingest (or `patrol reindex`) writes them: the index is derived, the store is the record.
+
+A bulk load (`patrol ingest FILE`) runs inside `Ingestor.deferred_index()`: the index is written
+every `every` posts instead of every batch, because each index write is a commit that syncs its
+files (a tenth of a second), and the posts are marked indexed only after that write. A crash in
+between leaves them stored and unmarked, and the next ingest or `patrol reindex` writes them.
 """
 from __future__ import annotations
 
 import json
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, Sequence
@@ -105,6 +111,27 @@ class Ingestor:
         self.rules = rules
         self.clock = clock
         self.thread_rules = load_thread_rules() if thread_rules is None else thread_rules
+        self._deferred: list[str] | None = None  # stored, not yet indexed, inside deferred_index()
+        self._index_every = 0
+
+    @contextmanager
+    def deferred_index(self, every: int = 4096) -> Iterator[IngestReport]:
+        """Index every `every` stored posts rather than every batch, and at the end everything the
+        store still holds unindexed (leftovers of an earlier crash or outage included). The report
+        yielded receives the counts of the writes made when the block ends; a block left by an
+        error writes nothing more (the stored posts stay unmarked for the next run)."""
+        if self._deferred is not None:
+            raise RuntimeError("deferred_index() is already open")
+        self._deferred, self._index_every = [], every
+        tail = IngestReport()
+        try:
+            yield tail
+        except BaseException:
+            # Stopped (store down, Ctrl-C): what was stored stays unmarked, for the next run.
+            self._deferred = None
+            raise
+        ids, self._deferred = self._deferred, None
+        tail.indexed, tail.index_pending = self._index(ids, drain=True)
 
     def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
         report = IngestReport(received=len(raws))
@@ -146,7 +173,13 @@ class Ingestor:
         report.alerts_opened = len(saved.opened_alert_ids)
         opened = set(saved.opened_alert_ids)
         report.alerts_by_category.update(a.category for a in alerts if a.id in opened)
-        report.indexed, report.index_pending = self._index(saved.changed_post_ids)
+        if self._deferred is None:
+            report.indexed, report.index_pending = self._index(saved.changed_post_ids)
+        else:
+            self._deferred += saved.changed_post_ids
+            if len(self._deferred) >= self._index_every:
+                ids, self._deferred = self._deferred, []
+                report.indexed, report.index_pending = self._index(ids)
         if self.events is not None:
             # The event views are derived too: new posts join or start events after they are stored.
             new = set(saved.new_post_ids)
@@ -167,14 +200,25 @@ class Ingestor:
             found.update((p.id, tuple(p.labels)) for p in self.store.get_posts(missing))
         return found
 
-    def _index(self, post_ids: Sequence[str]) -> tuple[int, int]:
-        """Index these posts plus any left over from an earlier outage; returns (indexed, pending)."""
+    def _index(self, post_ids: Sequence[str], drain: bool = False) -> tuple[int, int]:
+        """Index these posts plus any left over from an earlier outage (all of them when `drain`);
+        returns (indexed, pending)."""
         ids = list(dict.fromkeys(list(post_ids) + self.store.unindexed_post_ids(limit=1000)))
+        done = 0
         try:
-            return self._write_index(ids), 0
+            while ids:
+                done += self._write_index(ids)
+                if not drain:
+                    break
+                # A post edited by another process between the read and the mark stays unmarked
+                # and comes back once with its new version; the same ids twice means stop.
+                ids, before = self.store.unindexed_post_ids(limit=1000), ids
+                if ids == before:
+                    break
+            return done, 0
         except IndexUnavailable as exc:
             log.warning("index unavailable, %d post(s) kept for reindexing: %s", len(ids), exc)
-            return 0, len(ids)
+            return done, len(ids)
 
     def _write_index(self, ids: Sequence[str]) -> int:
         if not ids:

@@ -7,6 +7,7 @@ transaction that spans two nouns (`save_batch`: posts, then the alerts about the
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from patrol.checkpoints import Checkpoint
 from patrol.deadlines import Breach
 from patrol.posts import RawPost, post_id_for
 from patrol.reviews import Decision
+from patrol.store.alert_batch import open_batch
 from patrol.store.alerts import AlertRepository
 from patrol.store.audit import AuditRepository
 from patrol.store.chain import AuditChain
@@ -104,20 +106,27 @@ class Store:
         """Per raw post: "new" | "edited" | "unchanged" | "deleted" against what is stored."""
         return self._posts.classify_changes(raws)
 
-    def save_batch(self, posts_in: Sequence[PostRecord], alerts_in: Sequence[Alert], now: datetime) -> SaveReport:
-        """Upsert posts and open alerts in ONE transaction (see docs/CONTRACTS.md)."""
+    def save_batch(self, posts_in: Sequence[PostRecord], alerts_in: Sequence[Alert], now: datetime,
+                   one_by_one: bool = False) -> SaveReport:
+        """Upsert posts and open alerts in ONE transaction (see docs/CONTRACTS.md). The alerts are
+        opened with a few statements for the whole batch (patrol/store/alert_batch.py);
+        `one_by_one` opens them one at a time instead, the reference that path is tested and
+        benchmarked against (the same rows and audit events)."""
         for p in posts_in:
             if p.id != post_id_for(p.source, p.external_id):
                 raise ValueError(f"post id {p.id} is not post_id_for({p.source!r}, {p.external_id!r})")
         report = SaveReport()
         with self._db.write() as conn:
             # Lock order: chain head, then posts by id. Every writer follows it, so none deadlock.
-            chain = AuditChain(conn, self._db.audit_key) if alerts_in else None
-            versions = self._posts.upsert(conn, posts_in, now, report)
-            self._pages.keep(conn, posts_in)
-            threads = {p.id: p.thread_id for p in posts_in}
-            for a in alerts_in:
-                self._alerts.open_in(conn, chain, a, versions, now, report, threads.get(a.post_id, ""))
+            with (AuditChain.batch(conn, self._db.audit_key) if alerts_in and not one_by_one
+                  else nullcontext(AuditChain(conn, self._db.audit_key) if alerts_in else None)) as chain:
+                versions = self._posts.upsert(conn, posts_in, now, report)
+                self._pages.keep(conn, posts_in)
+                threads = {p.id: p.thread_id for p in posts_in}
+                if alerts_in and not one_by_one:
+                    open_batch(self._alerts, conn, chain, alerts_in, versions, now, report, threads)
+                for a in alerts_in if one_by_one else ():
+                    self._alerts.open_in(conn, chain, a, versions, now, report, threads.get(a.post_id, ""))
         return report
 
     def mark_indexed(self, posts_done: Iterable[str | PostRecord | tuple[str, int]]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from patrol.alerts import ACTIVE_STATUSES
 from patrol.posts import sha256_hex
 from patrol.store.database import Database, findable
-from patrol.store.engine import insert_ignore
+from patrol.store.engine import insert_ignore_stmt
 from patrol.store.records import PostRecord
 from patrol.store.schema import alerts, fetched_pages
 
@@ -42,21 +42,23 @@ class PageRepository:
         self._db = db
 
     def keep(self, conn: Connection, posts_in: Sequence[PostRecord]) -> int:
-        """Keep the pages these posts carry, inside the caller's transaction; returns how many were new."""
-        kept = 0
-        seen: set[str] = set()
+        """Keep the pages these posts carry, inside the caller's transaction (one multi-row insert
+        for the batch); returns how many were new."""
+        rows: dict[str, dict] = {}
         for p in posts_in:
-            if not p.page_body or p.content_sha256 in seen:
+            if not p.page_body or p.content_sha256 in rows:
                 continue
             if sha256_hex(p.page_body) != p.content_sha256:
                 raise ValueError(f"post {p.id} ({p.source} {p.external_id}): the page it carries does not "
                                  f"hash to its content_sha256 {p.content_sha256!r}")
-            seen.add(p.content_sha256)
-            kept += insert_ignore(conn, fetched_pages, {
+            rows[p.content_sha256] = {
                 "sha256": p.content_sha256, "source": p.source, "url": p.url, "fetched_at": p.fetched_at,
                 "size": len(p.page_body), "body_z": zlib.compress(p.page_body, 6),
-            })
-        return kept
+            }
+        if not rows:
+            return 0
+        stmt = insert_ignore_stmt(conn, fetched_pages).returning(fetched_pages.c.sha256)
+        return len(conn.execute(stmt, list(rows.values())).all())
 
     def get(self, sha256: str) -> KeptPage | None:
         if not sha256 or not findable(sha256):
