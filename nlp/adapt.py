@@ -34,8 +34,10 @@ KNOWN = frozenset(HARM_CATEGORIES) | {NONE}
 C_GRID = (3.0, 10.0, 30.0)
 DEFAULT_C = 10.0
 # The decision memory's weight in the features (0 leaves it out); cross-validation picks one.
+# Without cross-validation (too few labels) it stays out: a class of one or two decided posts has
+# no near neighbour of its own in fitting, so the layer would learn that nearness means nothing.
 MEMORY_GRID = (0.0, 1.0)
-DEFAULT_MEMORY = 1.0
+DEFAULT_MEMORY = 0.0
 MIN_PER_CLASS_FOR_CV = 10
 FOLDS = 5
 BASE_SCALE = 1.0
@@ -151,7 +153,7 @@ def _choose(candidates: dict[tuple[float, float], object], y: np.ndarray, log: C
             pred[te] = _fit_lr(X[tr], y[tr], key[0]).predict(X[te])
         found[key] = float(f1_score(y, pred, average="macro"))
 
-    def nearness(k):
+    def nearness(k):  # to the defaults: a tie keeps the memory out
         return abs(np.log(k[0] / DEFAULT_C)) + abs(k[1] - DEFAULT_MEMORY)
     best = max(found, key=lambda k: (round(found[k], 4), -nearness(k)))
     log("adapt: cross-validated macro-F1 " + ", ".join(f"C={c:g}/memory={m:g}: {f:.3f}" for (c, m), f in found.items())
