@@ -186,12 +186,12 @@ def fit_layer(rows: Sequence[dict], model, *, use_encoder: bool, lexicon_dir=Non
         normalised, base, embeddings = view
     vectoriser = NgramVectoriser.fit(normalised)
     memory = DecisionMemory(y, vectoriser.transform(normalised), embeddings, len(classes))
-    candidates, layers = {}, {}
+    candidates = {}
     for m in memory_grid:
-        shell = _shell(classes, vectoriser, use_encoder, memory if m else None, m)
-        X = shell.features(normalised, base, embeddings, exclude_self=True)
+        X = _shell(classes, vectoriser, use_encoder, memory if m else None, m).features(
+            normalised, base, embeddings, exclude_self=True)
         for C in c_grid:
-            candidates[(C, m)], layers[(C, m)] = X, shell
+            candidates[(C, m)] = X
     (C, m), cv = _choose(candidates, y, log)
     lr = _fit_lr(candidates[(C, m)], y, C)
     coef, intercept = lr.coef_, lr.intercept_
