@@ -34,7 +34,14 @@ FILTER_NAMES = ("status", "category", "severity", "source", "assignee", "q", "so
 BULK_ACTIONS = {"claim": "认领/接管", "release": "释放", "assign": "指派", "dismiss": "驳回"}
 
 
-def _filters(status, category, severity, source, assignee, q, sort) -> dict:
+def queue_filters(
+    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
+    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
+    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
+    sort: str = Query("", max_length=32),
+) -> dict:
+    """The queue's filters from the query string (FILTER_NAMES), one dependency for the page and
+    its live-swapped rows, so the two cannot drift apart."""
     return {"status": status, "category": category, "severity": severity, "source": source,
             "assignee": assignee, "q": q, "sort": sort}
 
@@ -106,30 +113,16 @@ def _page(request: Request, caller: Caller, svc, f: dict, cursor: str, template:
 
 
 @router.get("/", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
-    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
-    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
-    sort: str = Query("", max_length=32), cursor: str = Query("", max_length=500),
-    caller: Caller = Depends(console_caller), svc=Depends(services),
-):
-    return _page(request, caller, svc, _filters(status, category, severity, source, assignee, q, sort), cursor,
-                 "queue.html")
+def queue(request: Request, filters: dict = Depends(queue_filters), cursor: str = Query("", max_length=500),
+          caller: Caller = Depends(console_caller), svc=Depends(services)):
+    return _page(request, caller, svc, filters, cursor, "queue.html")
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
-def queue_rows(
-    request: Request,
-    status: str = Query("", max_length=32), category: str = Query("", max_length=64),
-    severity: str = Query("", max_length=16), source: str = Query("", max_length=200),
-    assignee: str = Query("", max_length=64), q: str = Query("", max_length=200),
-    sort: str = Query("", max_length=32), cursor: str = Query("", max_length=500),
-    caller: Caller = Depends(console_caller), svc=Depends(services),
-):
+def queue_rows(request: Request, filters: dict = Depends(queue_filters), cursor: str = Query("", max_length=500),
+               caller: Caller = Depends(console_caller), svc=Depends(services)):
     """The queue's table alone, for console.js to swap in when the live stream says it changed."""
-    return _page(request, caller, svc, _filters(status, category, severity, source, assignee, q, sort), cursor,
-                 "queue_rows.html")
+    return _page(request, caller, svc, filters, cursor, "queue_rows.html")
 
 
 @router.post("/views")
